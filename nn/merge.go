@@ -1,0 +1,166 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+func init() {
+	Register("add", func() Op { return &Add{} })
+	Register("concat", func() Op { return &Concat{} })
+	Register("dropout", func() Op { return &Dropout{} })
+}
+
+// Add sums its inputs, which must have equal shapes.
+type Add struct{}
+
+func (Add) Type() string { return "add" }
+func (Add) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) < 2 {
+		return nil, fmt.Errorf("add takes at least 2 inputs, got %d", len(in))
+	}
+	for k := 1; k < len(in); k++ {
+		if !tensor.SameShape(in[k], in[0]) {
+			return nil, fmt.Errorf("add: input %d has shape %v, input 0 has %v", k, in[k], in[0])
+		}
+	}
+	return append([]int(nil), in[0]...), nil
+}
+func (Add) PartialShape(in [][]int) ([]int, bool) {
+	for _, s := range in {
+		if s != nil {
+			return s, true
+		}
+	}
+	return nil, false
+}
+func (Add) Params() []*Param { return nil }
+func (Add) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	y := ctx.Alloc(in[0].Shape...)
+	copy(y.Data, in[0].Data)
+	for _, x := range in[1:] {
+		tensor.Axpy(1, x.Data, y.Data)
+	}
+	return y, nil
+}
+func (Add) Backward(_ *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	out := make([]*tensor.Tensor, len(in))
+	for k := range in {
+		if need[k] {
+			out[k] = dy
+		}
+	}
+	return out
+}
+
+// Concat joins its inputs along the channel axis (axis 0 of the per-sample shape); the other
+// axes must agree.
+type Concat struct{}
+
+func (Concat) Type() string { return "concat" }
+func (Concat) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) < 1 {
+		return nil, fmt.Errorf("concat needs inputs")
+	}
+	out := append([]int(nil), in[0]...)
+	for k := 1; k < len(in); k++ {
+		if len(in[k]) != len(in[0]) || !tensor.SameShape(in[k][1:], in[0][1:]) {
+			return nil, fmt.Errorf("concat: input %d has shape %v, incompatible with %v (all but the channel axis must agree)", k, in[k], in[0])
+		}
+		out[0] += in[k][0]
+	}
+	return out, nil
+}
+func (Concat) Params() []*Param { return nil }
+func (Concat) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	n := in[0].Shape[0]
+	tot := 0
+	for _, x := range in {
+		tot += x.Len() / n
+	}
+	shape := append([]int(nil), in[0].Shape...)
+	shape[1] = 0
+	for _, x := range in {
+		shape[1] += x.Shape[1]
+	}
+	y := ctx.Alloc(shape...)
+	for s := 0; s < n; s++ {
+		off := s * tot
+		for _, x := range in {
+			per := x.Len() / n
+			copy(y.Data[off:off+per], x.Data[s*per:(s+1)*per])
+			off += per
+		}
+	}
+	return y, nil
+}
+func (Concat) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	n := in[0].Shape[0]
+	tot := dy.Len() / n
+	out := make([]*tensor.Tensor, len(in))
+	off0 := 0
+	for k, x := range in {
+		per := x.Len() / n
+		if need[k] {
+			dx := ctx.Alloc(x.Shape...)
+			for s := 0; s < n; s++ {
+				copy(dx.Data[s*per:(s+1)*per], dy.Data[s*tot+off0:s*tot+off0+per])
+			}
+			out[k] = dx
+		}
+		off0 += per
+	}
+	return out
+}
+
+// Dropout zeroes each unit with probability P during training and scales the survivors by
+// 1/(1-P) (inverted dropout), so inference is the identity.
+type Dropout struct {
+	P float32 `json:"p"`
+}
+
+func (d *Dropout) Type() string { return "dropout" }
+func (d *Dropout) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("dropout takes 1 input, got %d", len(in))
+	}
+	if d.P < 0 || d.P >= 1 {
+		return nil, fmt.Errorf("dropout p %g outside [0,1)", d.P)
+	}
+	return append([]int(nil), in[0]...), nil
+}
+func (d *Dropout) Params() []*Param { return nil }
+func (d *Dropout) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	if !ctx.Train || d.P == 0 {
+		return x, nil
+	}
+	mask := ctx.Alloc(x.Shape...)
+	y := ctx.Alloc(x.Shape...)
+	scale := 1 / (1 - d.P)
+	for i := range mask.Data {
+		if ctx.Rng.Float32() >= d.P {
+			mask.Data[i] = scale
+		} else {
+			mask.Data[i] = 0
+		}
+		y.Data[i] = x.Data[i] * mask.Data[i]
+	}
+	return y, mask
+}
+func (d *Dropout) Backward(ctx *Ctx, cache any, _ []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	if !need[0] {
+		return []*tensor.Tensor{nil}
+	}
+	mask, ok := cache.(*tensor.Tensor)
+	if !ok {
+		return []*tensor.Tensor{dy}
+	}
+	dx := ctx.Alloc(dy.Shape...)
+	for i, m := range mask.Data {
+		dx.Data[i] = dy.Data[i] * m
+	}
+	return []*tensor.Tensor{dx}
+}
