@@ -1,9 +1,409 @@
 package tensor
 
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocking design (GotoBLAS / BLIS style)
+//
+// C (m x n) is computed as a sum over k-blocks of width kc of products of packed panels:
+//
+//	for jc in steps of nc over n:          B block kc x nc is packed once per (jc, pc) (L3 resident)
+//	  for pc in steps of kc over k:
+//	    pack op(B)[pc:pc+kc, jc:jc+nc] into 16-column micro-panels (zero padded)
+//	    for ic in steps of mc over m:      A block mc x kc packed per (ic, pc) (L2 resident)
+//	      pack op(A)[ic:ic+mc, pc:pc+kc] into 6-row micro-panels (zero padded)
+//	      for jr in steps of 16, ir in steps of 6:
+//	        micro-kernel: 6x16 tile of C += A micro-panel (kc x 6) * B micro-panel (kc x 16)
+//
+// The micro-kernel (gemm_kernel_amd64.s, AVX2+FMA, chosen at run time with golang.org/x/sys/cpu)
+// keeps the 6x16 tile in 12 ymm registers, broadcasts one A value and FMAs it against two 8-wide B
+// loads; per k step it issues 12 VFMADD231PS for 2 loads + 6 broadcasts. beta is applied by the
+// kernel on the first k-block only (later blocks accumulate with beta = 1), so C is never read when
+// beta == 0. Edge tiles run the kernel into a scratch tile and copy the valid part. All transpose
+// cases are handled by the packing routines, so the kernel sees one layout. kc and mc are balanced
+// (k = 300 gives two blocks of 150, not 256 + 44). Pack buffers come from a sync.Pool: no
+// allocation per call in steady state.
+//
+// Threads: problems of at least ~2^18 multiply-adds are split into column stripes (multiples of
+// 16, when n >= m) or row stripes (multiples of 6) run on Threads() goroutines, each with its own
+// pack buffers; smaller ones run on the calling goroutine.
+//
+// Measured on the 2-core AMD EPYC (Zen, AVX2, shared machine; medians of repeated runs), GFLOP/s:
+//
+//	shape (MxNxK)             ours 1T   ours 2T   gonum 1T  gonum 2T   numpy (OpenBLAS)
+//	see the table in doc.go (kept up to date with `ventral bench gemm`).
+//
+// Without AVX2+FMA (or with the purego build tag, or on other architectures) a pure-Go 6x16 kernel
+// is used with the same packing.
+
+const (
+	gemmMR = 6    // micro-tile rows
+	gemmNR = 16   // micro-tile columns
+
+	// gemmParMin is the number of multiply-adds below which Sgemm stays on one goroutine.
+	gemmParMin = 1 << 18
+)
+
+var (
+	gemmKC = 256  // k block
+	gemmMC = 120  // m block (multiple of gemmMR)
+	gemmNC = 3072 // n block (multiple of gemmNR)
+)
+
+var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
+
+// SetThreads sets how many goroutines Sgemm may use; n <= 0 restores the default,
+// runtime.GOMAXPROCS(0) at call time.
+func SetThreads(n int) {
+	if n < 0 {
+		n = 0
+	}
+	gemmThreads.Store(int64(n))
+}
+
+// Threads reports how many goroutines Sgemm may use.
+func Threads() int {
+	if n := int(gemmThreads.Load()); n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where op(X) is X or its
-// transpose. op(A) is m x k, op(B) is k x n, C is m x n; lda, ldb, ldc are row strides.
-// This is the reference implementation; the fast path replaces it.
+// transpose. op(A) is m x k, op(B) is k x n, C is m x n; lda, ldb, ldc are row strides (of the
+// stored, untransposed matrices). When beta == 0, C is not read (it may hold NaN).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	work := m * n * k
+	threads := Threads()
+	if threads <= 1 || work < gemmParMin {
+		gemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if p := work / (gemmParMin / 2); p < threads {
+		threads = max(p, 1)
+	}
+	gemmParallel(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("tensor.Sgemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	need := func(name string, rows, cols, ld int, s []float32) {
+		if ld < max(cols, 1) {
+			panic(fmt.Sprintf("tensor.Sgemm: ld%s=%d < %d", name, ld, cols))
+		}
+		if m > 0 && n > 0 && rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("tensor.Sgemm: len(%s)=%d < %d", name, len(s), (rows-1)*ld+cols))
+		}
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	need("a", ar, ac, lda, a)
+	need("b", br, bc, ldb, b)
+	need("c", m, n, ldc, c)
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0, without reading it).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// gemmParallel splits C into stripes and runs gemmSerial on each.
+func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var wg sync.WaitGroup
+	if n >= m {
+		units := (n + gemmNR - 1) / gemmNR
+		threads = min(threads, units)
+		for t := threads - 1; t >= 0; t-- {
+			j0 := units * t / threads * gemmNR
+			j1 := min(units*(t+1)/threads*gemmNR, n)
+			bo := j0
+			if transB {
+				bo = j0 * ldb
+			}
+			run := func() {
+				gemmSerial(transA, transB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
+			}
+			if t == 0 {
+				run()
+			} else {
+				wg.Add(1)
+				go func() { defer wg.Done(); run() }()
+			}
+		}
+	} else {
+		units := (m + gemmMR - 1) / gemmMR
+		threads = min(threads, units)
+		for t := threads - 1; t >= 0; t-- {
+			i0 := units * t / threads * gemmMR
+			i1 := min(units*(t+1)/threads*gemmMR, m)
+			ao := i0 * lda
+			if transA {
+				ao = i0
+			}
+			run := func() {
+				gemmSerial(transA, transB, i1-i0, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+			}
+			if t == 0 {
+				run()
+			} else {
+				wg.Add(1)
+				go func() { defer wg.Done(); run() }()
+			}
+		}
+	}
+	wg.Wait()
+}
+
+type gemmWork struct {
+	a, b []float32
+	tile [gemmMR * gemmNR]float32
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmWork) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// blockSize splits total into ceil(total/max) near-equal blocks rounded up to a multiple of unit.
+func blockSize(total, maxBlock, unit int) int {
+	if total <= maxBlock {
+		return total
+	}
+	nb := (total + maxBlock - 1) / maxBlock
+	bs := (total + nb - 1) / nb
+	return (bs + unit - 1) / unit * unit
+}
+
+func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w := gemmPool.Get().(*gemmWork)
+	kcb := blockSize(k, gemmKC, 1)
+	mcb := blockSize(m, gemmMC, gemmMR)
+	ncb := blockSize(n, gemmNC, gemmNR)
+	mcp := (min(mcb, m) + gemmMR - 1) / gemmMR * gemmMR
+	ncp := (min(ncb, n) + gemmNR - 1) / gemmNR * gemmNR
+	w.a = grow(w.a, mcp*kcb)
+	w.b = grow(w.b, ncp*kcb)
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			packB(transB, b, ldb, pc, jc, kc, nc, w.b)
+			for ic := 0; ic < m; ic += mcb {
+				mc := min(mcb, m-ic)
+				packA(transA, a, lda, ic, pc, mc, kc, w.a)
+				macroKernel(w, mc, nc, kc, alpha, bet, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+	gemmPool.Put(w)
+}
+
+// packA packs op(A)[i0:i0+mc, p0:p0+kc] into 6-row micro-panels: panel r holds, for each p,
+// the 6 values op(A)[i0+6r+i, p0+p], i = 0..5 (rows past mc are zero).
+func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		rows := min(gemmMR, mc-ir)
+		d := dst[ir*kc : ir*kc+kc*gemmMR]
+		if !trans {
+			if rows == gemmMR {
+				base := (i0+ir)*lda + p0
+				r0 := a[base : base+kc]
+				r1 := a[base+lda:][:len(r0)]
+				r2 := a[base+2*lda:][:len(r0)]
+				r3 := a[base+3*lda:][:len(r0)]
+				r4 := a[base+4*lda:][:len(r0)]
+				r5 := a[base+5*lda:][:len(r0)]
+				d = d[:len(r0)*gemmMR]
+				for p := range r0 {
+					q := (*[gemmMR]float32)(d[p*gemmMR:])
+					q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				}
+				continue
+			}
+			clear(d)
+			for i := 0; i < rows; i++ {
+				base := (i0+ir+i)*lda + p0
+				row := a[base : base+kc]
+				for p, v := range row {
+					d[p*gemmMR+i] = v
+				}
+			}
+			continue
+		}
+		// op(A)[i, p] = a[p*lda + i]: each p contributes a contiguous run of rows.
+		if rows == gemmMR {
+			for p := 0; p < kc; p++ {
+				base := (p0+p)*lda + i0 + ir
+				*(*[gemmMR]float32)(d[p*gemmMR:]) = *(*[gemmMR]float32)(a[base:])
+			}
+			continue
+		}
+		clear(d)
+		for p := 0; p < kc; p++ {
+			base := (p0+p)*lda + i0 + ir
+			copy(d[p*gemmMR:p*gemmMR+rows], a[base:base+rows])
+		}
+	}
+}
+
+// packB packs op(B)[p0:p0+kc, j0:j0+nc] into 16-column micro-panels: panel r holds, for each p,
+// the 16 values op(B)[p0+p, j0+16r+j] (columns past nc are zero).
+func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		cols := min(gemmNR, nc-jr)
+		d := dst[jr*kc : jr*kc+kc*gemmNR]
+		if !trans {
+			if cols == gemmNR {
+				for p := 0; p < kc; p++ {
+					base := (p0+p)*ldb + j0 + jr
+					*(*[gemmNR]float32)(d[p*gemmNR:]) = *(*[gemmNR]float32)(b[base:])
+				}
+				continue
+			}
+			clear(d)
+			for p := 0; p < kc; p++ {
+				base := (p0+p)*ldb + j0 + jr
+				copy(d[p*gemmNR:p*gemmNR+cols], b[base:base+cols])
+			}
+			continue
+		}
+		// op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, scatter with stride 16.
+		if cols < gemmNR {
+			clear(d)
+		}
+		for j := 0; j < cols; j++ {
+			base := (j0+jr+j)*ldb + p0
+			row := b[base : base+kc]
+			for p, v := range row {
+				d[p*gemmNR+j] = v
+			}
+		}
+	}
+}
+
+// macroKernel multiplies the packed mc x kc block of A by the packed kc x nc block of B into C.
+func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
+	ap, bp := w.a, w.b
+	for jr := 0; jr < nc; jr += gemmNR {
+		cols := min(gemmNR, nc-jr)
+		bpan := bp[jr*kc : jr*kc+kc*gemmNR]
+		for ir := 0; ir < mc; ir += gemmMR {
+			rows := min(gemmMR, mc-ir)
+			apan := ap[ir*kc : ir*kc+kc*gemmMR]
+			if rows == gemmMR && cols == gemmNR {
+				ct := c[ir*ldc+jr : (ir+gemmMR-1)*ldc+jr+gemmNR]
+				microKernel(kc, apan, bpan, ct, ldc, alpha, beta)
+				continue
+			}
+			t := w.tile[:]
+			microKernel(kc, apan, bpan, t, gemmNR, 1, 0)
+			for i := 0; i < rows; i++ {
+				crow := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
+				trow := t[i*gemmNR : i*gemmNR+cols]
+				switch beta {
+				case 0:
+					for j, v := range trow {
+						crow[j] = alpha * v
+					}
+				case 1:
+					for j, v := range trow {
+						crow[j] += alpha * v
+					}
+				default:
+					for j, v := range trow {
+						crow[j] = alpha*v + beta*crow[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// microKernelGo is the portable 6x16 micro-kernel: c[i*ldc+j] = alpha*sum_p a[p*6+i]*b[p*16+j] +
+// beta*c[i*ldc+j], with c not read when beta == 0.
+func microKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+	var acc [gemmMR][gemmNR]float32
+	a = a[:kc*gemmMR]
+	b = b[:kc*gemmNR]
+	for p := 0; p < kc; p++ {
+		bv := (*[gemmNR]float32)(b[p*gemmNR : p*gemmNR+gemmNR])
+		av := (*[gemmMR]float32)(a[p*gemmMR : p*gemmMR+gemmMR])
+		for i := 0; i < gemmMR; i++ {
+			x := av[i]
+			r := &acc[i]
+			r[0] += x * bv[0]
+			r[1] += x * bv[1]
+			r[2] += x * bv[2]
+			r[3] += x * bv[3]
+			r[4] += x * bv[4]
+			r[5] += x * bv[5]
+			r[6] += x * bv[6]
+			r[7] += x * bv[7]
+			r[8] += x * bv[8]
+			r[9] += x * bv[9]
+			r[10] += x * bv[10]
+			r[11] += x * bv[11]
+			r[12] += x * bv[12]
+			r[13] += x * bv[13]
+			r[14] += x * bv[14]
+			r[15] += x * bv[15]
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		crow := c[i*ldc : i*ldc+gemmNR]
+		if beta == 0 {
+			for j := range crow {
+				crow[j] = alpha * acc[i][j]
+			}
+		} else {
+			for j := range crow {
+				crow[j] = alpha*acc[i][j] + beta*crow[j]
+			}
+		}
+	}
+}
+
+// sgemmRef is the naive reference implementation used by the tests.
+func sgemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			var s float32

@@ -1,0 +1,69 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+var benchGemmShapes = []struct {
+	name    string
+	m, n, k int
+	tb      bool
+}{
+	{"512x512x512", 512, 512, 512, false},
+	{"lenet-conv1", 6, 784, 25, false},
+	{"lenet-conv1-b16", 6, 784 * 16, 25, false},
+	{"lenet-conv2", 16, 100, 150, false},
+	{"lenet-conv2-b16", 16, 1600, 150, false},
+	{"cifar-conv1", 32, 1024, 27, false},
+	{"cifar-conv2", 32, 1024, 288, false},
+	{"cifar-conv3", 64, 256, 288, false},
+	{"cifar-conv4", 64, 256, 576, false},
+	{"alexnet-conv2", 192, 729, 1600, false},
+	{"fc4096-b16", 16, 4096, 4096, true},
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchGemmShapes {
+		r := rand.New(rand.NewPCG(1, 1))
+		ldb := s.n
+		if s.tb {
+			ldb = s.k
+		}
+		x, y, z := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		b.Run(s.name, func(b *testing.B) {
+			c0 := processCPUTime()
+			for b.Loop() {
+				Sgemm(false, s.tb, s.m, s.n, s.k, 1, x, s.k, y, ldb, 0, z, s.n)
+			}
+			reportGFLOPS(b, flops, c0)
+		})
+		tb := blas.NoTrans
+		if s.tb {
+			tb = blas.Trans
+		}
+		b.Run(fmt.Sprintf("gonum/%s", s.name), func(b *testing.B) {
+			c0 := processCPUTime()
+			for b.Loop() {
+				gonum.Implementation{}.Sgemm(blas.NoTrans, tb, s.m, s.n, s.k, 1, x, s.k, y, ldb, 0, z, s.n)
+			}
+			reportGFLOPS(b, flops, c0)
+		})
+	}
+}
+
+// reportGFLOPS reports wall-clock GFLOP/s and GFLOP/s per busy CPU-second (cpu-GFLOP/s), the latter
+// being robust against other jobs on a shared machine.
+func reportGFLOPS(b *testing.B, flopsPerOp float64, cpu0 time.Duration) {
+	total := flopsPerOp * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := processCPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(total/cpu.Seconds()/1e9, "cpu-GFLOP/s")
+	}
+}
