@@ -41,8 +41,8 @@ import (
 // is used with the same packing.
 
 const (
-	gemmMR = 6    // micro-tile rows
-	gemmNR = 16   // micro-tile columns
+	gemmMR = 6  // micro-tile rows
+	gemmNR = 16 // micro-tile columns
 
 	// gemmParMin is the number of multiply-adds below which Sgemm stays on one goroutine.
 	gemmParMin = 1 << 18
