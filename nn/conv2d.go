@@ -1,0 +1,470 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+func init() {
+	Register("conv2d", func() Op { return &Conv2D{} })
+}
+
+// Conv2D is a 2-D convolution (cross-correlation, as in PyTorch) over NCHW input.
+//
+// Spec fields: out (output channels), kernel (5 or [kh, kw]), stride (default 1), pad (default
+// 0), dilation (default 1), groups (default 1; 2 gives AlexNet's two-GPU halves: each half of the
+// output channels sees one half of the input channels), no_bias, init ("he" default, or any
+// scheme of InitWeights, or "gabor"), gabor (the bank's parameters when init is gabor, see
+// GaborBank), constraint ("nonneg" or "nonpos": sign-constrained weights).
+//
+// The weight has PyTorch's layout [Out, In/groups, KH, KW]; the bias is [Out].
+//
+// Implementation: the receptive fields are unrolled (im2col) and multiplied by the weight matrix
+// with tensor.Sgemm. Samples are split over tensor.Threads() goroutines; when a sample's output
+// map is small (LeNet), the columns of several samples are laid side by side and multiplied in
+// one wide GEMM, which amortises the GEMM's packing and call overhead. 1x1 convolutions with unit
+// stride and no padding multiply the input directly. The backward pass computes the input
+// gradient (the expensive col2im) only when it is needed.
+type Conv2D struct {
+	Out        int        `json:"out"`
+	Kernel     Dims       `json:"kernel"`
+	Stride     Dims       `json:"stride,omitempty"`
+	Pad        Dims       `json:"pad,omitempty"`
+	Dilation   Dims       `json:"dilation,omitempty"`
+	Groups     int        `json:"groups,omitempty"`
+	NoBias     bool       `json:"no_bias,omitempty"`
+	Init       string     `json:"init,omitempty"`
+	Gabor      *GaborBank `json:"gabor,omitempty"`
+	Constraint string     `json:"constraint,omitempty"`
+
+	w, b *Param
+	g    convGeom
+}
+
+// convGeom is the resolved geometry of a convolution or pooling window.
+type convGeom struct {
+	c, h, w                int // input channels and size
+	kh, kw, ph, pw, sh, sw int
+	dh, dw                 int
+	oh, ow                 int
+}
+
+func (g *convGeom) setup(op string, in []int, kernel, stride, pad, dil Dims) error {
+	if len(in) != 3 {
+		return fmt.Errorf("%s needs a [C H W] input, got %v", op, in)
+	}
+	if len(kernel) == 0 {
+		return fmt.Errorf("%s: kernel is required", op)
+	}
+	for _, c := range []struct {
+		name string
+		d    Dims
+		min  int
+	}{{"kernel", kernel, 1}, {"stride", stride, 1}, {"pad", pad, 0}, {"dilation", dil, 1}} {
+		if err := c.d.valid(op+" "+c.name, c.min); err != nil {
+			return err
+		}
+	}
+	g.c, g.h, g.w = in[0], in[1], in[2]
+	g.kh, g.kw = kernel.HW(1)
+	g.sh, g.sw = stride.HW(1)
+	g.ph, g.pw = pad.HW(0)
+	g.dh, g.dw = dil.HW(1)
+	g.oh = convOut(g.h, g.kh, g.ph, g.sh, g.dh)
+	g.ow = convOut(g.w, g.kw, g.pw, g.sw, g.dw)
+	if g.oh < 1 || g.ow < 1 {
+		return fmt.Errorf("%s: kernel %dx%d (dilation %dx%d, pad %dx%d) does not fit the %dx%d input", op, g.kh, g.kw, g.dh, g.dw, g.ph, g.pw, g.h, g.w)
+	}
+	return nil
+}
+
+func (g *convGeom) pointwise() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
+}
+
+func (g *convGeom) im2col(src, dst []float32, ld int) {
+	im2colLd(src, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst, ld)
+}
+
+func (g *convGeom) col2im(col []float32, ld int, dst []float32) {
+	col2imLd(col, ld, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst)
+}
+
+func (cv *Conv2D) Type() string { return "conv2d" }
+
+func (cv *Conv2D) groups() int { return max(cv.Groups, 1) }
+
+func (cv *Conv2D) Build(in [][]int, rng *rand.Rand) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("conv2d takes 1 input, got %d", len(in))
+	}
+	if cv.Out <= 0 {
+		return nil, fmt.Errorf("out must be positive, got %d", cv.Out)
+	}
+	if err := cv.g.setup("conv2d", in[0], cv.Kernel, cv.Stride, cv.Pad, cv.Dilation); err != nil {
+		return nil, err
+	}
+	gr := cv.groups()
+	if cv.Groups < 0 || cv.g.c%gr != 0 || cv.Out%gr != 0 {
+		return nil, fmt.Errorf("conv2d: groups %d must divide the input channels %d and out %d", cv.Groups, cv.g.c, cv.Out)
+	}
+	cg := cv.g.c / gr
+	fanIn := cg * cv.g.kh * cv.g.kw
+	cv.w = NewParam("weight", true, cv.Out, cg, cv.g.kh, cv.g.kw)
+	if cv.Init == "gabor" {
+		bank := GaborBank{}
+		if cv.Gabor != nil {
+			bank = *cv.Gabor
+		}
+		if err := bank.fill(cv.w.Value, rng); err != nil {
+			return nil, err
+		}
+	} else {
+		if cv.Gabor != nil {
+			return nil, fmt.Errorf("conv2d: gabor parameters given but init is %q, not gabor", cv.Init)
+		}
+		if err := InitWeights(cv.w.Value, cv.Init, fanIn, cv.Out*cv.g.kh*cv.g.kw, rng); err != nil {
+			return nil, err
+		}
+	}
+	c, err := ConstraintByName(cv.Constraint)
+	if err != nil {
+		return nil, err
+	}
+	cv.w.Constraint = c
+	if c != nil {
+		c.Apply(cv.w.Value)
+	}
+	cv.b = nil
+	if !cv.NoBias {
+		cv.b = NewParam("bias", false, cv.Out)
+		if cv.Init == "torch" {
+			fillUniform(cv.b.Value, 1/sqrtf(fanIn), rng)
+		}
+	}
+	return []int{cv.Out, cv.g.oh, cv.g.ow}, nil
+}
+
+// PartialShape gives the output shape from the input shape without building.
+func (cv *Conv2D) PartialShape(in [][]int) ([]int, bool) {
+	var g convGeom
+	if len(in) != 1 || in[0] == nil || g.setup("conv2d", in[0], cv.Kernel, cv.Stride, cv.Pad, cv.Dilation) != nil {
+		return nil, false
+	}
+	return []int{cv.Out, g.oh, g.ow}, true
+}
+
+func (cv *Conv2D) Params() []*Param {
+	if cv.b == nil {
+		return []*Param{cv.w}
+	}
+	return []*Param{cv.w, cv.b}
+}
+
+// Weight and Bias expose the parameters (Bias is nil with no_bias).
+func (cv *Conv2D) Weight() *Param { return cv.w }
+func (cv *Conv2D) Bias() *Param   { return cv.b }
+
+// convWideCols is the number of output positions above which samples are not batched into one
+// wide GEMM (a larger matrix gains nothing and leaves the cache).
+const convWideCols = 2048
+
+// chunk returns how many samples share one GEMM.
+func (cv *Conv2D) chunk(n int) int {
+	p := cv.g.oh * cv.g.ow
+	if cv.g.pointwise() || p >= convWideCols {
+		return 1
+	}
+	b := max(convWideCols/p, 1)
+	// Keep at least one chunk per thread.
+	per := (n + tensor.Threads() - 1) / tensor.Threads()
+	return max(min(b, per), 1)
+}
+
+func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	n := x.Shape[0]
+	g := &cv.g
+	gr := cv.groups()
+	p := g.oh * g.ow
+	k := g.c * g.kh * g.kw
+	kg, og := k/gr, cv.Out/gr
+	inSz, outSz := g.c*g.h*g.w, cv.Out*p
+	y := ctx.Alloc(n, cv.Out, g.oh, g.ow)
+	direct := g.pointwise()
+	bs := cv.chunk(n)
+	chunks := (n + bs - 1) / bs
+	w := cv.w.Value.Data
+	parallelRange(chunks, func(_, lo, hi int) {
+		var col, yw []float32
+		if !direct {
+			col = getScratch(k * bs * p)
+			defer putScratch(col)
+		}
+		if bs > 1 {
+			yw = getScratch(outSz * bs)
+			defer putScratch(yw)
+		}
+		for ch := lo; ch < hi; ch++ {
+			s0 := ch * bs
+			nb := min(bs, n-s0)
+			ld := nb * p
+			cm := col
+			if direct {
+				cm = x.Data[s0*inSz : (s0+1)*inSz]
+			} else {
+				for s := 0; s < nb; s++ {
+					g.im2col(x.Data[(s0+s)*inSz:(s0+s+1)*inSz], col[s*p:], ld)
+				}
+			}
+			out := yw
+			if nb == 1 {
+				out = y.Data[s0*outSz : (s0+1)*outSz]
+			}
+			for gi := 0; gi < gr; gi++ {
+				tensor.Sgemm(false, false, og, ld, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld:], ld, 0, out[gi*og*ld:], ld)
+			}
+			for s := 0; s < nb; s++ {
+				ys := y.Data[(s0+s)*outSz : (s0+s+1)*outSz]
+				for o := 0; o < cv.Out; o++ {
+					dst := ys[o*p : (o+1)*p]
+					if nb > 1 {
+						copy(dst, out[o*ld+s*p:o*ld+s*p+p])
+					}
+					if cv.b != nil {
+						bv := cv.b.Value.Data[o]
+						for i := range dst {
+							dst[i] += bv
+						}
+					}
+				}
+			}
+		}
+	})
+	return y, nil
+}
+
+func (cv *Conv2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	x := in[0]
+	n := x.Shape[0]
+	g := &cv.g
+	gr := cv.groups()
+	p := g.oh * g.ow
+	k := g.c * g.kh * g.kw
+	kg, og := k/gr, cv.Out/gr
+	inSz, outSz := g.c*g.h*g.w, cv.Out*p
+	direct := g.pointwise()
+	bs := cv.chunk(n)
+	chunks := (n + bs - 1) / bs
+	w := cv.w.Value.Data
+	var dx *tensor.Tensor
+	if need[0] {
+		dx = ctx.Alloc(x.Shape...)
+	}
+	nw := min(tensor.Threads(), chunks)
+	dWs := make([][]float32, nw)
+	dbs := make([][]float32, nw)
+	parallelRange(chunks, func(wk, lo, hi int) {
+		dW := cv.w.Grad.Data
+		var db []float32
+		if cv.b != nil {
+			db = cv.b.Grad.Data
+		}
+		if wk > 0 {
+			dW = getScratch(len(dW))
+			clear(dW)
+			dWs[wk] = dW
+			if db != nil {
+				db = getScratch(cv.Out)
+				clear(db)
+				dbs[wk] = db
+			}
+		}
+		var col, dyw, dcol []float32
+		if !direct {
+			col = getScratch(k * bs * p)
+			defer putScratch(col)
+			if dx != nil {
+				dcol = getScratch(k * bs * p)
+				defer putScratch(dcol)
+			}
+		}
+		if bs > 1 {
+			dyw = getScratch(outSz * bs)
+			defer putScratch(dyw)
+		}
+		for ch := lo; ch < hi; ch++ {
+			s0 := ch * bs
+			nb := min(bs, n-s0)
+			ld := nb * p
+			cm := col
+			if direct {
+				cm = x.Data[s0*inSz : (s0+1)*inSz]
+			} else {
+				for s := 0; s < nb; s++ {
+					g.im2col(x.Data[(s0+s)*inSz:(s0+s+1)*inSz], col[s*p:], ld)
+				}
+			}
+			d := dyw
+			if nb == 1 {
+				d = dy.Data[s0*outSz : (s0+1)*outSz]
+			} else {
+				for s := 0; s < nb; s++ {
+					ds := dy.Data[(s0+s)*outSz : (s0+s+1)*outSz]
+					for o := 0; o < cv.Out; o++ {
+						copy(d[o*ld+s*p:o*ld+s*p+p], ds[o*p:(o+1)*p])
+					}
+				}
+			}
+			if db != nil {
+				for o := 0; o < cv.Out; o++ {
+					var s float32
+					for _, v := range d[o*ld : o*ld+ld] {
+						s += v
+					}
+					db[o] += s
+				}
+			}
+			for gi := 0; gi < gr; gi++ {
+				tensor.Sgemm(false, true, og, kg, ld, 1, d[gi*og*ld:], ld, cm[gi*kg*ld:], ld, 1, dW[gi*og*kg:], kg)
+			}
+			if dx == nil {
+				continue
+			}
+			dc := dcol
+			if direct {
+				dc = dx.Data[s0*inSz : (s0+1)*inSz]
+			}
+			for gi := 0; gi < gr; gi++ {
+				tensor.Sgemm(true, false, kg, ld, og, 1, w[gi*og*kg:], kg, d[gi*og*ld:], ld, 0, dc[gi*kg*ld:], ld)
+			}
+			if !direct {
+				for s := 0; s < nb; s++ {
+					dxs := dx.Data[(s0+s)*inSz : (s0+s+1)*inSz]
+					clear(dxs)
+					g.col2im(dcol[s*p:], ld, dxs)
+				}
+			}
+		}
+	})
+	for wk := 1; wk < nw; wk++ {
+		if dWs[wk] != nil {
+			tensor.Axpy(1, dWs[wk], cv.w.Grad.Data)
+			putScratch(dWs[wk])
+		}
+		if dbs[wk] != nil {
+			tensor.Axpy(1, dbs[wk], cv.b.Grad.Data)
+			putScratch(dbs[wk])
+		}
+	}
+	return []*tensor.Tensor{dx}
+}
+
+// GaborBank parametrises init "gabor": each output channel starts as a Gabor filter (a sinusoid
+// under a Gaussian envelope, the classic model of V1 simple-cell receptive fields; Jones & Palmer
+// 1987), the same on every input channel (a luminance filter).
+//
+// Filter o is bank entry o (wavelength slowest, then orientation, then phase fastest); when the
+// layer has more channels than the bank, the extra ones take a random wavelength from the list, a
+// random orientation and a random phase. With kernel coordinates (x, y) centred on the kernel,
+//
+//	x' = x cos θ + y sin θ,  y' = -x sin θ + y cos θ
+//	g(x, y) = exp(-(x'^2 + aspect^2 y'^2) / (2 σ^2)) cos(2π x'/λ + φ),  σ = sigma·λ
+//
+// Each filter is then made zero-mean and scaled to an L2 norm of sqrt(2) over its In/groups x
+// KH x KW entries (the expected norm under He initialisation), so the layer starts at the same
+// scale as a randomly initialised one.
+type GaborBank struct {
+	// Orientations evenly spaced over [0, π) (default 8).
+	Orientations int `json:"orientations,omitempty"`
+	// Wavelengths λ in kernel taps (default: 3 values spaced geometrically from 2.5 to
+	// max(3, 0.75 · max(KH, KW))).
+	Wavelengths []float64 `json:"wavelengths,omitempty"`
+	// Phases φ in degrees (default [0, 90]: even and odd symmetric filters).
+	Phases []float64 `json:"phases,omitempty"`
+	// Sigma is the envelope's standard deviation as a fraction of λ (default 0.56, a spatial
+	// frequency bandwidth of about one octave).
+	Sigma float64 `json:"sigma,omitempty"`
+	// Aspect is the envelope's aspect ratio along the bars (default 0.5).
+	Aspect float64 `json:"aspect,omitempty"`
+}
+
+func (b GaborBank) fill(w *tensor.Tensor, rng *rand.Rand) error {
+	out, cg, kh, kw := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
+	nOr := b.Orientations
+	if nOr == 0 {
+		nOr = 8
+	}
+	lams := b.Wavelengths
+	if len(lams) == 0 {
+		hi := math.Max(3, 0.75*float64(max(kh, kw)))
+		lams = []float64{2.5, math.Sqrt(2.5 * hi), hi}
+	}
+	phases := b.Phases
+	if len(phases) == 0 {
+		phases = []float64{0, 90}
+	}
+	sig, asp := b.Sigma, b.Aspect
+	if sig == 0 {
+		sig = 0.56
+	}
+	if asp == 0 {
+		asp = 0.5
+	}
+	if nOr < 0 || sig < 0 || asp < 0 {
+		return fmt.Errorf("gabor: orientations, sigma and aspect must be positive")
+	}
+	for _, l := range lams {
+		if l <= 0 {
+			return fmt.Errorf("gabor: wavelengths must be positive, got %v", lams)
+		}
+	}
+	nb := len(lams) * nOr * len(phases)
+	per := cg * kh * kw
+	for o := 0; o < out; o++ {
+		var lam, th, ph float64
+		if o < nb {
+			lam = lams[o/(nOr*len(phases))]
+			th = math.Pi * float64(o/len(phases)%nOr) / float64(nOr)
+			ph = phases[o%len(phases)] * math.Pi / 180
+		} else {
+			lam = lams[rng.IntN(len(lams))]
+			th = rng.Float64() * math.Pi
+			ph = rng.Float64() * 2 * math.Pi
+		}
+		s := sig * lam
+		f := w.Data[o*per : (o+1)*per]
+		cy, cx := float64(kh-1)/2, float64(kw-1)/2
+		mean := 0.0
+		for i := 0; i < kh; i++ {
+			for j := 0; j < kw; j++ {
+				x, y := float64(j)-cx, float64(i)-cy
+				xr := x*math.Cos(th) + y*math.Sin(th)
+				yr := -x*math.Sin(th) + y*math.Cos(th)
+				v := math.Exp(-(xr*xr+asp*asp*yr*yr)/(2*s*s)) * math.Cos(2*math.Pi*xr/lam+ph)
+				f[i*kw+j] = float32(v)
+				mean += v
+			}
+		}
+		mean /= float64(kh * kw)
+		ss := 0.0
+		for i := 0; i < kh*kw; i++ {
+			f[i] -= float32(mean)
+			ss += float64(f[i]) * float64(f[i])
+		}
+		scale := 0.0
+		if ss > 1e-20 {
+			scale = math.Sqrt(2 / (ss * float64(cg)))
+		}
+		for i := 0; i < kh*kw; i++ {
+			f[i] *= float32(scale)
+		}
+		for c := 1; c < cg; c++ {
+			copy(f[c*kh*kw:(c+1)*kh*kw], f[:kh*kw])
+		}
+	}
+	return nil
+}

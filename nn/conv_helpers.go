@@ -1,0 +1,98 @@
+package nn
+
+// im2colLd unrolls the receptive fields of one image src (c x h x w) into columns: row
+// (ci*kh + ki)*kw + kj, column oy*ow + ox of dst holds the input under kernel tap (ki, kj) of
+// channel ci for output position (oy, ox), zero where it falls in the padding. Rows of dst are
+// ld apart, so several images can be written side by side into one wide matrix.
+func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32, ld int) {
+	oh := convOut(h, kh, padH, strideH, dilH)
+	ow := convOut(w, kw, padW, strideW, dilW)
+	for ci := 0; ci < c; ci++ {
+		img := src[ci*h*w : (ci+1)*h*w]
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				row := dst[((ci*kh+ki)*kw+kj)*ld:]
+				x0 := kj*dilW - padW
+				// valid ox: 0 <= ox*strideW + x0 < w
+				lo, hi := validRange(x0, strideW, w, ow)
+				for oy := 0; oy < oh; oy++ {
+					r := row[oy*ow : oy*ow+ow]
+					iy := oy*strideH - padH + ki*dilH
+					if iy < 0 || iy >= h || lo >= hi {
+						clear(r)
+						continue
+					}
+					clear(r[:lo])
+					clear(r[hi:])
+					line := img[iy*w : iy*w+w]
+					if strideW == 1 {
+						copy(r[lo:hi], line[lo+x0:hi+x0])
+					} else {
+						ix := lo*strideW + x0
+						for ox := lo; ox < hi; ox++ {
+							r[ox] = line[ix]
+							ix += strideW
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imLd is the adjoint of im2colLd: it adds every column entry back onto the image pixel it
+// was read from (dst must be initialised by the caller, typically zeroed).
+func col2imLd(col []float32, ld, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32) {
+	oh := convOut(h, kh, padH, strideH, dilH)
+	ow := convOut(w, kw, padW, strideW, dilW)
+	for ci := 0; ci < c; ci++ {
+		img := dst[ci*h*w : (ci+1)*h*w]
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				row := col[((ci*kh+ki)*kw+kj)*ld:]
+				x0 := kj*dilW - padW
+				lo, hi := validRange(x0, strideW, w, ow)
+				if lo >= hi {
+					continue
+				}
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*strideH - padH + ki*dilH
+					if iy < 0 || iy >= h {
+						continue
+					}
+					r := row[oy*ow : oy*ow+ow]
+					line := img[iy*w : iy*w+w]
+					if strideW == 1 {
+						l := line[lo+x0 : hi+x0]
+						s := r[lo:hi]
+						for i, v := range s {
+							l[i] += v
+						}
+					} else {
+						ix := lo*strideW + x0
+						for ox := lo; ox < hi; ox++ {
+							line[ix] += r[ox]
+							ix += strideW
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output positions [lo, hi) whose input index o*stride + x0 lies in
+// [0, w).
+func validRange(x0, stride, w, ow int) (int, int) {
+	lo := 0
+	if x0 < 0 {
+		lo = (-x0 + stride - 1) / stride
+	}
+	hi := 0
+	if w-1-x0 >= 0 {
+		hi = (w-1-x0)/stride + 1
+	}
+	hi = min(hi, ow)
+	lo = min(lo, hi)
+	return lo, hi
+}
