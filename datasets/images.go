@@ -23,7 +23,9 @@ import (
 )
 
 // Warnf reports skipped junk entries (see LoadImageZip). Replace it to silence or redirect.
-var Warnf = log.Printf
+var Warnf = logPrintf
+
+var logPrintf = log.Printf
 
 // imageExts are the file extensions treated as images (case-insensitive).
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
