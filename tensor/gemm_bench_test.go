@@ -67,3 +67,13 @@ func reportGFLOPS(b *testing.B, flopsPerOp float64, cpu0 time.Duration) {
 		b.ReportMetric(total/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+func TestGemmTable(t *testing.T) {
+	res := GemmTable([]GemmShape{{"tiny", 3, 5, 2}, {"lenet-conv1", 6, 784, 25}}, 5*time.Millisecond)
+	if len(res) != 2 || res[1].Name != "lenet-conv1" || res[1].K != 25 || !(res[1].OursGFLOPS > 0) || !(res[1].GonumGFLOPS > 0) {
+		t.Fatalf("GemmTable: %+v", res)
+	}
+	if len(DefaultGemmShapes()) == 0 {
+		t.Fatal("no default shapes")
+	}
+}
