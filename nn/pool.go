@@ -1,0 +1,413 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+func init() {
+	Register("maxpool2d", func() Op { return &MaxPool2D{} })
+	Register("avgpool2d", func() Op { return &AvgPool2D{} })
+	Register("global_avgpool", func() Op { return &GlobalAvgPool{} })
+	Register("adaptive_avgpool", func() Op { return &AdaptiveAvgPool{} })
+}
+
+// poolGeom resolves a pooling window as PyTorch does: out = floor or ceil of
+// (H + 2 pad - kernel) / stride, plus 1; in ceil mode the last window must start inside the
+// input or the left padding. Padding is at most half the kernel.
+func poolGeom(op string, in []int, kernel, stride, pad Dims, ceil bool) (convGeom, error) {
+	var g convGeom
+	if len(stride) == 0 {
+		stride = kernel
+	}
+	if err := g.setup(op, in, kernel, stride, pad, nil); err != nil {
+		return g, err
+	}
+	if g.ph > g.kh/2 || g.pw > g.kw/2 {
+		return g, fmt.Errorf("%s: pad %dx%d exceeds half the kernel %dx%d", op, g.ph, g.pw, g.kh, g.kw)
+	}
+	if ceil {
+		g.oh = ceilOut(g.h, g.kh, g.ph, g.sh)
+		g.ow = ceilOut(g.w, g.kw, g.pw, g.sw)
+	}
+	return g, nil
+}
+
+func ceilOut(in, k, pad, stride int) int {
+	o := (in+2*pad-k+stride-1)/stride + 1
+	if (o-1)*stride >= in+pad {
+		o--
+	}
+	return o
+}
+
+func poolPartial(op string, in [][]int, kernel, stride, pad Dims, ceil bool) ([]int, bool) {
+	if len(in) != 1 || in[0] == nil {
+		return nil, false
+	}
+	g, err := poolGeom(op, in[0], kernel, stride, pad, ceil)
+	if err != nil {
+		return nil, false
+	}
+	return []int{g.c, g.oh, g.ow}, true
+}
+
+// parallelPlanes runs body over the n image planes, in parallel when there is enough work.
+func parallelPlanes(planes, work int, body func(lo, hi int)) {
+	if work < 1<<16 {
+		body(0, planes)
+		return
+	}
+	parallelRange(planes, func(_, lo, hi int) { body(lo, hi) })
+}
+
+// MaxPool2D takes the maximum over each window. Spec fields: kernel, stride (default: kernel),
+// pad (padding counts as -inf, at most kernel/2), ceil_mode. The index of each maximum is kept
+// for the backward pass.
+type MaxPool2D struct {
+	Kernel   Dims `json:"kernel"`
+	Stride   Dims `json:"stride,omitempty"`
+	Pad      Dims `json:"pad,omitempty"`
+	CeilMode bool `json:"ceil_mode,omitempty"`
+
+	g convGeom
+}
+
+func (m *MaxPool2D) Type() string     { return "maxpool2d" }
+func (m *MaxPool2D) Params() []*Param { return nil }
+func (m *MaxPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("maxpool2d takes 1 input, got %d", len(in))
+	}
+	g, err := poolGeom("maxpool2d", in[0], m.Kernel, m.Stride, m.Pad, m.CeilMode)
+	if err != nil {
+		return nil, err
+	}
+	m.g = g
+	return []int{g.c, g.oh, g.ow}, nil
+}
+func (m *MaxPool2D) PartialShape(in [][]int) ([]int, bool) {
+	return poolPartial("maxpool2d", in, m.Kernel, m.Stride, m.Pad, m.CeilMode)
+}
+
+func (m *MaxPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	g := m.g
+	n := x.Shape[0]
+	y := ctx.Alloc(n, g.c, g.oh, g.ow)
+	arg := ctx.Alloc(n, g.c, g.oh, g.ow) // argmax index within the plane, as float32 bits
+	ip, op := g.h*g.w, g.oh*g.ow
+	parallelPlanes(n*g.c, len(x.Data), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x.Data[pl*ip : (pl+1)*ip]
+			dst := y.Data[pl*op : (pl+1)*op]
+			ai := arg.Data[pl*op : (pl+1)*op]
+			if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w {
+				maxPool2x2(src, g.w, g.oh, g.ow, dst, ai)
+				continue
+			}
+			for oy := 0; oy < g.oh; oy++ {
+				y0 := oy*g.sh - g.ph
+				y1 := min(y0+g.kh, g.h)
+				y0 = max(y0, 0)
+				for ox := 0; ox < g.ow; ox++ {
+					x0 := ox*g.sw - g.pw
+					x1 := min(x0+g.kw, g.w)
+					x0 = max(x0, 0)
+					best, bi := float32(math.Inf(-1)), y0*g.w+x0
+					for iy := y0; iy < y1; iy++ {
+						row := src[iy*g.w : iy*g.w+x1]
+						for ix := x0; ix < x1; ix++ {
+							if v := row[ix]; v > best || v != v {
+								best, bi = v, iy*g.w+ix
+							}
+						}
+					}
+					dst[oy*g.ow+ox] = best
+					ai[oy*g.ow+ox] = math.Float32frombits(uint32(bi))
+				}
+			}
+		}
+	})
+	return y, arg
+}
+
+func maxPool2x2(src []float32, w, oh, ow int, dst, ai []float32) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*w : 2*oy*w+w]
+		r1 := src[(2*oy+1)*w : (2*oy+1)*w+w]
+		d := dst[oy*ow : oy*ow+ow]
+		a := ai[oy*ow : oy*ow+ow]
+		for ox := range d {
+			i := 2 * ox
+			best, bi := r0[i], 2*oy*w+i
+			if v := r0[i+1]; v > best {
+				best, bi = v, 2*oy*w+i+1
+			}
+			if v := r1[i]; v > best {
+				best, bi = v, (2*oy+1)*w+i
+			}
+			if v := r1[i+1]; v > best {
+				best, bi = v, (2*oy+1)*w+i+1
+			}
+			d[ox] = best
+			a[ox] = math.Float32frombits(uint32(bi))
+		}
+	}
+}
+
+func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	if !need[0] {
+		return []*tensor.Tensor{nil}
+	}
+	arg := cache.(*tensor.Tensor)
+	g := m.g
+	x := in[0]
+	dx := ctx.Zeros(x.Shape...)
+	ip, op := g.h*g.w, g.oh*g.ow
+	parallelPlanes(x.Shape[0]*g.c, len(x.Data), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			d := dx.Data[pl*ip : (pl+1)*ip]
+			a := arg.Data[pl*op : (pl+1)*op]
+			for i, v := range dy.Data[pl*op : (pl+1)*op] {
+				d[math.Float32bits(a[i])] += v
+			}
+		}
+	})
+	return []*tensor.Tensor{dx}
+}
+
+// AvgPool2D averages each window. Spec fields: kernel, stride (default: kernel), pad, ceil_mode,
+// exclude_pad. By default padding counts in the divisor (PyTorch's count_include_pad=True); with
+// exclude_pad only the input pixels under the window count.
+type AvgPool2D struct {
+	Kernel     Dims `json:"kernel"`
+	Stride     Dims `json:"stride,omitempty"`
+	Pad        Dims `json:"pad,omitempty"`
+	CeilMode   bool `json:"ceil_mode,omitempty"`
+	ExcludePad bool `json:"exclude_pad,omitempty"`
+
+	g convGeom
+}
+
+func (a *AvgPool2D) Type() string     { return "avgpool2d" }
+func (a *AvgPool2D) Params() []*Param { return nil }
+func (a *AvgPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("avgpool2d takes 1 input, got %d", len(in))
+	}
+	g, err := poolGeom("avgpool2d", in[0], a.Kernel, a.Stride, a.Pad, a.CeilMode)
+	if err != nil {
+		return nil, err
+	}
+	a.g = g
+	return []int{g.c, g.oh, g.ow}, nil
+}
+func (a *AvgPool2D) PartialShape(in [][]int) ([]int, bool) {
+	return poolPartial("avgpool2d", in, a.Kernel, a.Stride, a.Pad, a.CeilMode)
+}
+
+// window returns the clipped window and the divisor of output (oy, ox).
+func (a *AvgPool2D) window(oy, ox int) (y0, y1, x0, x1 int, scale float32) {
+	g := a.g
+	y0, x0 = oy*g.sh-g.ph, ox*g.sw-g.pw
+	y1, x1 = min(y0+g.kh, g.h+g.ph), min(x0+g.kw, g.w+g.pw)
+	cnt := (y1 - y0) * (x1 - x0)
+	y0, x0 = max(y0, 0), max(x0, 0)
+	y1, x1 = min(y1, g.h), min(x1, g.w)
+	if a.ExcludePad {
+		cnt = (y1 - y0) * (x1 - x0)
+	}
+	return y0, y1, x0, x1, 1 / float32(max(cnt, 1))
+}
+
+func (a *AvgPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	g := a.g
+	y := ctx.Alloc(x.Shape[0], g.c, g.oh, g.ow)
+	ip, op := g.h*g.w, g.oh*g.ow
+	parallelPlanes(x.Shape[0]*g.c, len(x.Data), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x.Data[pl*ip : (pl+1)*ip]
+			dst := y.Data[pl*op : (pl+1)*op]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1, sc := a.window(oy, ox)
+					var s float32
+					for iy := y0; iy < y1; iy++ {
+						for _, v := range src[iy*g.w+x0 : iy*g.w+x1] {
+							s += v
+						}
+					}
+					dst[oy*g.ow+ox] = s * sc
+				}
+			}
+		}
+	})
+	return y, nil
+}
+
+func (a *AvgPool2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	if !need[0] {
+		return []*tensor.Tensor{nil}
+	}
+	x := in[0]
+	g := a.g
+	dx := ctx.Zeros(x.Shape...)
+	ip, op := g.h*g.w, g.oh*g.ow
+	parallelPlanes(x.Shape[0]*g.c, len(x.Data), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			d := dx.Data[pl*ip : (pl+1)*ip]
+			gy := dy.Data[pl*op : (pl+1)*op]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1, sc := a.window(oy, ox)
+					v := gy[oy*g.ow+ox] * sc
+					for iy := y0; iy < y1; iy++ {
+						r := d[iy*g.w+x0 : iy*g.w+x1]
+						for i := range r {
+							r[i] += v
+						}
+					}
+				}
+			}
+		}
+	})
+	return []*tensor.Tensor{dx}
+}
+
+// GlobalAvgPool averages each channel over all positions: [C H W] -> [C].
+type GlobalAvgPool struct{}
+
+func (GlobalAvgPool) Type() string     { return "global_avgpool" }
+func (GlobalAvgPool) Params() []*Param { return nil }
+func (GlobalAvgPool) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) != 1 || len(in[0]) < 2 {
+		return nil, fmt.Errorf("global_avgpool takes one [C H W] input, got %v", in)
+	}
+	return []int{in[0][0]}, nil
+}
+func (GlobalAvgPool) PartialShape(in [][]int) ([]int, bool) {
+	if len(in) != 1 || len(in[0]) < 2 {
+		return nil, false
+	}
+	return []int{in[0][0]}, true
+}
+func (GlobalAvgPool) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	n, c := x.Shape[0], x.Shape[1]
+	p := x.Len() / (n * c)
+	y := ctx.Alloc(n, c)
+	for i := range y.Data {
+		var s float32
+		for _, v := range x.Data[i*p : (i+1)*p] {
+			s += v
+		}
+		y.Data[i] = s / float32(p)
+	}
+	return y, nil
+}
+func (GlobalAvgPool) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	if !need[0] {
+		return []*tensor.Tensor{nil}
+	}
+	x := in[0]
+	dx := ctx.Alloc(x.Shape...)
+	p := x.Len() / dy.Len()
+	for i, g := range dy.Data {
+		v := g / float32(p)
+		d := dx.Data[i*p : (i+1)*p]
+		for j := range d {
+			d[j] = v
+		}
+	}
+	return []*tensor.Tensor{dx}
+}
+
+// AdaptiveAvgPool averages into a fixed output grid, spec field out (e.g. 6 or [6, 6]), with
+// PyTorch's windows: output row i covers input rows floor(i H / out) to ceil((i+1) H / out).
+type AdaptiveAvgPool struct {
+	Out Dims `json:"out"`
+
+	c, h, w, oh, ow int
+}
+
+func (a *AdaptiveAvgPool) Type() string     { return "adaptive_avgpool" }
+func (a *AdaptiveAvgPool) Params() []*Param { return nil }
+func (a *AdaptiveAvgPool) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+	if len(in) != 1 || len(in[0]) != 3 {
+		return nil, fmt.Errorf("adaptive_avgpool takes one [C H W] input, got %v", in)
+	}
+	if len(a.Out) == 0 {
+		return nil, fmt.Errorf("adaptive_avgpool: out is required")
+	}
+	if err := a.Out.valid("adaptive_avgpool out", 1); err != nil {
+		return nil, err
+	}
+	a.c, a.h, a.w = in[0][0], in[0][1], in[0][2]
+	a.oh, a.ow = a.Out.HW(1)
+	return []int{a.c, a.oh, a.ow}, nil
+}
+func (a *AdaptiveAvgPool) PartialShape(in [][]int) ([]int, bool) {
+	if len(in) != 1 || len(in[0]) != 3 || len(a.Out) == 0 {
+		return nil, false
+	}
+	oh, ow := a.Out.HW(1)
+	return []int{in[0][0], oh, ow}, true
+}
+
+func adaptiveRange(i, in, out int) (int, int) {
+	return i * in / out, ((i+1)*in + out - 1) / out
+}
+
+func (a *AdaptiveAvgPool) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	x := in[0]
+	y := ctx.Alloc(x.Shape[0], a.c, a.oh, a.ow)
+	ip, op := a.h*a.w, a.oh*a.ow
+	for pl := 0; pl < x.Shape[0]*a.c; pl++ {
+		src := x.Data[pl*ip : (pl+1)*ip]
+		for oy := 0; oy < a.oh; oy++ {
+			y0, y1 := adaptiveRange(oy, a.h, a.oh)
+			for ox := 0; ox < a.ow; ox++ {
+				x0, x1 := adaptiveRange(ox, a.w, a.ow)
+				var s float32
+				for iy := y0; iy < y1; iy++ {
+					for _, v := range src[iy*a.w+x0 : iy*a.w+x1] {
+						s += v
+					}
+				}
+				y.Data[pl*op+oy*a.ow+ox] = s / float32((y1-y0)*(x1-x0))
+			}
+		}
+	}
+	return y, nil
+}
+
+func (a *AdaptiveAvgPool) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	if !need[0] {
+		return []*tensor.Tensor{nil}
+	}
+	x := in[0]
+	dx := ctx.Zeros(x.Shape...)
+	ip, op := a.h*a.w, a.oh*a.ow
+	for pl := 0; pl < x.Shape[0]*a.c; pl++ {
+		d := dx.Data[pl*ip : (pl+1)*ip]
+		for oy := 0; oy < a.oh; oy++ {
+			y0, y1 := adaptiveRange(oy, a.h, a.oh)
+			for ox := 0; ox < a.ow; ox++ {
+				x0, x1 := adaptiveRange(ox, a.w, a.ow)
+				v := dy.Data[pl*op+oy*a.ow+ox] / float32((y1-y0)*(x1-x0))
+				for iy := y0; iy < y1; iy++ {
+					r := d[iy*a.w+x0 : iy*a.w+x1]
+					for i := range r {
+						r[i] += v
+					}
+				}
+			}
+		}
+	}
+	return []*tensor.Tensor{dx}
+}
