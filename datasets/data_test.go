@@ -128,12 +128,7 @@ func TestCIFAR10Train(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := time.Since(start)
-	start = time.Now()
-	if _, err := Load("cifar10", "train"); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("CIFAR-10 train zip: %v decoding, %v from the decoded cache", first, time.Since(start))
+	t.Logf("CIFAR-10 train zip: %v decoding (the decoded cache is tested on the test split)", time.Since(start))
 	checkCIFAR(t, ds, 50000)
 }
 
