@@ -81,7 +81,9 @@ func affineParams(c int, none bool) (*Param, *Param) {
 	return w, NewParam("bias", false, c)
 }
 
-func (bn *BatchNorm) PartialShape(in [][]int) ([]int, bool) { return in[0], len(in) == 1 && in[0] != nil }
+func (bn *BatchNorm) PartialShape(in [][]int) ([]int, bool) {
+	return in[0], len(in) == 1 && in[0] != nil
+}
 func (bn *BatchNorm) Params() []*Param {
 	if bn.w == nil {
 		return nil
@@ -239,7 +241,9 @@ func (gn *GroupNorm) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	gn.w, gn.b = affineParams(gn.c, gn.NoAffine)
 	return append([]int(nil), in[0]...), nil
 }
-func (gn *GroupNorm) PartialShape(in [][]int) ([]int, bool) { return in[0], len(in) == 1 && in[0] != nil }
+func (gn *GroupNorm) PartialShape(in [][]int) ([]int, bool) {
+	return in[0], len(in) == 1 && in[0] != nil
+}
 func (gn *GroupNorm) Params() []*Param {
 	if gn.w == nil {
 		return nil
