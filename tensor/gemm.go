@@ -52,6 +52,8 @@ var (
 	gemmKC = 256  // k block
 	gemmMC = 120  // m block (multiple of gemmMR)
 	gemmNC = 3072 // n block (multiple of gemmNR)
+
+	gemmDirectM = 18 // up to this m, op(B) (not transposed) is not packed
 )
 
 var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
@@ -216,6 +218,12 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	ncb := blockSize(n, gemmNC, gemmNR)
 	mcp := (min(mcb, m) + gemmMR - 1) / gemmMR * gemmMR
 	ncp := (min(ncb, n) + gemmNR - 1) / gemmNR * gemmNR
+	// With few rows of A a packed B micro-panel would be used by at most gemmDirectM/6 micro-kernel
+	// calls, so packing it costs more than it saves: read op(B) in place.
+	direct := !transB && (m <= gemmMR || m <= gemmDirectM && ldb%128 != 0)
+	if direct {
+		ncb, ncp = n, gemmNR
+	}
 	w.a = grow(w.a, mcp*kcb)
 	w.b = grow(w.b, ncp*kcb)
 	for jc := 0; jc < n; jc += ncb {
@@ -226,11 +234,16 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			if pc > 0 {
 				bet = 1
 			}
-			packB(transB, b, ldb, pc, jc, kc, nc, w.b)
+			var bsrc []float32
+			if direct {
+				bsrc = b[pc*ldb+jc:]
+			} else {
+				packB(transB, b, ldb, pc, jc, kc, nc, w.b)
+			}
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
 				packA(transA, a, lda, ic, pc, mc, kc, w.a)
-				macroKernel(w, mc, nc, kc, alpha, bet, c[ic*ldc+jc:], ldc)
+				macroKernel(w, mc, nc, kc, alpha, bet, c[ic*ldc+jc:], ldc, bsrc, ldb)
 			}
 		}
 	}
@@ -288,24 +301,23 @@ func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into 16-column micro-panels: panel r holds, for each p,
 // the 16 values op(B)[p0+p, j0+16r+j] (columns past nc are zero).
 func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		cols := min(gemmNR, nc-jr)
-		d := dst[jr*kc : jr*kc+kc*gemmNR]
-		if !trans {
-			if cols == gemmNR {
-				for p := 0; p < kc; p++ {
-					base := (p0+p)*ldb + j0 + jr
-					*(*[gemmNR]float32)(d[p*gemmNR:]) = *(*[gemmNR]float32)(b[base:])
-				}
-				continue
-			}
+	if !trans {
+		full := nc / gemmNR
+		packBFull(b[p0*ldb+j0:], ldb, kc, full, dst)
+		if jr := full * gemmNR; jr < nc {
+			cols := nc - jr
+			d := dst[jr*kc : jr*kc+kc*gemmNR]
 			clear(d)
 			for p := 0; p < kc; p++ {
 				base := (p0+p)*ldb + j0 + jr
 				copy(d[p*gemmNR:p*gemmNR+cols], b[base:base+cols])
 			}
-			continue
 		}
+		return
+	}
+	for jr := 0; jr < nc; jr += gemmNR {
+		cols := min(gemmNR, nc-jr)
+		d := dst[jr*kc : jr*kc+kc*gemmNR]
 		// op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, scatter with stride 16.
 		if cols < gemmNR {
 			clear(d)
@@ -320,22 +332,44 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 	}
 }
 
-// macroKernel multiplies the packed mc x kc block of A by the packed kc x nc block of B into C.
-func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
+// packBFullGo is the portable packBFull.
+func packBFullGo(b []float32, ldb, kc, np int, dst []float32) {
+	for p := 0; p < kc; p++ {
+		row := b[p*ldb : p*ldb+np*gemmNR]
+		for q := 0; q < np; q++ {
+			copy(dst[(q*kc+p)*gemmNR:(q*kc+p+1)*gemmNR], row[q*gemmNR:(q+1)*gemmNR])
+		}
+	}
+}
+
+// macroKernel multiplies the packed mc x kc block of A (w.a) by a kc x nc block of B into C. B is
+// either packed into 16-column micro-panels (w.b, bsrc == nil) or read in place from the row-major
+// bsrc with row stride ldb (its last partial micro-panel is then packed into w.b).
+func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, ldc int, bsrc []float32, ldb int) {
 	ap, bp := w.a, w.b
 	for jr := 0; jr < nc; jr += gemmNR {
 		cols := min(gemmNR, nc-jr)
-		bpan := bp[jr*kc : jr*kc+kc*gemmNR]
+		var bpan []float32
+		bld := gemmNR
+		switch {
+		case bsrc == nil:
+			bpan = bp[jr*kc : jr*kc+kc*gemmNR]
+		case cols == gemmNR:
+			bpan, bld = bsrc[jr:(kc-1)*ldb+jr+gemmNR], ldb
+		default:
+			bpan = bp[:kc*gemmNR]
+			packB(false, bsrc, ldb, 0, jr, kc, cols, bpan)
+		}
 		for ir := 0; ir < mc; ir += gemmMR {
 			rows := min(gemmMR, mc-ir)
 			apan := ap[ir*kc : ir*kc+kc*gemmMR]
-			if rows == gemmMR && cols == gemmNR {
-				ct := c[ir*ldc+jr : (ir+gemmMR-1)*ldc+jr+gemmNR]
-				microKernel(kc, apan, bpan, ct, ldc, alpha, beta)
+			if cols == gemmNR {
+				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+gemmNR]
+				microKernel(rows, kc, apan, bpan, bld, ct, ldc, alpha, beta)
 				continue
 			}
 			t := w.tile[:]
-			microKernel(kc, apan, bpan, t, gemmNR, 1, 0)
+			microKernel(rows, kc, apan, bpan, bld, t, gemmNR, 1, 0)
 			for i := 0; i < rows; i++ {
 				crow := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
 				trow := t[i*gemmNR : i*gemmNR+cols]
@@ -358,16 +392,15 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 	}
 }
 
-// microKernelGo is the portable 6x16 micro-kernel: c[i*ldc+j] = alpha*sum_p a[p*6+i]*b[p*16+j] +
-// beta*c[i*ldc+j], with c not read when beta == 0.
-func microKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+// microKernelGo is the portable micro-kernel for a rows x 16 tile (rows <= 6):
+// c[i*ldc+j] = alpha*sum_p a[p*6+i]*b[p*ldb+j] + beta*c[i*ldc+j], c not read when beta == 0.
+func microKernelGo(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	var acc [gemmMR][gemmNR]float32
 	a = a[:kc*gemmMR]
-	b = b[:kc*gemmNR]
 	for p := 0; p < kc; p++ {
-		bv := (*[gemmNR]float32)(b[p*gemmNR : p*gemmNR+gemmNR])
-		av := (*[gemmMR]float32)(a[p*gemmMR : p*gemmMR+gemmMR])
-		for i := 0; i < gemmMR; i++ {
+		bv := (*[gemmNR]float32)(b[p*ldb:])
+		av := (*[gemmMR]float32)(a[p*gemmMR:])
+		for i := 0; i < rows; i++ {
 			x := av[i]
 			r := &acc[i]
 			r[0] += x * bv[0]
@@ -388,7 +421,7 @@ func microKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 			r[15] += x * bv[15]
 		}
 	}
-	for i := 0; i < gemmMR; i++ {
+	for i := 0; i < rows; i++ {
 		crow := c[i*ldc : i*ldc+gemmNR]
 		if beta == 0 {
 			for j := range crow {

@@ -4,20 +4,66 @@ package tensor
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 selects the assembly micro-kernel; tests may switch it off to exercise the Go kernel.
+// useAVX2 selects the assembly kernels; tests may switch it off to exercise the Go kernels.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// Assembly micro-kernels (gemm_kernel_amd64.s): an R x 16 tile of C, R = 1..6.
+//
 //go:noescape
-func sgemmKernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel1x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// microKernel computes a full 6x16 tile; c must hold (6-1)*ldc+16 values, a kc*6, b kc*16.
-func microKernel(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	if useAVX2 && kc > 0 {
-		_ = a[kc*gemmMR-1]
-		_ = b[kc*gemmNR-1]
-		_ = c[(gemmMR-1)*ldc+gemmNR-1]
-		sgemmKernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
+//go:noescape
+func sgemmKernel2x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel3x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel4x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel5x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// microKernel computes a rows x 16 tile (1 <= rows <= 6): a holds kc*6 packed values, b kc rows of
+// 16 values ldb apart, c rows of 16 values ldc apart.
+func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	if !useAVX2 || kc <= 0 {
+		microKernelGo(rows, kc, a, b, ldb, c, ldc, alpha, beta)
 		return
 	}
-	microKernelGo(kc, a, b, c, ldc, alpha, beta)
+	_ = a[kc*gemmMR-1]
+	_ = b[(kc-1)*ldb+gemmNR-1]
+	_ = c[(rows-1)*ldc+gemmNR-1]
+	pa, pb, pc := &a[0], &b[0], &c[0]
+	switch rows {
+	case 6:
+		sgemmKernel6x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	case 5:
+		sgemmKernel5x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	case 4:
+		sgemmKernel4x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	case 3:
+		sgemmKernel3x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	case 2:
+		sgemmKernel2x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	default:
+		sgemmKernel1x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+	}
+}
+
+//go:noescape
+func packBPanelsAVX2(dst, src *float32, ldb, kc, np int)
+
+// packBFull packs np full 16-column micro-panels of the kc x 16*np row-major block b (stride ldb)
+// into dst; see packB.
+func packBFull(b []float32, ldb, kc, np int, dst []float32) {
+	if kc == 0 || np == 0 {
+		return
+	}
+	_ = b[(kc-1)*ldb+np*gemmNR-1]
+	_ = dst[np*kc*gemmNR-1]
+	packBPanelsAVX2(&dst[0], &b[0], ldb, kc, np)
 }

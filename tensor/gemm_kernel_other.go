@@ -5,7 +5,11 @@ package tensor
 // useAVX2 is always false without the amd64 assembly.
 var useAVX2 = false
 
-// microKernel computes a full 6x16 tile with the portable Go kernel.
-func microKernel(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	microKernelGo(kc, a, b, c, ldc, alpha, beta)
+// microKernel computes a rows x 16 tile with the portable Go kernel.
+func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	microKernelGo(rows, kc, a, b, ldb, c, ldc, alpha, beta)
 }
+
+// packBFull packs np full 16-column micro-panels of the kc x 16*np row-major block b (stride ldb)
+// into dst; see packB.
+func packBFull(b []float32, ldb, kc, np int, dst []float32) { packBFullGo(b, ldb, kc, np, dst) }
