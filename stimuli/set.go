@@ -253,7 +253,8 @@ func (f funcSource) hashImage(i int, h hash.Hash) error {
 func (funcSource) close() error { return nil }
 
 // FromFunc makes a set whose image i is computed by fn (a [C H W] tensor in [0,1]) on demand:
-// synthetic stimuli, or images held elsewhere. fn must be deterministic.
+// synthetic stimuli, or images held elsewhere. fn must be deterministic and safe for
+// concurrent use (extraction loads images in parallel).
 func FromFunc(name string, ids []string, fn func(i int) (*tensor.Tensor, error)) (*Set, error) {
 	return newSet(name, slices.Clone(ids), funcSource{fn})
 }
