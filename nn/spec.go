@@ -164,7 +164,8 @@ func (g *Graph) SpecYAML() ([]byte, error) {
 	return yaml.Marshal(&tree)
 }
 
-// flowLayers prints each layer on one line, which reads like a table of the architecture.
+// flowLayers prints the spec in block style with each layer on one line, which reads like a
+// table of the architecture.
 func flowLayers(n *yaml.Node) {
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
@@ -175,18 +176,19 @@ func flowLayers(n *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
+	n.Style = 0
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Value == "layers" || k.Value == "input" {
+		switch k.Value {
+		case "layers":
 			v.Style = 0
 			for _, l := range v.Content {
 				l.Style = yaml.FlowStyle
 			}
-			if k.Value == "input" {
-				v.Style = yaml.FlowStyle
-			}
-		}
-		if k.Value == "meta" {
+		case "input":
+			v.Style = yaml.FlowStyle
+		case "meta":
+			v.Style = 0
 			for j := 1; j < len(v.Content); j += 2 {
 				v.Content[j].Style = yaml.DoubleQuotedStyle
 			}
