@@ -22,6 +22,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/optim"
 	"github.com/ventral-lab/ventral/tensor"
@@ -30,9 +31,9 @@ import (
 // Config describes a training run.
 type Config struct {
 	Model     *nn.Graph // built; trained in place
-	Train     Dataset
-	Test      Dataset // may be nil: test metrics are then NaN
-	DataName  string  // recorded in the checkpoint, e.g. "mnist"
+	Train     *datasets.Dataset
+	Test      *datasets.Dataset // may be nil: test metrics are then NaN
+	DataName  string            // recorded in the checkpoint, e.g. "mnist"
 	Epochs    int
 	Batch     int
 	EvalBatch int // default 256
@@ -131,11 +132,17 @@ func Resume(dir string, cfg Config) (*Result, error) {
 
 func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*Result, error) {
 	g := cfg.Model
-	if cfg.Train == nil || cfg.Train.Len() == 0 {
-		return nil, errors.New("train: empty training set")
+	if err := checkData(g, cfg.Train, "training"); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	if !tensor.SameShape(cfg.Train.SampleShape(), g.InputShape) {
-		return nil, fmt.Errorf("train: model %q takes %v, the training images are %v", g.Name, g.InputShape, cfg.Train.SampleShape())
+	if cfg.Test != nil {
+		if err := checkData(g, cfg.Test, "test"); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	mean, std, err := normalization(g, cfg.Train)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	if cfg.Epochs <= 0 || cfg.Batch <= 0 {
 		return nil, fmt.Errorf("train: epochs (%d) and batch (%d) must be positive", cfg.Epochs, cfg.Batch)
@@ -155,8 +162,12 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 	if log == nil {
 		log = io.Discard
 	}
-	ld := newLoader(cfg.Train, cfg.Batch, cfg.Seed, cfg.Augment)
-	spe := ld.stepsPerEpoch()
+	ld, err := datasets.NewLoader(cfg.Train, datasets.LoaderConfig{Batch: cfg.Batch, Seed: cfg.Seed, Shuffle: true,
+		CropPad: cfg.Augment.Crop, Flip: cfg.Augment.Flip, Mean: mean, Std: std})
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	spe := ld.NumBatches()
 	total := cfg.Epochs * spe
 	if step != startEpoch*spe {
 		return nil, fmt.Errorf("train: checkpoint at epoch %d has %d steps, expected %d (batch size or data set changed?)", startEpoch, step, startEpoch*spe)
@@ -172,14 +183,14 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 		end = min(end, startEpoch+cfg.StopAfter)
 	}
 	for epoch := startEpoch; epoch < end; epoch++ {
-		ld.startEpoch(epoch)
 		bar := newBar(log, spe, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs))
 		t0 := time.Now()
 		var lossSum float64
 		var correct, seen int
 		var lr float64
-		for s := 0; s < spe; s++ {
-			x, y := ld.get(epoch, s)
+		for b := range ld.Epoch(epoch) {
+			s := b.Index
+			x, y := tensor.FromData(b.X, b.N, b.C, b.H, b.W), b.Y
 			lr = cfg.Schedule.LR(base, step, spe, total)
 			ctx.Rng = rand.New(rand.NewPCG(mix(cfg.Seed, epoch, s), 0xda3e39cb94b95bdb))
 			g.ZeroGrad()
@@ -272,42 +283,57 @@ func newBar(w io.Writer, steps int, desc string) *progressbar.ProgressBar {
 	)
 }
 
-// Evaluate runs g in inference mode over ds in batches (default 256) and returns the top-1
-// accuracy and the mean softmax cross-entropy.
-func Evaluate(g *nn.Graph, ds Dataset, batch int) (acc, loss float64, err error) {
+// Evaluate runs g in inference mode over ds in batches (default 256), normalising the images
+// as the model's preprocessing metadata declares, and returns the top-1 accuracy and the mean
+// softmax cross-entropy.
+func Evaluate(g *nn.Graph, ds *datasets.Dataset, batch int) (acc, loss float64, err error) {
 	if batch <= 0 {
 		batch = 256
 	}
-	n := ds.Len()
-	if n == 0 {
-		return 0, 0, errors.New("evaluate: empty data set")
+	if err := checkData(g, ds, "evaluation"); err != nil {
+		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
-	if !tensor.SameShape(ds.SampleShape(), g.InputShape) {
-		return 0, 0, fmt.Errorf("evaluate: model %q takes %v, the images are %v", g.Name, g.InputShape, ds.SampleShape())
+	mean, std, err := normalization(g, ds)
+	if err != nil {
+		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
 	ctx := nn.NewCtx(false, 0)
-	per := tensor.Numel(g.InputShape)
+	n, per := ds.N, ds.ImageSize()
 	buf := make([]float32, batch*per)
-	labels := make([]int, batch)
 	var correct int
 	for lo := 0; lo < n; lo += batch {
 		m := min(batch, n-lo)
-		for i := 0; i < m; i++ {
-			labels[i] = ds.Sample(lo+i, buf[i*per:(i+1)*per])
+		copy(buf, ds.X[lo*per:(lo+m)*per])
+		if mean != nil {
+			for i := 0; i < m; i++ {
+				datasets.Normalize(buf[i*per:(i+1)*per], ds.C, mean, std)
+			}
 		}
-		x := tensor.FromData(buf[:m*per], append([]int{m}, g.InputShape...)...)
+		x := tensor.FromData(buf[:m*per], m, ds.C, ds.H, ds.W)
 		tr, err := g.Forward(ctx, x)
 		if err != nil {
 			return 0, 0, err
 		}
 		out := tr.Output()
-		l, _, c, err := nn.SoftmaxCrossEntropy(out.Reshape(m, out.Len()/m), labels[:m])
+		l, _, c, err := nn.SoftmaxCrossEntropy(out.Reshape(m, out.Len()/m), ds.Labels[lo:lo+m])
 		if err != nil {
-			return 0, 0, fmt.Errorf("evaluate: samples %d..%d: %w", lo, lo+m-1, err)
+			return 0, 0, fmt.Errorf("evaluate: images %d..%d: %w", lo, lo+m-1, err)
 		}
 		loss += l * float64(m)
 		correct += c
 		ctx.Reset()
 	}
 	return float64(correct) / float64(n), loss / float64(n), nil
+}
+
+// mix derives a stream seed from a seed and two counters (splitmix64 finaliser); the dropout
+// stream of each training step is PCG(mix(seed, epoch, step), const).
+func mix(seed uint64, a, b int) uint64 {
+	z := seed ^ uint64(a)*0x9e3779b97f4a7c15 ^ uint64(b)*0xbf58476d1ce4e5b9
+	z ^= z >> 30
+	z *= 0xbf58476d1ce4e5b9
+	z ^= z >> 27
+	z *= 0x94d049bb133111eb
+	z ^= z >> 31
+	return z
 }

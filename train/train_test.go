@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/optim"
 	"github.com/ventral-lab/ventral/tensor"
@@ -17,7 +18,7 @@ import (
 
 // synthetic makes n 1x8x8 images of 4 classes: a bright 3x3 blob in the class's quadrant plus
 // noise.
-func synthetic(t testing.TB, n int, seed uint64) *Memory {
+func synthetic(t testing.TB, n int, seed uint64) *datasets.Dataset {
 	r := rand.New(rand.NewPCG(seed, 1))
 	x := make([]float32, n*64)
 	y := make([]int, n)
@@ -35,16 +36,13 @@ func synthetic(t testing.TB, n int, seed uint64) *Memory {
 			}
 		}
 	}
-	m, err := NewMemory("synthetic", []int{1, 8, 8}, x, y, []string{"a", "b", "c", "d"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return &datasets.Dataset{Name: "synthetic", X: x, Labels: y, Classes: []string{"a", "b", "c", "d"}, N: n, C: 1, H: 8, W: 8}
 }
 
 const tinySpec = `
 name: tiny
 input: [1, 8, 8]
+meta: {preprocess: '{"mean":[0.3],"std":[0.4]}'}
 layers:
   - {name: conv1, type: conv2d, out: 4, kernel: 3, pad: 1}
   - {name: relu1, type: relu}
@@ -267,54 +265,45 @@ func TestNaNStops(t *testing.T) {
 	}
 }
 
-func TestLoaderDeterministic(t *testing.T) {
+func TestSubsetAndNormalization(t *testing.T) {
 	ds := synthetic(t, 50, 3)
-	a := newLoader(ds, 8, 5, Augment{Flip: true, Crop: 2})
-	b := newLoader(ds, 8, 5, Augment{Flip: true, Crop: 2})
-	a.startEpoch(0)
-	a.get(0, 0)
-	a.startEpoch(3)
-	b.startEpoch(3)
-	for s := 0; s < a.stepsPerEpoch(); s++ {
-		xa, ya := a.get(3, s)
-		xa = xa.Clone()
-		ya = append([]int(nil), ya...)
-		xb, yb := b.get(3, s)
-		for i := range xa.Data {
-			if xa.Data[i] != xb.Data[i] {
-				t.Fatalf("step %d differs", s)
-			}
-		}
-		for i := range ya {
-			if ya[i] != yb[i] {
-				t.Fatalf("labels differ")
-			}
-		}
+	s := Subset(ds, 10)
+	if s.N != 10 || len(s.Labels) != 10 || len(s.X) != 640 || ds.N != 50 {
+		t.Fatalf("subset %d %d %d", s.N, len(s.Labels), len(s.X))
 	}
-	if a.stepsPerEpoch() != 7 {
-		t.Fatalf("steps %d", a.stepsPerEpoch())
+	g := tinyModel(t, 4)
+	mean, std, err := normalization(g, ds)
+	if err != nil || len(mean) != 1 || mean[0] != 0.3 || std[0] != 0.4 {
+		t.Fatalf("normalization %v %v %v", mean, std, err)
 	}
-	// Flip without crop is a mirror image.
-	l := newLoader(ds, 1, 1, Augment{Flip: true})
-	l.shape = []int{1, 2, 3}
-	dst := make([]float32, 6)
-	r := rand.New(rand.NewPCG(0, 0))
-	for {
-		l.augment(r, []float32{1, 2, 3, 4, 5, 6}, dst)
-		if dst[0] != 1 {
-			break
-		}
+	// Evaluate normalises: the same weights without the metadata see other inputs.
+	a1, _, _ := Evaluate(g, ds, 16)
+	spec, _ := g.SpecJSON()
+	delete(g.Meta, "preprocess")
+	a2, l2, _ := Evaluate(g, ds, 16)
+	_, l1, _ := Evaluate(tinyModelFrom(t, spec, g), ds, 16)
+	if l1 == l2 {
+		t.Fatalf("normalisation had no effect (%v %v, %v %v)", a1, l1, a2, l2)
 	}
-	if want := []float32{3, 2, 1, 6, 5, 4}; !equal(dst, want) {
-		t.Fatalf("flip: %v", dst)
+	c := *ds
+	c.C, c.H = 2, 4
+	if _, _, err := Evaluate(g, &c, 16); err == nil {
+		t.Fatal("wrong image shape accepted")
 	}
 }
 
-func equal(a, b []float32) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+// tinyModelFrom rebuilds a spec and copies src's weights into it.
+func tinyModelFrom(t *testing.T, spec []byte, src *nn.Graph) *nn.Graph {
+	g, err := nn.ParseSpec(spec, "spec")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return len(a) == len(b)
+	if err := g.Build(0); err != nil {
+		t.Fatal(err)
+	}
+	a, b := ModelTensors(src), ModelTensors(g)
+	for k := range a {
+		copy(b[k].Data, a[k].Data)
+	}
+	return g
 }
