@@ -189,10 +189,19 @@ func flowLayers(n *yaml.Node) {
 			v.Style = yaml.FlowStyle
 		case "meta":
 			v.Style = 0
-			for j := 1; j < len(v.Content); j += 2 {
-				v.Content[j].Style = yaml.DoubleQuotedStyle
-			}
 		}
+	}
+	plainScalars(n)
+}
+
+// plainScalars drops the quotes JSON put on every key and string; the encoder adds them back
+// where YAML needs them.
+func plainScalars(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		n.Style = 0
+	}
+	for _, c := range n.Content {
+		plainScalars(c)
 	}
 }
 

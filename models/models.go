@@ -1,0 +1,120 @@
+// Package models is ventral's model zoo: named architectures written in Go, each the same thing
+// as its spec file (Graph.SpecYAML writes it, nn.ParseSpec reads it back), each with its
+// citation and the preprocessing it expects stored in its metadata.
+//
+// Get returns an unbuilt graph; call Build(seed) on it to initialise the weights.
+package models
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/stimuli"
+)
+
+// Options adjust a built-in architecture. Zero values keep the model's defaults.
+type Options struct {
+	Classes   int // size of the readout
+	InputSize int // square input side in pixels, for models that accept several
+}
+
+type entry struct {
+	doc   string
+	build func(Options) (*nn.Graph, error)
+}
+
+var zoo = map[string]entry{}
+
+// register adds a model; it is called from init functions of the model files.
+func register(name, doc string, build func(Options) (*nn.Graph, error)) {
+	if _, dup := zoo[name]; dup {
+		panic("models: duplicate model " + name)
+	}
+	zoo[name] = entry{doc, build}
+}
+
+// Names lists the registered models.
+func Names() []string {
+	out := make([]string, 0, len(zoo))
+	for k := range zoo {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Doc returns a model's one-line description with its citation.
+func Doc(name string) string { return zoo[name].doc }
+
+// Get returns the named model with default options, unbuilt.
+func Get(name string) (*nn.Graph, error) { return Build(name, Options{}) }
+
+// Build returns the named model with options, unbuilt.
+func Build(name string, o Options) (*nn.Graph, error) {
+	e, ok := zoo[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if o.Classes < 0 {
+		return nil, fmt.Errorf("model %s: classes %d must be positive", name, o.Classes)
+	}
+	if o.InputSize < 0 {
+		return nil, fmt.Errorf("model %s: input size %d must be positive", name, o.InputSize)
+	}
+	return e.build(o)
+}
+
+// Resolve returns a model from a registered name or a spec file path (.yaml, .yml, .json).
+func Resolve(nameOrSpec string) (*nn.Graph, error) {
+	if _, ok := zoo[nameOrSpec]; ok {
+		return Get(nameOrSpec)
+	}
+	if strings.HasSuffix(nameOrSpec, ".yaml") || strings.HasSuffix(nameOrSpec, ".yml") || strings.HasSuffix(nameOrSpec, ".json") {
+		if _, err := os.Stat(nameOrSpec); err != nil {
+			return nil, fmt.Errorf("model spec %s: %w", nameOrSpec, err)
+		}
+		return nn.LoadSpec(nameOrSpec)
+	}
+	return Get(nameOrSpec)
+}
+
+func or(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// meta sets citation, classes and preprocessing on a graph.
+func meta(g *nn.Graph, citation string, classes []string, p stimuli.Preprocess) (*nn.Graph, error) {
+	if g.Meta == nil {
+		g.Meta = map[string]string{}
+	}
+	g.Meta["citation"] = citation
+	if classes != nil {
+		g.Meta["classes"] = strings.Join(classes, ",")
+	}
+	if err := p.ToMeta(g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Classes returns a model's class names from its metadata (nil if it has none).
+func Classes(g *nn.Graph) []string {
+	if g.Meta == nil || g.Meta["classes"] == "" {
+		return nil
+	}
+	return strings.Split(g.Meta["classes"], ",")
+}
+
+// Shorthands that keep architecture files close to the papers' tables.
+func conv(out, k, stride, pad int) *nn.Conv2D {
+	return &nn.Conv2D{Out: out, Kernel: nn.Dims{k}, Stride: nn.Dims{stride}, Pad: nn.Dims{pad}}
+}
+func maxpool(k, stride, pad int) *nn.MaxPool2D {
+	return &nn.MaxPool2D{Kernel: nn.Dims{k}, Stride: nn.Dims{stride}, Pad: nn.Dims{pad}}
+}
