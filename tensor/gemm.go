@@ -315,13 +315,16 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 		}
 		return
 	}
+	// op(B)[p, j] = b[j*ldb + p]: full panels read 16 stored rows in parallel and write each
+	// packed row of 16 contiguously.
 	for jr := 0; jr < nc; jr += gemmNR {
 		cols := min(gemmNR, nc-jr)
 		d := dst[jr*kc : jr*kc+kc*gemmNR]
-		// op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, scatter with stride 16.
-		if cols < gemmNR {
-			clear(d)
+		if cols == gemmNR {
+			packBTransPanel(b[(j0+jr)*ldb+p0:], ldb, kc, d)
+			continue
 		}
+		clear(d)
 		for j := 0; j < cols; j++ {
 			base := (j0+jr+j)*ldb + p0
 			row := b[base : base+kc]
@@ -329,6 +332,32 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 				d[p*gemmNR+j] = v
 			}
 		}
+	}
+}
+
+// packBTransPanelGo packs the first kc values of 16 rows of b (stride ldb) into d (kc x 16).
+func packBTransPanelGo(b []float32, ldb, kc int, d []float32) {
+	var rows [gemmNR][]float32
+	for j := range rows {
+		rows[j] = b[j*ldb : j*ldb+kc]
+	}
+	packBTrans16(&rows, d)
+}
+
+// packBTrans16 interleaves 16 rows of equal length kc into d (kc x 16).
+func packBTrans16(rows *[gemmNR][]float32, d []float32) {
+	kc := len(rows[0])
+	r0, r1, r2, r3 := rows[0], rows[1][:kc], rows[2][:kc], rows[3][:kc]
+	r4, r5, r6, r7 := rows[4][:kc], rows[5][:kc], rows[6][:kc], rows[7][:kc]
+	r8, r9, r10, r11 := rows[8][:kc], rows[9][:kc], rows[10][:kc], rows[11][:kc]
+	r12, r13, r14, r15 := rows[12][:kc], rows[13][:kc], rows[14][:kc], rows[15][:kc]
+	d = d[:kc*gemmNR]
+	for p := range r0 {
+		q := (*[gemmNR]float32)(d[p*gemmNR:])
+		q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
+		q[4], q[5], q[6], q[7] = r4[p], r5[p], r6[p], r7[p]
+		q[8], q[9], q[10], q[11] = r8[p], r9[p], r10[p], r11[p]
+		q[12], q[13], q[14], q[15] = r12[p], r13[p], r14[p], r15[p]
 	}
 }
 

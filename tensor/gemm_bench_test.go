@@ -13,25 +13,30 @@ import (
 var benchGemmShapes = []struct {
 	name    string
 	m, n, k int
-	tb      bool
+	ta, tb  bool
 }{
-	{"512x512x512", 512, 512, 512, false},
-	{"lenet-conv1", 6, 784, 25, false},
-	{"lenet-conv1-b16", 6, 784 * 16, 25, false},
-	{"lenet-conv2", 16, 100, 150, false},
-	{"lenet-conv2-b16", 16, 1600, 150, false},
-	{"cifar-conv1", 32, 1024, 27, false},
-	{"cifar-conv2", 32, 1024, 288, false},
-	{"cifar-conv3", 64, 256, 288, false},
-	{"cifar-conv4", 64, 256, 576, false},
-	{"alexnet-conv2", 192, 729, 1600, false},
-	{"fc4096-b16", 16, 4096, 4096, true},
+	{"512x512x512", 512, 512, 512, false, false},
+	{"lenet-conv1", 6, 784, 25, false, false},
+	{"lenet-conv1-b16", 6, 784 * 16, 25, false, false},
+	{"lenet-conv2", 16, 100, 150, false, false},
+	{"lenet-conv2-b16", 16, 1600, 150, false, false},
+	{"cifar-conv1", 32, 1024, 27, false, false},
+	{"cifar-conv2", 32, 1024, 288, false, false},
+	{"cifar-conv3", 64, 256, 288, false, false},
+	{"cifar-conv4", 64, 256, 576, false, false},
+	{"alexnet-conv2", 192, 729, 1600, false, false},
+	{"fc4096-b16", 16, 4096, 4096, false, true},
+	{"cifar-conv2-dW", 32, 288, 1024, false, true}, // dW = dY * col^T
+	{"cifar-conv2-dX", 288, 1024, 32, true, false}, // dcol = W^T * dY
 }
 
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchGemmShapes {
 		r := rand.New(rand.NewPCG(1, 1))
-		ldb := s.n
+		lda, ldb := s.k, s.n
+		if s.ta {
+			lda = s.m
+		}
 		if s.tb {
 			ldb = s.k
 		}
@@ -40,18 +45,21 @@ func BenchmarkSgemm(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			c0 := processCPUTime()
 			for b.Loop() {
-				Sgemm(false, s.tb, s.m, s.n, s.k, 1, x, s.k, y, ldb, 0, z, s.n)
+				Sgemm(s.ta, s.tb, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, z, s.n)
 			}
 			reportGFLOPS(b, flops, c0)
 		})
-		tb := blas.NoTrans
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if s.ta {
+			ta = blas.Trans
+		}
 		if s.tb {
 			tb = blas.Trans
 		}
 		b.Run(fmt.Sprintf("gonum/%s", s.name), func(b *testing.B) {
 			c0 := processCPUTime()
 			for b.Loop() {
-				gonum.Implementation{}.Sgemm(blas.NoTrans, tb, s.m, s.n, s.k, 1, x, s.k, y, ldb, 0, z, s.n)
+				gonum.Implementation{}.Sgemm(ta, tb, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, z, s.n)
 			}
 			reportGFLOPS(b, flops, c0)
 		})

@@ -63,7 +63,28 @@ func packBFull(b []float32, ldb, kc, np int, dst []float32) {
 	if kc == 0 || np == 0 {
 		return
 	}
+	if !useAVX2 {
+		packBFullGo(b, ldb, kc, np, dst)
+		return
+	}
 	_ = b[(kc-1)*ldb+np*gemmNR-1]
 	_ = dst[np*kc*gemmNR-1]
 	packBPanelsAVX2(&dst[0], &b[0], ldb, kc, np)
+}
+
+//go:noescape
+func packBTrans16AVX2(dst, src *float32, ldb, kc int)
+
+// packBTransPanel packs the first kc values of 16 rows of b (stride ldb) into d (kc x 16).
+func packBTransPanel(b []float32, ldb, kc int, d []float32) {
+	if kc == 0 {
+		return
+	}
+	if !useAVX2 {
+		packBTransPanelGo(b, ldb, kc, d)
+		return
+	}
+	_ = b[(gemmNR-1)*ldb+kc-1]
+	_ = d[kc*gemmNR-1]
+	packBTrans16AVX2(&d[0], &b[0], ldb, kc)
 }

@@ -13,3 +13,6 @@ func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, al
 // packBFull packs np full 16-column micro-panels of the kc x 16*np row-major block b (stride ldb)
 // into dst; see packB.
 func packBFull(b []float32, ldb, kc, np int, dst []float32) { packBFullGo(b, ldb, kc, np, dst) }
+
+// packBTransPanel packs the first kc values of 16 rows of b (stride ldb) into d (kc x 16).
+func packBTransPanel(b []float32, ldb, kc int, d []float32) { packBTransPanelGo(b, ldb, kc, d) }
