@@ -237,7 +237,7 @@ func bootstrap(models []*RDM, refs []*RDM, m Method, opt BootOptions) ([]*BootRe
 		go func(w int) {
 			defer wg.Done()
 			count := make([]float64, n)
-			wt := make([]float64, M)   // multiplicity of each pair in the resample
+			wt := make([]float64, M) // multiplicity of each pair in the resample
 			pooled := make([]float64, M)
 			tmp := make([]float64, M)
 			mv := make([]float64, M)
