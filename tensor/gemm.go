@@ -53,7 +53,8 @@ var (
 	gemmMC = 120  // m block (multiple of gemmMR)
 	gemmNC = 3072 // n block (multiple of gemmNR)
 
-	gemmDirectM = 18 // up to this m, op(B) (not transposed) is not packed
+	gemmDirectM  = 18  // up to this m, op(B) (not transposed) is not packed
+	gemmNCSmallM = 256 // n block when all of A fits one m block
 )
 
 var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
@@ -216,6 +217,10 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	kcb := blockSize(k, gemmKC, 1)
 	mcb := blockSize(m, gemmMC, gemmMR)
 	ncb := blockSize(n, gemmNC, gemmNR)
+	if m <= mcb {
+		// One A block: packed B is used once, so keep each packed B block L2-resident.
+		ncb = blockSize(n, gemmNCSmallM, gemmNR)
+	}
 	mcp := (min(mcb, m) + gemmMR - 1) / gemmMR * gemmMR
 	ncp := (min(ncb, n) + gemmNR - 1) / gemmNR * gemmNR
 	// With few rows of A a packed B micro-panel would be used by at most gemmDirectM/6 micro-kernel
