@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParsePeer(t *testing.T) {
+	out := "# torch 1.13.0 threads=1\nPEER cifar-cnn-train 412.5\nPEER alexnet-infer 30.1\n"
+	if v, err := parsePeer(out, "PEER alexnet-infer "); err != nil || v != 30.1 {
+		t.Errorf("PEER line: %v %v", v, err)
+	}
+	lenet := "step 0 loss=2.3\nTRAIN: steps=937 bs=64 first_step=0.010s steady: 936 steps in 3.50s wall => 17115.4 img/s (median step 3.60 ms => 17777.8 img/s; mean step 3.7 ms, p90 4.1 ms)\n"
+	if v, err := parsePeer(lenet, "TRAIN:"); err != nil || v != 17777.8 {
+		t.Errorf("TRAIN line: %v %v", v, err)
+	}
+	if _, err := parsePeer("garbage", "PEER x "); err == nil {
+		t.Error("missing line accepted")
+	}
+}
+
+func TestTimeStepsMedianAndErrors(t *testing.T) {
+	n := 0
+	med, err := timeSteps(func() error { n++; time.Sleep(time.Millisecond); return nil }, 2, 0)
+	if err != nil || n != 7 || med < time.Millisecond || med > 50*time.Millisecond {
+		t.Errorf("median %v after %d calls, err %v", med, n, err)
+	}
+	boom := errors.New("boom")
+	if _, err := timeSteps(func() error { return boom }, 1, 0); !errors.Is(err, boom) {
+		t.Errorf("error not propagated: %v", err)
+	}
+}
+
+func TestResultLineAndUnknownWorkload(t *testing.T) {
+	r := Result{Name: "cornetz-infer", ImagesPerS: 50, PeerImagesPerS: 40}
+	if got := r.String(); got != "BENCH cornetz-infer 50.0 peer=40.0 ratio=1.25" {
+		t.Errorf("line %q", got)
+	}
+	if _, err := Engine(Options{Only: "resnet"}, nil); err == nil || !strings.Contains(err.Error(), "cifar-cnn-train") {
+		t.Errorf("unknown workload: %v", err)
+	}
+}
