@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/optim"
+	"github.com/ventral-lab/ventral/train"
+)
+
+func init() {
+	var (
+		model, data, out, optName, schedule string
+		epochs, batch, threads, limit       int
+		testLimit, warmup, crop             int
+		seed                                uint64
+		lr, momentum, wd, clip              float64
+		nesterov, resume, flip, overwrite   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a model on mnist or cifar10, writing metrics, curves and checkpoints to --out",
+		Example: "  ventral train --model mlp --data mnist --epochs 5 --batch 64 --seed 1 --out runs/mlp\n" +
+			"  ventral train --model lenet.yaml --data mnist --optimizer adamw --lr 1e-3 --schedule cosine --out runs/lenet\n" +
+			"  ventral train --out runs/lenet --data mnist --resume --epochs 20",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			trainSet, testSet, err := loadData(data, limit, testLimit)
+			if err != nil {
+				return err
+			}
+			cfg := train.Config{Train: trainSet, Test: testSet, DataName: data, Threads: threads, Log: cmd.OutOrStdout()}
+			if resume {
+				if cmd.Flags().Changed("epochs") {
+					cfg.Epochs = epochs
+				}
+				_, err := train.Resume(out, cfg)
+				return err
+			}
+			if model == "" {
+				return fmt.Errorf("--model is required (a model name or a spec file)")
+			}
+			g, err := resolveModel(model)
+			if err != nil {
+				return err
+			}
+			if err := g.Build(seed); err != nil {
+				return err
+			}
+			sched, err := optim.ParseSchedule(schedule)
+			if err != nil {
+				return err
+			}
+			if warmup > 0 {
+				sched.WarmupSteps = warmup
+			}
+			cfg.Model, cfg.Epochs, cfg.Batch, cfg.Seed, cfg.Out, cfg.Schedule = g, epochs, batch, seed, out, sched
+			cfg.Optim = optim.Config{Name: optName, LR: lr, Momentum: momentum, Nesterov: nesterov, WeightDecay: wd, ClipNorm: clip}
+			cfg.Augment = train.Augment{Flip: flip, Crop: crop}
+			cfg.Overwrite = overwrite
+			_, err = train.Run(cfg)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "model name or spec file (.yaml, .json)")
+	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
+	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one)")
+	f.IntVar(&batch, "batch", 64, "batch size")
+	f.Uint64Var(&seed, "seed", 1, "seed of the weights, batch order, augmentation and dropout")
+	f.StringVar(&out, "out", "", "output folder: metrics.csv, curves.png, model.safetensors, model.yaml")
+	f.StringVar(&optName, "optimizer", "sgd", "sgd, adam or adamw")
+	f.Float64Var(&lr, "lr", 0, "base learning rate (default 0.01 for sgd, 0.001 for adam/adamw)")
+	f.Float64Var(&momentum, "momentum", 0.9, "SGD momentum")
+	f.BoolVar(&nesterov, "nesterov", false, "Nesterov momentum (sgd)")
+	f.Float64Var(&wd, "weight-decay", 0, "L2 (sgd, adam) or decoupled (adamw) weight decay, on weights only")
+	f.Float64Var(&clip, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
+	f.StringVar(&schedule, "schedule", "constant", "learning-rate schedule: constant, step:EPOCHS[:GAMMA], cosine[:FLOOR] (each optionally ,warmup=STEPS)")
+	f.IntVar(&warmup, "warmup", 0, "linear warm-up steps (overrides the schedule's)")
+	f.IntVar(&threads, "threads", 0, "GEMM threads (0: all cores)")
+	f.BoolVar(&resume, "resume", false, "continue the run checkpointed in --out (its model, seed and optimizer)")
+	f.BoolVar(&flip, "flip", false, "augment: random horizontal flips")
+	f.IntVar(&crop, "crop", 0, "augment: random crops after padding by this many pixels")
+	f.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
+	f.IntVar(&testLimit, "test-limit", 0, "evaluate on the first N test images only (0: all)")
+	f.BoolVar(&overwrite, "overwrite", false, "replace a checkpoint already in --out")
+	rootCmd.AddCommand(cmd)
+}
+
+// loadData loads the train and test splits, each cut to its limit when positive (the train
+// split is skipped when trainLimit < 0).
+func loadData(name string, trainLimit, testLimit int) (trainSet, testSet *datasets.Dataset, err error) {
+	if trainLimit >= 0 {
+		if trainSet, err = datasets.Load(name, "train"); err != nil {
+			return nil, nil, err
+		}
+		trainSet = train.Subset(trainSet, trainLimit)
+	}
+	if testSet, err = datasets.Load(name, "test"); err != nil {
+		return nil, nil, err
+	}
+	return trainSet, train.Subset(testSet, testLimit), nil
+}
