@@ -1,0 +1,41 @@
+// Package benchmarks scores models against neural data. A benchmark is data, not code: a YAML
+// spec names its stimuli, its neural data, the region, the metric and the ceiling. Built-in
+// specs live in specs/*.yaml (Builtin lists them); Load also reads a user's spec file.
+//
+//	name: kriegeskorte92-humanIT-rsa   # unique name; results are keyed by name and version
+//	version: 1
+//	citation: "Kriegeskorte et al. 2008 ..."
+//	region: IT                          # also selects neuroids when data have region metadata
+//	stimuli: {set: kriegeskorte92}      # or {set: allen-mouse-v1, train: train, test: test}
+//	data:
+//	  kind: rdm                         # rdm | assembly
+//	  dataset: kriegeskorte92           # a registered dataset file (hash-checked) ...
+//	  file: Kriegeskorte_Neuron2008_supplementalData.mat
+//	  # path: my.csv                    # ... or a local file, relative to the spec
+//	  variable: RDMs_mIT_hIT_fig1(2)    # MAT path: var(k).field, one-based index
+//	  field: RDM                        # struct field holding each RDM
+//	  # train: {file: ...}  test: {file: ...}   a shipped train/test split (regression)
+//	metric:
+//	  type: rsa                         # rsa | ridge | pls
+//	  rdm_distance: correlation         # rsa: correlation | euclidean
+//	  comparison: spearman              # rsa: spearman | pearson | kendall_tau_a
+//	  target: subjects                  # rsa: reference (default) | subjects
+//	  bootstrap: 1000
+//	  # folds: 5, stratify: category, components: 25, alphas: [...], aggregate: median
+//	ceiling:
+//	  type: rsa-noise-ceiling           # rsa-noise-ceiling | split-half | none
+//	  data: {kind: rdm, dataset: kriegeskorte92, file: 92_brainRDMs.mat, variable: RDMs, field: RDM}
+//	  note: "how the ceiling is estimated, or why there is none"
+//
+// Unknown keys are errors. Score runs a model on a benchmark: it extracts the layers'
+// activations, computes the metric per layer, the ceiling, raw and normalised scores
+// (normalised = raw / ceiling; for the RSA noise ceiling of Nili et al. 2014 the upper bound),
+// 95% percentile bootstrap intervals over stimuli, and the layer-to-region mapping: the best
+// layer is chosen on data kept apart from the data that score it (RSA: one half of the
+// stimuli by a seeded split, scored on the other half; regression: inner cross-validation on
+// the training stimuli, scored on the test stimuli), with a paired bootstrap test of the best
+// layer against the best of the others.
+//
+// Not yet implemented: the pls metric and split-half ceilings (specs naming them load but
+// Score reports an error).
+package benchmarks

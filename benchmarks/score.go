@@ -1,0 +1,239 @@
+package benchmarks
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/neural"
+	"github.com/ventral-lab/ventral/nn"
+)
+
+// Options control Score.
+type Options struct {
+	// Layers to score (default: DefaultLayers).
+	Layers []string
+	// Seed drives the selection split and the bootstrap.
+	Seed uint64
+	// Bootstrap samples (0: the spec's metric.bootstrap; negative: none).
+	Bootstrap int
+	// CacheDir, when set, caches activations keyed by model digest, stimuli and layer.
+	CacheDir string
+}
+
+// ErrTooFewStimuli is wrapped by errors about data with fewer stimuli than a method needs.
+var ErrTooFewStimuli = errors.New("too few stimuli")
+
+// Score shows the benchmark's stimuli to the model, compares each layer's responses with the
+// neural data by the benchmark's metric, and chooses the layer that stands for the benchmark's
+// region on data kept apart from the data that scores it.
+func Score(model *nn.Graph, bench *Spec, opts Options) (*Result, error) {
+	if !model.Built() {
+		return nil, fmt.Errorf("model %q is not built", model.Name)
+	}
+	layers := opts.Layers
+	if len(layers) == 0 {
+		layers = DefaultLayers(model)
+	}
+	for _, l := range layers {
+		if model.Node(l) == nil {
+			return nil, fmt.Errorf("model %q has no layer %q (layers: %s)", model.Name, l, strings.Join(model.LayerNames(), ", "))
+		}
+	}
+	B := opts.Bootstrap
+	if B == 0 {
+		B = bench.Metric.Bootstrap
+	}
+	if B < 0 {
+		B = 0
+	}
+	dig, err := model.Digest()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Benchmark: bench.Name, Version: bench.Version, Region: bench.Region, Model: model.Name,
+		ModelDigest: dig, Seed: opts.Seed, Bootstrap: B, Metric: bench.Metric.Type,
+		Ceiling: Ceiling{Method: bench.Ceiling.Type, Note: strings.TrimSpace(bench.Ceiling.Note)}}
+	switch bench.Metric.Type {
+	case "rsa":
+		err = scoreRSA(model, bench, layers, opts, B, res)
+	case "ridge":
+		err = scoreRidge(model, bench, layers, opts, B, res)
+	default:
+		err = fmt.Errorf("metric %s is not implemented yet", bench.Metric.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("benchmark %s: %w", bench.Name, err)
+	}
+	return res, nil
+}
+
+// dataPath returns the local path of a data file: a registered dataset file (hash-checked)
+// or a path relative to the spec file.
+func (s *Spec) dataPath(dataset, file, path string) (string, error) {
+	if path != "" {
+		if filepath.IsAbs(path) || s.dir == "" {
+			return path, nil
+		}
+		return filepath.Join(s.dir, path), nil
+	}
+	return datasets.Resolve(dataset, file)
+}
+
+// readAssembly reads an assembly file by its extension (.mat, .npy, .npz, .csv).
+func readAssembly(path, variable string, transpose bool) (*neural.Assembly, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mat":
+		return neural.ReadMAT(path, variable, transpose)
+	case ".npy":
+		return neural.ReadNPY(path, transpose)
+	case ".npz":
+		return neural.ReadNPZ(path, variable, transpose)
+	case ".csv":
+		return neural.ReadCSVFile(path)
+	}
+	return nil, fmt.Errorf("%s: unknown data file type (expected .mat, .npy, .npz or .csv)", path)
+}
+
+// loadAssembly reads, cleans (NaN and constant neuroids dropped with warnings), selects the
+// region when the data have region metadata, and aligns the stimuli to ids.
+func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result) (*neural.Assembly, error) {
+	file, path, variable := d.File, d.Path, d.Variable
+	if ref != nil {
+		file, path, variable = ref.File, ref.Path, ref.Variable
+	}
+	p, err := s.dataPath(d.Dataset, file, path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := readAssembly(p, variable, d.Transpose)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := a.NeuroidMeta["region"]; ok && s.Region != "" {
+		if a, err = a.SelectRegion(s.Region); err != nil {
+			return nil, err
+		}
+	}
+	a, err = a.AlignStimuli(ids)
+	if err != nil {
+		return nil, err
+	}
+	a, warns, err := a.Clean()
+	if err != nil {
+		return nil, err
+	}
+	if len(warns) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d neuroids excluded (NaN or constant), e.g. %s", filepath.Base(p), len(warns), warns[0]))
+	}
+	return a, nil
+}
+
+// loadRDMs reads an RDM set (kind rdm) or computes one RDM from an assembly (kind assembly),
+// aligned to the stimulus ids.
+func (s *Spec) loadRDMs(d *DataSpec, ids []string, res *Result) (*neural.RDMSet, error) {
+	if d.Kind == "assembly" {
+		a, err := s.loadAssembly(d, nil, ids, res)
+		if err != nil {
+			return nil, err
+		}
+		S, F, data := a.Matrix()
+		f := make([]float32, len(data))
+		for i, v := range data {
+			f[i] = float32(v)
+		}
+		return &neural.RDMSet{Name: a.Name, Stimuli: ids, Names: []string{a.Name}, RDMs: [][]float64{featureRDM(f, S, F, s.Metric.RDMDistance)}}, nil
+	}
+	p, err := s.dataPath(d.Dataset, d.File, d.Path)
+	if err != nil {
+		return nil, err
+	}
+	set, err := neural.ReadRDMsMAT(p, d.Variable, neural.MATRDMOptions{Field: d.Field, DimNames: d.DimNames})
+	if err != nil {
+		return nil, err
+	}
+	return set.AlignStimuli(ids)
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines; f writes its own result slots.
+func parallel(n int, f func(i int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// sampleCounts draws n indices with replacement from a stream of (seed, b) and returns how
+// often each was drawn.
+func sampleCounts(n int, seed uint64, b int) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15^uint64(b+1)))
+	m := make([]float64, n)
+	for i := 0; i < n; i++ {
+		m[rng.IntN(n)]++
+	}
+	return m
+}
+
+// halves splits n stimuli into two halves by a seeded permutation.
+func halves(n int, seed uint64) (a, b []int) {
+	rng := rand.New(rand.NewPCG(seed, 0x5ca1ab1e))
+	p := rng.Perm(n)
+	return p[:n/2], p[n/2:]
+}
+
+func ptr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// ciOf returns the 2.5th and 97.5th percentiles, or (NaN, NaN) without samples.
+func ciOf(x []float64) (float64, float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return percentile(x, 2.5), percentile(x, 97.5)
+}
+
+// bestTwo returns the indices of the largest and second largest finite values (-1 if none).
+func bestTwo(x []float64) (int, int) {
+	b, s := -1, -1
+	for i, v := range x {
+		if math.IsNaN(v) {
+			continue
+		}
+		switch {
+		case b < 0 || v > x[b]:
+			b, s = i, b
+		case s < 0 || v > x[s]:
+			s = i
+		}
+	}
+	return b, s
+}

@@ -1,0 +1,323 @@
+package benchmarks
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed specs/*.yaml
+var builtinFS embed.FS
+
+// Spec is a benchmark: which stimuli a model is shown, which neural data its responses are
+// compared with, by which metric and against which ceiling. It is read from YAML (unknown keys
+// are errors); see the package documentation for the format.
+type Spec struct {
+	Name        string      `yaml:"name"`
+	Version     int         `yaml:"version"`
+	Description string      `yaml:"description,omitempty"`
+	Citation    string      `yaml:"citation"`
+	Region      string      `yaml:"region"`
+	Stimuli     StimuliSpec `yaml:"stimuli"`
+	Data        DataSpec    `yaml:"data"`
+	Metric      MetricSpec  `yaml:"metric"`
+	Ceiling     CeilingSpec `yaml:"ceiling"`
+
+	// dir is the folder of the spec file, against which relative data paths are resolved.
+	dir string
+}
+
+// StimuliSpec names the stimulus set. With a train/test split, Train and Test name the
+// set's splits (e.g. set allen-mouse-v1, train "train", test "test").
+type StimuliSpec struct {
+	Set   string `yaml:"set"`
+	Train string `yaml:"train,omitempty"`
+	Test  string `yaml:"test,omitempty"`
+}
+
+// DataSpec says where neural data are: a registered dataset file (Dataset + File, found and
+// hash-checked by the datasets registry) or a local Path (relative to the spec file).
+type DataSpec struct {
+	// Kind is "rdm" (the file holds RDMs: Variable/Field as in neural.ReadRDMsMAT) or
+	// "assembly" (responses: .mat, .npy, .npz or .csv).
+	Kind      string   `yaml:"kind"`
+	Dataset   string   `yaml:"dataset,omitempty"`
+	File      string   `yaml:"file,omitempty"`
+	Path      string   `yaml:"path,omitempty"`
+	Variable  string   `yaml:"variable,omitempty"`
+	Field     string   `yaml:"field,omitempty"`
+	Transpose bool     `yaml:"transpose,omitempty"`
+	DimNames  []string `yaml:"dim_names,omitempty"`
+	// Train and Test are the files of a shipped train/test split (File is then empty).
+	Train *FileRef `yaml:"train,omitempty"`
+	Test  *FileRef `yaml:"test,omitempty"`
+}
+
+// FileRef is one file of a split.
+type FileRef struct {
+	File     string `yaml:"file,omitempty"`
+	Path     string `yaml:"path,omitempty"`
+	Variable string `yaml:"variable,omitempty"`
+}
+
+// MetricSpec is the comparison between model and data.
+type MetricSpec struct {
+	// Type is rsa, ridge or pls.
+	Type string `yaml:"type"`
+	// RSA: the model RDM's distance (correlation, euclidean) and the RDM comparison
+	// (spearman, pearson, kendall_tau_a).
+	RDMDistance string `yaml:"rdm_distance,omitempty"`
+	Comparison  string `yaml:"comparison,omitempty"`
+	// Target is what a model RDM is compared with: "reference" (the data RDM, default) or
+	// "subjects" (each per-subject RDM of the ceiling's data, averaged: the scale on which the
+	// Nili et al. 2014 noise-ceiling bounds are defined).
+	Target string `yaml:"target,omitempty"`
+	// Bootstrap is the default number of bootstrap samples (Options.Bootstrap overrides it).
+	Bootstrap int `yaml:"bootstrap,omitempty"`
+	// Regression: folds of the (inner) cross-validation, the stimulus metadata column to
+	// stratify folds by, PLS components, ridge penalties tried (relative to the mean
+	// eigenvalue of the training kernel) and how per-neuroid scores are aggregated (median).
+	Folds      int       `yaml:"folds,omitempty"`
+	Stratify   string    `yaml:"stratify,omitempty"`
+	Components int       `yaml:"components,omitempty"`
+	Alphas     []float64 `yaml:"alphas,omitempty"`
+	Aggregate  string    `yaml:"aggregate,omitempty"`
+}
+
+// CeilingSpec is how the data's own reliability is estimated: rsa-noise-ceiling (Nili et al.
+// 2014, from per-subject RDMs in Data), split-half (Spearman-Brown corrected, needs
+// repetitions) or none (raw scores are reported; Note says why).
+type CeilingSpec struct {
+	Type string    `yaml:"type"`
+	Data *DataSpec `yaml:"data,omitempty"`
+	Note string    `yaml:"note,omitempty"`
+}
+
+// Builtin lists the names of the built-in benchmarks.
+func Builtin() []string {
+	ents, _ := builtinFS.ReadDir("specs")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ErrUnknownBenchmark is wrapped by Load's error for a name that is neither built in nor a file.
+var ErrUnknownBenchmark = errors.New("unknown benchmark")
+
+// Load returns a built-in benchmark by name or reads a spec file by path.
+func Load(nameOrPath string) (*Spec, error) {
+	if b, err := builtinFS.ReadFile("specs/" + nameOrPath + ".yaml"); err == nil {
+		return Parse(b, nameOrPath)
+	}
+	b, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w %q: not built in (built-in: %s) and no such spec file", ErrUnknownBenchmark, nameOrPath, strings.Join(Builtin(), ", "))
+		}
+		return nil, err
+	}
+	s, err := Parse(b, nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	s.dir = filepath.Dir(nameOrPath)
+	return s, nil
+}
+
+// Parse reads a spec from YAML; source names it in errors. Unknown keys are errors.
+func Parse(b []byte, source string) (*Spec, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("benchmark spec %s: empty", source)
+		}
+		return nil, fmt.Errorf("benchmark spec %s: %w", source, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("benchmark spec %s: %w", source, err)
+	}
+	return &s, nil
+}
+
+// Marshal writes the spec as YAML (Parse reads it back to an equal Spec).
+func (s *Spec) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	enc.Close()
+	return buf.Bytes(), nil
+}
+
+// Validate checks the fields and fills defaults.
+func (s *Spec) Validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("name is missing")
+	case s.Version < 1:
+		return fmt.Errorf("version must be a positive integer")
+	case s.Stimuli.Set == "":
+		return fmt.Errorf("stimuli.set is missing")
+	case (s.Stimuli.Train == "") != (s.Stimuli.Test == ""):
+		return fmt.Errorf("stimuli: give both train and test splits, or neither")
+	}
+	if err := s.Data.validate("data"); err != nil {
+		return err
+	}
+	split := s.Stimuli.Train != ""
+	if split != (s.Data.Train != nil) {
+		return fmt.Errorf("stimuli train/test splits and data train/test files must go together")
+	}
+	m := &s.Metric
+	switch m.Type {
+	case "rsa":
+		if split {
+			return fmt.Errorf("metric rsa does not take a train/test split")
+		}
+		if m.RDMDistance == "" {
+			m.RDMDistance = "correlation"
+		}
+		if m.Comparison == "" {
+			m.Comparison = "spearman"
+		}
+		if m.Target == "" {
+			m.Target = "reference"
+		}
+		if m.Target != "reference" && m.Target != "subjects" {
+			return fmt.Errorf("metric.target %q: expected reference or subjects", m.Target)
+		}
+		if m.Target == "subjects" && s.Ceiling.Type != "rsa-noise-ceiling" {
+			return fmt.Errorf("metric.target subjects needs ceiling rsa-noise-ceiling (its data holds the subjects' RDMs)")
+		}
+		if !slices.Contains([]string{"correlation", "euclidean"}, m.RDMDistance) {
+			return fmt.Errorf("metric.rdm_distance %q: expected correlation or euclidean", m.RDMDistance)
+		}
+		if !slices.Contains([]string{"spearman", "pearson", "kendall_tau_a"}, m.Comparison) {
+			return fmt.Errorf("metric.comparison %q: expected spearman, pearson or kendall_tau_a", m.Comparison)
+		}
+		if m.Folds != 0 || m.Stratify != "" || m.Components != 0 || len(m.Alphas) > 0 || m.Aggregate != "" {
+			return fmt.Errorf("metric rsa takes rdm_distance, comparison and bootstrap only")
+		}
+	case "ridge", "pls":
+		if s.Data.Kind != "assembly" {
+			return fmt.Errorf("metric %s needs data.kind assembly", m.Type)
+		}
+		if m.RDMDistance != "" || m.Comparison != "" || m.Target != "" {
+			return fmt.Errorf("metric %s does not take rdm_distance or comparison", m.Type)
+		}
+		if m.Folds == 0 {
+			m.Folds = 5
+		}
+		if m.Folds < 2 {
+			return fmt.Errorf("metric.folds %d: need at least 2", m.Folds)
+		}
+		if m.Aggregate == "" {
+			m.Aggregate = "median"
+		}
+		if m.Aggregate != "median" && m.Aggregate != "mean" {
+			return fmt.Errorf("metric.aggregate %q: expected median or mean", m.Aggregate)
+		}
+		if m.Type == "pls" && m.Components == 0 {
+			m.Components = 25
+		}
+		if m.Type == "ridge" && m.Components != 0 {
+			return fmt.Errorf("metric ridge does not take components (pls does)")
+		}
+		for _, a := range m.Alphas {
+			if !(a > 0) {
+				return fmt.Errorf("metric.alphas: %v must be positive", a)
+			}
+		}
+	case "":
+		return fmt.Errorf("metric.type is missing (rsa, ridge or pls)")
+	default:
+		return fmt.Errorf("metric.type %q: expected rsa, ridge or pls", m.Type)
+	}
+	if m.Bootstrap < 0 {
+		return fmt.Errorf("metric.bootstrap must not be negative")
+	}
+	if m.Bootstrap == 0 {
+		m.Bootstrap = 1000
+	}
+	c := &s.Ceiling
+	switch c.Type {
+	case "none":
+		if c.Data != nil {
+			return fmt.Errorf("ceiling none takes no data")
+		}
+	case "rsa-noise-ceiling":
+		if m.Type != "rsa" {
+			return fmt.Errorf("ceiling rsa-noise-ceiling needs metric rsa")
+		}
+		if c.Data == nil {
+			return fmt.Errorf("ceiling rsa-noise-ceiling needs data with the per-subject RDMs")
+		}
+		if err := c.Data.validate("ceiling.data"); err != nil {
+			return err
+		}
+	case "split-half":
+		if c.Data != nil {
+			return fmt.Errorf("ceiling split-half uses the benchmark's data (with repetitions) and takes no data of its own")
+		}
+		if s.Data.Kind != "assembly" {
+			return fmt.Errorf("ceiling split-half needs data.kind assembly with repetitions")
+		}
+	case "":
+		return fmt.Errorf("ceiling.type is missing (rsa-noise-ceiling, split-half or none)")
+	default:
+		return fmt.Errorf("ceiling.type %q: expected rsa-noise-ceiling, split-half or none", c.Type)
+	}
+	return nil
+}
+
+func (d *DataSpec) validate(where string) error {
+	switch d.Kind {
+	case "rdm", "assembly":
+	case "":
+		return fmt.Errorf("%s.kind is missing (rdm or assembly)", where)
+	default:
+		return fmt.Errorf("%s.kind %q: expected rdm or assembly", where, d.Kind)
+	}
+	if d.Train != nil || d.Test != nil {
+		if d.Train == nil || d.Test == nil {
+			return fmt.Errorf("%s: give both train and test, or neither", where)
+		}
+		if d.File != "" || d.Path != "" {
+			return fmt.Errorf("%s: give file/path or train/test, not both", where)
+		}
+		for _, f := range []*FileRef{d.Train, d.Test} {
+			if (f.File == "") == (f.Path == "") {
+				return fmt.Errorf("%s: each of train and test needs exactly one of file and path", where)
+			}
+			if f.File != "" && d.Dataset == "" {
+				return fmt.Errorf("%s: file %q needs a dataset", where, f.File)
+			}
+		}
+		return nil
+	}
+	if (d.File == "") == (d.Path == "") {
+		return fmt.Errorf("%s: give exactly one of file (with dataset) and path", where)
+	}
+	if d.File != "" && d.Dataset == "" {
+		return fmt.Errorf("%s: file %q needs a dataset", where, d.File)
+	}
+	if d.Kind == "rdm" && d.Variable == "" {
+		return fmt.Errorf("%s: kind rdm needs a variable", where)
+	}
+	return nil
+}
