@@ -457,3 +457,13 @@ func TestAllen(t *testing.T) {
 		t.Fatal("bad split: no error")
 	}
 }
+
+func TestMatErrorsNameFile(t *testing.T) {
+	p := mirror.Path(t, "kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat")
+	for _, c := range [][2]string{{"nope", "image"}, {"stimuli_92objs", "picture"}, {"categoryLabels", "image"}} {
+		_, err := FromMat("k", p, c[0], c[1])
+		if err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
+			t.Errorf("FromMat(%q, %q): error %v does not name the file", c[0], c[1], err)
+		}
+	}
+}
