@@ -13,6 +13,16 @@ import (
 	"github.com/ventral-lab/ventral/train"
 )
 
+const mlpSpec = `name: mlp
+input: [1, 28, 28]
+meta: {preprocess: '{"mean":[0.1307],"std":[0.3081]}'}
+layers:
+  - {name: flatten, type: flatten}
+  - {name: fc1, type: dense, out: 128}
+  - {name: relu1, type: relu}
+  - {name: fc2, type: dense, out: 10}
+`
+
 func execute(t *testing.T, args ...string) string {
 	t.Helper()
 	var out bytes.Buffer
@@ -35,7 +45,11 @@ func TestTrainEvalMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	log := execute(t, "train", "--model", "mlp", "--data", "mnist", "--limit", "2000", "--test-limit", "1000",
+	spec := filepath.Join(t.TempDir(), "mlp.yaml")
+	if err := os.WriteFile(spec, []byte(mlpSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := execute(t, "train", "--model", spec, "--data", "mnist", "--limit", "2000", "--test-limit", "1000",
 		"--epochs", "1", "--batch", "50", "--seed", "3", "--lr", "0.05", "--out", dir, "--threads", "1")
 	if !strings.Contains(log, "epoch 1/1 step 40") {
 		t.Fatalf("log: %s", log)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/optim"
 	"github.com/ventral-lab/ventral/train"
 )
@@ -22,7 +24,7 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model on mnist or cifar10, writing metrics, curves and checkpoints to --out",
-		Example: "  ventral train --model mlp --data mnist --epochs 5 --batch 64 --seed 1 --out runs/mlp\n" +
+		Example: "  ventral train --model lenet5 --data mnist --epochs 5 --batch 64 --seed 1 --out runs/lenet5\n" +
 			"  ventral train --model lenet.yaml --data mnist --optimizer adamw --lr 1e-3 --schedule cosine --out runs/lenet\n" +
 			"  ventral train --out runs/lenet --data mnist --resume --epochs 20",
 		Args: cobra.NoArgs,
@@ -45,7 +47,7 @@ func init() {
 			if model == "" {
 				return fmt.Errorf("--model is required (a model name or a spec file)")
 			}
-			g, err := resolveModel(model)
+			g, err := models.Resolve(model)
 			if err != nil {
 				return err
 			}
@@ -68,7 +70,7 @@ func init() {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model name or spec file (.yaml, .json)")
+	f.StringVar(&model, "model", "", "model name ("+strings.Join(models.Names(), ", ")+") or spec file (.yaml, .json)")
 	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
 	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one)")
 	f.IntVar(&batch, "batch", 64, "batch size")
