@@ -72,7 +72,7 @@ func randomProjector(f, k int, seed uint64) *projector {
 	return &projector{f: f, k: k, m: m}
 }
 
-// pcaProjector fits a PCA on the rows of x (n x F) and returns the projection onto the top k
+// pcaProjector fits a PCA on the rows of x (n x F, centred in place) and returns the projection onto the top k
 // principal axes (scores, not whitened). It works on the n x n Gram matrix, so F may be large;
 // axes beyond the data's rank (eigenvalue below 1e-10 of the largest) are zero. Each axis's sign
 // is fixed so that its largest-magnitude loading is positive.
@@ -89,10 +89,10 @@ func pcaProjector(x []float32, n, f, k int) (*projector, error) {
 			mean[j] += float64(v)
 		}
 	}
-	xc := make([]float32, n*f)
 	for j := range mean {
 		mean[j] /= float64(n)
 	}
+	xc := x // centred in place: the caller's fit rows are not needed afterwards
 	for i := 0; i < n; i++ {
 		for j, v := range x[i*f : (i+1)*f] {
 			xc[i*f+j] = float32(float64(v) - mean[j])
