@@ -33,25 +33,15 @@ func Version() string {
 	return "devel"
 }
 
-// Stateful is implemented by ops with non-trainable state saved in checkpoints (batch-norm
-// running statistics). Buffer names are relative to the layer ("running_mean").
-type Stateful interface {
-	Buffers() map[string]*tensor.Tensor
-}
-
-// ModelTensors returns the graph's parameters and buffers under PyTorch-style names
+// ModelTensors returns the graph's parameters and buffers (see nn.Stateful) under PyTorch-style names
 // ("conv1.weight", "bn1.running_mean"), sharing storage with the graph.
 func ModelTensors(g *nn.Graph) map[string]*tensor.Tensor {
 	out := map[string]*tensor.Tensor{}
 	for _, p := range g.Params() {
 		out[p.Name] = p.Value
 	}
-	for _, n := range g.Nodes {
-		if s, ok := n.Op.(Stateful); ok {
-			for k, t := range s.Buffers() {
-				out[n.Name+"."+k] = t
-			}
-		}
+	for k, t := range nn.GraphBuffers(g) {
+		out[k] = t
 	}
 	return out
 }

@@ -45,6 +45,7 @@ input: [1, 8, 8]
 meta: {preprocess: '{"mean":[0.3],"std":[0.4]}'}
 layers:
   - {name: conv1, type: conv2d, out: 4, kernel: 3, pad: 1}
+  - {name: bn1, type: batchnorm}
   - {name: relu1, type: relu}
   - {name: pool1, type: maxpool2d, kernel: 2}
   - {name: flat, type: flatten}
@@ -187,6 +188,9 @@ func TestOneEpochArtifacts(t *testing.T) {
 		if ck.Meta[k] == "" {
 			t.Errorf("metadata %q missing", k)
 		}
+	}
+	if _, ok := ModelTensors(ck.Graph)["bn1.running_var"]; !ok {
+		t.Error("batchnorm buffers not in the checkpoint")
 	}
 	if ck.Meta["dataset"] != "synthetic" || ck.Seed != 42 {
 		t.Errorf("metadata %v", ck.Meta)
