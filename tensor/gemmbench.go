@@ -17,11 +17,16 @@ type GemmShape struct {
 
 // GemmResult is the measured throughput of one shape: ours (Sgemm with the current Threads())
 // and gonum's pure-Go blas32 Sgemm (gonum.org/v1/gonum/blas/gonum), medians of repeated timings.
+// The *CPUGFLOPS fields divide by the process's busy CPU time instead of wall time (GFLOP/s per
+// busy core; 0 where the platform has no rusage): on a machine shared with other jobs they stay
+// meaningful when wall-clock figures do not.
 type GemmResult struct {
-	Name        string
-	M, N, K     int
-	OursGFLOPS  float64
-	GonumGFLOPS float64
+	Name           string
+	M, N, K        int
+	OursGFLOPS     float64
+	GonumGFLOPS    float64
+	OursCPUGFLOPS  float64
+	GonumCPUGFLOPS float64
 }
 
 // DefaultGemmShapes are the benchmark shapes: a square 512^3 problem and the GEMMs of the
@@ -58,20 +63,22 @@ func GemmTable(shapes []GemmShape, minDur time.Duration) []GemmResult {
 		}
 		a, b, c := fill(s.M*s.K), fill(s.K*s.N), make([]float32, s.M*s.N)
 		flops := 2 * float64(s.M) * float64(s.N) * float64(s.K)
-		ours := medianGFLOPS(flops, minDur, func() {
+		ours, oursCPU := medianGFLOPS(flops, minDur, func() {
 			Sgemm(false, false, s.M, s.N, s.K, 1, a, s.K, b, s.N, 0, c, s.N)
 		})
-		gn := medianGFLOPS(flops, minDur, func() {
+		gn, gnCPU := medianGFLOPS(flops, minDur, func() {
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.M, s.N, s.K, 1, a, s.K, b, s.N, 0, c, s.N)
 		})
-		res = append(res, GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, OursGFLOPS: ours, GonumGFLOPS: gn})
+		res = append(res, GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, OursGFLOPS: ours, GonumGFLOPS: gn,
+			OursCPUGFLOPS: oursCPU, GonumCPUGFLOPS: gnCPU})
 	}
 	return res
 }
 
 // medianGFLOPS runs f in batches sized to take about minDur/8 each, for at least minDur and at
-// least 5 batches (at most 25), and returns the median throughput of the batches.
-func medianGFLOPS(flops float64, minDur time.Duration, f func()) float64 {
+// least 5 batches (at most 25), and returns the median throughput of the batches by wall time and
+// by process CPU time.
+func medianGFLOPS(flops float64, minDur time.Duration, f func()) (wall, cpu float64) {
 	f() // warm caches and pack buffers
 	reps := 1
 	for {
@@ -84,16 +91,24 @@ func medianGFLOPS(flops float64, minDur time.Duration, f func()) float64 {
 		}
 		reps *= 2
 	}
-	var rates []float64
+	var rates, cpuRates []float64
 	start := time.Now()
 	for len(rates) < 5 || (time.Since(start) < minDur && len(rates) < 25) {
-		t0 := time.Now()
+		c0, t0 := processCPUTime(), time.Now()
 		for i := 0; i < reps; i++ {
 			f()
 		}
-		el := time.Since(t0).Seconds()
+		el, cpuEl := time.Since(t0).Seconds(), (processCPUTime() - c0).Seconds()
 		rates = append(rates, flops*float64(reps)/el/1e9)
+		if cpuEl > 0 {
+			cpuRates = append(cpuRates, flops*float64(reps)/cpuEl/1e9)
+		}
 	}
 	slices.Sort(rates)
-	return rates[len(rates)/2]
+	wall = rates[len(rates)/2]
+	if len(cpuRates) > 0 {
+		slices.Sort(cpuRates)
+		cpu = cpuRates[len(cpuRates)/2]
+	}
+	return wall, cpu
 }

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// processCPUTime is the user+system CPU time of the process; benchmarks use it to report
+// processCPUTime is the user+system CPU time of the process; GemmTable and the benchmarks use it
+// to report
 // throughput per busy core, which is stable on a machine shared with other jobs.
 func processCPUTime() time.Duration {
 	var ru syscall.Rusage
