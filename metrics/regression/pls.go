@@ -70,25 +70,28 @@ func FitPLS(X, Y *mat.Dense, components int, scale bool) (*PLS, error) {
 	pv := make([]float64, p)
 	qv := make([]float64, q)
 	var norm0 float64
+	var mm, vecs mat.Dense
+	var eig mat.EigenSym
+	sym := mat.NewSymDense(q, nil)
 	a := 0
 	for ; a < components; a++ {
 		// w: dominant left singular vector of XᵀY.
 		if q == 1 {
 			mat.Col(w, 0, &xty)
 		} else {
-			var mm mat.Dense
-			mm.Mul(xty.T(), &xty)
-			sym := mat.NewSymDense(q, nil)
+			// M = (XᵀY)ᵀ(XᵀY) is kept up to date by a rank-2 update after each deflation and
+			// recomputed exactly every 5 components to stop rounding from accumulating.
+			if a%5 == 0 {
+				mm.Mul(xty.T(), &xty)
+			}
 			for i := 0; i < q; i++ {
 				for j := i; j < q; j++ {
 					sym.SetSym(i, j, (mm.At(i, j)+mm.At(j, i))/2)
 				}
 			}
-			var eig mat.EigenSym
 			if !eig.Factorize(sym, true) {
 				return nil, fmt.Errorf("regression: PLS component %d: eigendecomposition failed", a+1)
 			}
-			var vecs mat.Dense
 			eig.VectorsTo(&vecs)
 			c := mat.Col(nil, q-1, &vecs) // eigenvalues ascend
 			wv := mat.NewVecDense(p, w)
@@ -135,6 +138,18 @@ func FitPLS(X, Y *mat.Dense, components int, scale bool) (*PLS, error) {
 		qvv := mat.NewVecDense(q, qv)
 		qvv.MulVec(xty.T(), mat.NewVecDense(p, r))
 		qvv.ScaleVec(1/tt, qvv)
+		if q > 1 {
+			// M' = M - tt (q aᵀ + a qᵀ) + tt² (pᵀp) q qᵀ with a = (XᵀY)ᵀp, before deflating XᵀY.
+			av := mat.NewVecDense(q, nil)
+			av.MulVec(xty.T(), pvv)
+			pp := mat.Dot(pvv, pvv)
+			for i := 0; i < q; i++ {
+				row := mm.RawRowView(i)
+				for j := range row {
+					row[j] += -tt*(qv[i]*av.AtVec(j)+av.AtVec(i)*qv[j]) + tt*tt*pp*qv[i]*qv[j]
+				}
+			}
+		}
 		// XᵀY -= tt p qᵀ
 		for i := 0; i < p; i++ {
 			row := xty.RawRowView(i)
