@@ -8,8 +8,7 @@ import (
 )
 
 // processCPUTime is the user+system CPU time of the process; GemmTable and the benchmarks use it
-// to report
-// throughput per busy core, which is stable on a machine shared with other jobs.
+// to report throughput per busy core, which is stable on a machine shared with other jobs.
 func processCPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
