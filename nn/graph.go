@@ -365,14 +365,29 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 					}
 					remaining[r.node]--
 					if remaining[r.node] == 0 && !keepSet[r.node] {
-						ctx.arena.release(tr.outs[t][r.node].Data)
-						tr.outs[t][r.node] = nil
+						tr.recycle(t, r.node)
 					}
 				}
 			}
 		}
 	}
 	return tr, nil
+}
+
+// recycle drops node i's output at step t and returns its storage to the arena, unless another
+// live output shares that storage (flatten and inference-mode dropout return views).
+func (tr *Trace) recycle(t, i int) {
+	out := tr.outs[t][i]
+	tr.outs[t][i] = nil
+	if out == nil || len(out.Data) == 0 || (tr.x != nil && len(tr.x.Data) > 0 && &tr.x.Data[0] == &out.Data[0]) {
+		return
+	}
+	for _, o := range tr.outs[t] {
+		if o != nil && len(o.Data) > 0 && &o.Data[0] == &out.Data[0] {
+			return
+		}
+	}
+	tr.ctx.arena.release(out.Data)
 }
 
 func (tr *Trace) inputs(n *Node, t, batch int) []*tensor.Tensor {
