@@ -190,3 +190,26 @@ func TestInferenceRecyclesButKeeps(t *testing.T) {
 		t.Error("wrong input shape accepted")
 	}
 }
+
+// A view (flatten) of a recycled buffer must not be overwritten by later layers.
+func TestRecyclingRespectsViews(t *testing.T) {
+	g := &nn.Graph{Name: "views", InputShape: []int{2, 2, 2}}
+	g.Chain("r", nn.ReLU()).Chain("flat", nn.Flatten{}).Chain("r2", nn.Sigmoid()).Chain("r3", nn.Tanh())
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 2, 2, 2)
+	for i := range x.Data {
+		x.Data[i] = float32(i + 1)
+	}
+	ctx := nn.NewCtx(false, 0)
+	tr, err := g.Forward(ctx, x, "flat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range tr.Out("flat").Data {
+		if v != float32(i+1) {
+			t.Fatalf("kept flatten output corrupted: %v", tr.Out("flat").Data)
+		}
+	}
+}
