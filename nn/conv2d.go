@@ -172,6 +172,10 @@ func (cv *Conv2D) Bias() *Param   { return cv.b }
 // wide GEMM (a larger matrix gains nothing and leaves the cache).
 const convWideCols = 2048
 
+// convKeepCols is the largest column matrix (floats, whole batch) that the forward pass keeps
+// for the backward pass instead of recomputing it.
+const convKeepCols = 1 << 24
+
 // chunk returns how many samples share one GEMM.
 func (cv *Conv2D) chunk(n int) int {
 	p := cv.g.oh * cv.g.ow
@@ -198,9 +202,14 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	bs := cv.chunk(n)
 	chunks := (n + bs - 1) / bs
 	w := cv.w.Value.Data
+	// In training, keep the columns for the backward pass when they are not too large.
+	var keep *tensor.Tensor
+	if ctx != nil && ctx.Train && !direct && n*k*p <= convKeepCols {
+		keep = ctx.Alloc(n * k * p)
+	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		var col, yw []float32
-		if !direct {
+		if !direct && keep == nil {
 			col = getScratch(k * bs * p)
 			defer putScratch(col)
 		}
@@ -213,11 +222,14 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 			nb := min(bs, n-s0)
 			ld := nb * p
 			cm := col
+			if keep != nil {
+				cm = keep.Data[s0*k*p : (s0+nb)*k*p]
+			}
 			if direct {
 				cm = x.Data[s0*inSz : (s0+1)*inSz]
 			} else {
 				for s := 0; s < nb; s++ {
-					g.im2col(x.Data[(s0+s)*inSz:(s0+s+1)*inSz], col[s*p:], ld)
+					g.im2col(x.Data[(s0+s)*inSz:(s0+s+1)*inSz], cm[s*p:], ld)
 				}
 			}
 			out := yw
@@ -244,10 +256,13 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 			}
 		}
 	})
+	if keep != nil {
+		return y, keep
+	}
 	return y, nil
 }
 
-func (cv *Conv2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
 	n := x.Shape[0]
 	g := &cv.g
@@ -264,6 +279,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.T
 	if need[0] {
 		dx = ctx.Alloc(x.Shape...)
 	}
+	keep, _ := cache.(*tensor.Tensor)
 	nw := min(tensor.Threads(), chunks)
 	dWs := make([][]float32, nw)
 	dbs := make([][]float32, nw)
@@ -284,9 +300,11 @@ func (cv *Conv2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.T
 			}
 		}
 		var col, dyw, dcol []float32
-		if !direct {
+		if !direct && keep == nil {
 			col = getScratch(k * bs * p)
 			defer putScratch(col)
+		}
+		if !direct {
 			if dx != nil {
 				dcol = getScratch(k * bs * p)
 				defer putScratch(dcol)
@@ -301,9 +319,12 @@ func (cv *Conv2D) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.T
 			nb := min(bs, n-s0)
 			ld := nb * p
 			cm := col
-			if direct {
+			switch {
+			case direct:
 				cm = x.Data[s0*inSz : (s0+1)*inSz]
-			} else {
+			case keep != nil:
+				cm = keep.Data[s0*k*p : (s0+nb)*k*p]
+			default:
 				for s := 0; s < nb; s++ {
 					g.im2col(x.Data[(s0+s)*inSz:(s0+s+1)*inSz], col[s*p:], ld)
 				}

@@ -120,6 +120,7 @@ func TestGradConv2D(t *testing.T) {
 	nntest.CheckOp(t, &nn.Conv2D{Out: 4, Kernel: nn.Dims{3, 2}, Stride: nn.Dims{2}, Pad: nn.Dims{1}, Dilation: nn.Dims{1, 2}, Groups: 2}, [][]int{{2, 7, 6}}, nntest.Opts{})
 	nntest.CheckOp(t, &nn.Conv2D{Out: 3, Kernel: nn.Dims{1}}, [][]int{{2, 3, 3}}, nntest.Opts{})
 	nntest.CheckOp(t, &nn.Conv2D{Out: 2, Kernel: nn.Dims{5}, Pad: nn.Dims{2}}, [][]int{{1, 8, 8}}, nntest.Opts{Batch: 5})
+	nntest.CheckOp(t, &nn.Conv2D{Out: 2, Kernel: nn.Dims{5}, Pad: nn.Dims{2}}, [][]int{{1, 8, 8}}, nntest.Opts{Batch: 5, Train: true}) // columns kept for backward
 }
 
 func TestConv2DSkipsInputGrad(t *testing.T) {

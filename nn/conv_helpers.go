@@ -7,6 +7,30 @@ package nn
 func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32, ld int) {
 	oh := convOut(h, kh, padH, strideH, dilH)
 	ow := convOut(w, kw, padW, strideW, dilW)
+	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 && (padH > 0 || padW > 0) {
+		// Copy the image once into a zero-padded buffer; every row segment of the columns is
+		// then one unconditional copy.
+		hp, wp := h+2*padH, w+2*padW
+		pad := getScratch(hp * wp)
+		clear(pad)
+		for ci := 0; ci < c; ci++ {
+			img := src[ci*h*w : (ci+1)*h*w]
+			for y := 0; y < h; y++ {
+				copy(pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w], img[y*w:(y+1)*w])
+			}
+			for ki := 0; ki < kh; ki++ {
+				for kj := 0; kj < kw; kj++ {
+					row := dst[((ci*kh+ki)*kw+kj)*ld:]
+					for oy := 0; oy < oh; oy++ {
+						o := (oy+ki)*wp + kj
+						copy(row[oy*ow:oy*ow+ow], pad[o:o+ow])
+					}
+				}
+			}
+		}
+		putScratch(pad)
+		return
+	}
 	for ci := 0; ci < c; ci++ {
 		img := src[ci*h*w : (ci+1)*h*w]
 		for ki := 0; ki < kh; ki++ {
@@ -22,8 +46,12 @@ func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH
 						clear(r)
 						continue
 					}
-					clear(r[:lo])
-					clear(r[hi:])
+					for i := range r[:lo] {
+						r[i] = 0
+					}
+					for i := hi; i < ow; i++ {
+						r[i] = 0
+					}
 					line := img[iy*w : iy*w+w]
 					if strideW == 1 {
 						copy(r[lo:hi], line[lo+x0:hi+x0])
