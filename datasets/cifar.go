@@ -175,8 +175,13 @@ func readCIFAR10Binary(r io.Reader, name, split string) (*u8set, error) {
 		if _, dup := got[base]; dup {
 			return nil, fmt.Errorf("datasets: %s: entry %s appears twice", name, h.Name)
 		}
-		b := make([]byte, h.Size)
-		if _, err := io.ReadFull(tr, b); err != nil {
+		// Read without trusting h.Size for the allocation: a corrupt header must not make
+		// us allocate hundreds of megabytes before the stream ends.
+		b, err := io.ReadAll(io.LimitReader(tr, h.Size))
+		if err == nil && int64(len(b)) != h.Size {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
 			return nil, fmt.Errorf("datasets: %s: entry %s: %w", name, h.Name, err)
 		}
 		got[base] = b
