@@ -243,6 +243,8 @@ func bootstrap(models []*RDM, refs []*RDM, m Method, opt BootOptions) ([]*BootRe
 			mv := make([]float64, M)
 			pr := make([]float64, M)
 			active := make([]int, 0, M)
+			order := make([]int, 0, M)
+			kbuf := make([]keyed, 0, M)
 			subj := make([]int, len(vecs))
 			for b := w; b < opt.Samples; b += opt.Workers {
 				rng := rand.New(rand.NewPCG(opt.Seed, uint64(b)))
@@ -295,7 +297,8 @@ func bootstrap(models []*RDM, refs []*RDM, m Method, opt BootOptions) ([]*BootRe
 				}
 				switch m {
 				case Spearman:
-					weightedRanks(pooled, sortActive(pooled, active), wt, pr)
+					order = sortActive(pooled, active, kbuf, order)
+					weightedRanks(pooled, order, wt, pr)
 					for mi := range models {
 						weightedRanks(models[mi].vec, modelOrder[mi], wt, mv)
 						samples[mi][b] = weightedCorr(mv, pr, wt, active, true)
@@ -331,10 +334,22 @@ func sortOrder(v []float64) []int {
 	return o
 }
 
-func sortActive(v []float64, active []int) []int {
-	o := append([]int(nil), active...)
-	slices.SortFunc(o, func(a, b int) int { return cmp.Compare(v[a], v[b]) })
-	return o
+func sortActive(v []float64, active []int, buf []keyed, out []int) []int {
+	buf = buf[:0]
+	for _, c := range active {
+		buf = append(buf, keyed{v[c], c})
+	}
+	slices.SortFunc(buf, func(a, b keyed) int { return cmp.Compare(a.v, b.v) })
+	out = out[:0]
+	for _, k := range buf {
+		out = append(out, k.c)
+	}
+	return out
+}
+
+type keyed struct {
+	v float64
+	c int
 }
 
 // weightedRanks writes into out[c] the average rank that entry c of v gets in the vector where

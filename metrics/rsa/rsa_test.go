@@ -446,3 +446,12 @@ func TestBootstrapVsNaive(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkBootstrap92(b *testing.B) {
+	truth, subs := noisyRDMs(3, 92, 4, 0.5)
+	for i := 0; i < b.N; i++ {
+		if _, err := Bootstrap(truth, subs, Spearman, BootOptions{Samples: 1000, Seed: uint64(i), Subjects: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
