@@ -73,6 +73,35 @@ func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH
 func col2imLd(col []float32, ld, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32) {
 	oh := convOut(h, kh, padH, strideH, dilH)
 	ow := convOut(w, kw, padW, strideW, dilW)
+	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 {
+		// Accumulate into a zero-padded image (no bounds per segment), then add its interior.
+		hp, wp := h+2*padH, w+2*padW
+		pad := getScratch(hp * wp)
+		for ci := 0; ci < c; ci++ {
+			clear(pad)
+			for ki := 0; ki < kh; ki++ {
+				for kj := 0; kj < kw; kj++ {
+					row := col[((ci*kh+ki)*kw+kj)*ld:]
+					for oy := 0; oy < oh; oy++ {
+						o := (oy+ki)*wp + kj
+						d, r := pad[o:o+ow], row[oy*ow:oy*ow+ow]
+						for i, v := range r {
+							d[i] += v
+						}
+					}
+				}
+			}
+			img := dst[ci*h*w : (ci+1)*h*w]
+			for y := 0; y < h; y++ {
+				d, r := img[y*w:(y+1)*w], pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w]
+				for i, v := range r {
+					d[i] += v
+				}
+			}
+		}
+		putScratch(pad)
+		return
+	}
 	for ci := 0; ci < c; ci++ {
 		img := dst[ci*h*w : (ci+1)*h*w]
 		for ki := 0; ki < kh; ki++ {
