@@ -73,8 +73,8 @@ func (g *convGeom) setup(op string, in []int, kernel, stride, pad, dil Dims) err
 	g.sh, g.sw = stride.HW(1)
 	g.ph, g.pw = pad.HW(0)
 	g.dh, g.dw = dil.HW(1)
-	g.oh = convOut(g.h, g.kh, g.ph, g.sh, g.dh)
-	g.ow = convOut(g.w, g.kw, g.pw, g.sw, g.dw)
+	g.oh = tensor.ConvOut(g.h, g.kh, g.ph, g.sh, g.dh)
+	g.ow = tensor.ConvOut(g.w, g.kw, g.pw, g.sw, g.dw)
 	if g.oh < 1 || g.ow < 1 {
 		return fmt.Errorf("%s: kernel %dx%d (dilation %dx%d, pad %dx%d) does not fit the %dx%d input", op, g.kh, g.kw, g.dh, g.dw, g.ph, g.pw, g.h, g.w)
 	}
@@ -85,11 +85,25 @@ func (g *convGeom) pointwise() bool {
 	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
 }
 
+// unitStride reports whether the nn helpers' padded fast path applies.
+func (g *convGeom) unitStride() bool { return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 }
+
+// im2col writes one image's columns with row stride ld. tensor.Im2col serves the dense case
+// (ld = OH*OW) except for unit strides, where the padded-copy path of im2colLd is faster; the
+// strided destination of the batched wide GEMM needs im2colLd.
 func (g *convGeom) im2col(src, dst []float32, ld int) {
+	if ld == g.oh*g.ow && !g.unitStride() {
+		tensor.Im2col(src, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst)
+		return
+	}
 	im2colLd(src, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst, ld)
 }
 
 func (g *convGeom) col2im(col []float32, ld int, dst []float32) {
+	if ld == g.oh*g.ow && !g.unitStride() {
+		tensor.Col2im(col, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst)
+		return
+	}
 	col2imLd(col, ld, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, dst)
 }
 

@@ -1,12 +1,18 @@
 package nn
 
+import "github.com/ventral-lab/ventral/tensor"
+
+// These helpers complement tensor.Im2col and tensor.Col2im: they take a row stride ld for the
+// destination (several images side by side for one wide GEMM) and have a fast path for unit
+// strides that copies through a zero-padded image.
+
 // im2colLd unrolls the receptive fields of one image src (c x h x w) into columns: row
 // (ci*kh + ki)*kw + kj, column oy*ow + ox of dst holds the input under kernel tap (ki, kj) of
 // channel ci for output position (oy, ox), zero where it falls in the padding. Rows of dst are
 // ld apart, so several images can be written side by side into one wide matrix.
 func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32, ld int) {
-	oh := convOut(h, kh, padH, strideH, dilH)
-	ow := convOut(w, kw, padW, strideW, dilW)
+	oh := tensor.ConvOut(h, kh, padH, strideH, dilH)
+	ow := tensor.ConvOut(w, kw, padW, strideW, dilW)
 	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 && (padH > 0 || padW > 0) {
 		// Copy the image once into a zero-padded buffer; every row segment of the columns is
 		// then one unconditional copy.
@@ -71,8 +77,8 @@ func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH
 // col2imLd is the adjoint of im2colLd: it adds every column entry back onto the image pixel it
 // was read from (dst must be initialised by the caller, typically zeroed).
 func col2imLd(col []float32, ld, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32) {
-	oh := convOut(h, kh, padH, strideH, dilH)
-	ow := convOut(w, kw, padW, strideW, dilW)
+	oh := tensor.ConvOut(h, kh, padH, strideH, dilH)
+	ow := tensor.ConvOut(w, kw, padW, strideW, dilW)
 	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 {
 		// Accumulate into a zero-padded image (no bounds per segment), then add its interior.
 		hp, wp := h+2*padH, w+2*padW

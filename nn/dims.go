@@ -57,8 +57,3 @@ func (d Dims) valid(what string, min int) error {
 	}
 	return nil
 }
-
-// convOut is the output size of a convolution or pooling window along one axis (floor mode).
-func convOut(in, k, pad, stride, dil int) int {
-	return (in+2*pad-dil*(k-1)-1)/stride + 1
-}
