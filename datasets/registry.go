@@ -147,20 +147,18 @@ func resolveFile(f File) (string, error) {
 	for _, m := range Mirrors() {
 		cands = append(cands, filepath.Join(m, rel))
 	}
+	if p, ok, err := firstVerified(cands, f.SHA256); ok || err != nil {
+		return p, err
+	}
+	// Implicit folders (they may need `go env`), only when the cache and mirrors lack the file.
 	if fn := extraDirs[f.Dataset]; fn != nil {
+		cands = cands[:0]
 		for _, d := range fn() {
 			cands = append(cands, filepath.Join(d, filepath.FromSlash(f.Name)))
 		}
-	}
-	for _, p := range cands {
-		st, err := os.Stat(p)
-		if err != nil || !st.Mode().IsRegular() {
-			continue
+		if p, ok, err := firstVerified(cands, f.SHA256); ok || err != nil {
+			return p, err
 		}
-		if err := Verify(p, f.SHA256); err != nil {
-			return "", err
-		}
-		return p, nil
 	}
 	if f.URL == "" {
 		return "", fmt.Errorf("datasets: %s/%s not found in cache %s or mirrors %v, and it has no download URL (set VENTRAL_MIRROR)",
@@ -176,6 +174,21 @@ func resolveFile(f File) (string, error) {
 		}
 	}
 	return dst, nil
+}
+
+// firstVerified returns the first existing regular file of cands after checking its hash.
+func firstVerified(cands []string, sum string) (string, bool, error) {
+	for _, p := range cands {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		if err := Verify(p, sum); err != nil {
+			return "", false, err
+		}
+		return p, true, nil
+	}
+	return "", false, nil
 }
 
 // ResolveDir returns a local folder <place>/<dataset>/<dir> from the cache or a mirror. It is

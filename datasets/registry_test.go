@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -176,5 +177,26 @@ func TestSharedMirror(t *testing.T) {
 	}
 	if _, err := ResolveDir("geirhos-edges", "nope"); err == nil {
 		t.Error("missing folder resolved")
+	}
+}
+
+func TestModuleCacheMirror(t *testing.T) {
+	mc := t.TempDir()
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	t.Setenv("VENTRAL_MIRROR", "")
+	t.Setenv("PATH", "") // no `go env`: GOMODCACHE must be enough
+	t.Setenv("GOMODCACHE", mc)
+	modCacheOnce, modCacheList = sync.Once{}, nil
+	t.Cleanup(func() { modCacheOnce, modCacheList = sync.Once{}, nil })
+	data := []byte("idx bytes")
+	old := knownFiles
+	knownFiles = []File{{Dataset: "mnist", Name: "toy-idx1-ubyte.gz", URL: "http://127.0.0.1:1/none", SHA256: sum(data)}}
+	t.Cleanup(func() { knownFiles = old })
+	dir := filepath.Join(mc, "github.com", "petar", "!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63", "data")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "toy-idx1-ubyte.gz"), data, 0o444)
+	p, err := Resolve("mnist", "toy-idx1-ubyte.gz")
+	if err != nil || p != filepath.Join(dir, "toy-idx1-ubyte.gz") {
+		t.Fatalf("%q %v", p, err)
 	}
 }
