@@ -455,3 +455,13 @@ func BenchmarkBootstrap92(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkCorrelationRDM1000x4096(b *testing.B) {
+	x := randDense(rand.New(rand.NewPCG(1, 1)), 1000, 4096)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := FromPatterns(x, Correlation, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
