@@ -1,0 +1,253 @@
+// Package results stores benchmark results in a SQLite database (pure Go, no cgo) and builds
+// the leaderboard. A run is keyed by model digest, model name, benchmark name and version,
+// ventral version and seed; recording the same key again replaces the earlier run.
+package results
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/ventral-lab/ventral/benchmarks"
+)
+
+// DefaultPath is $VENTRAL_HOME/results.db ($VENTRAL_HOME defaults to ~/.cache/ventral).
+func DefaultPath() string {
+	home := os.Getenv("VENTRAL_HOME")
+	if home == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = filepath.Join(h, ".cache", "ventral")
+		} else {
+			home = filepath.Join(os.TempDir(), "ventral")
+		}
+	}
+	return filepath.Join(home, "results.db")
+}
+
+// Version is the ventral version recorded with results: the main module's version from the
+// build information, or "devel".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// DB is an open results database.
+type DB struct{ db *sql.DB }
+
+const schema = `
+CREATE TABLE IF NOT EXISTS runs (
+	id INTEGER PRIMARY KEY,
+	model_digest TEXT NOT NULL,
+	model_name TEXT NOT NULL,
+	benchmark TEXT NOT NULL,
+	benchmark_version INTEGER NOT NULL,
+	ventral_version TEXT NOT NULL,
+	seed INTEGER NOT NULL,
+	created_ns INTEGER NOT NULL,
+	best_layer TEXT NOT NULL,
+	score REAL NOT NULL,
+	normalized REAL,
+	ceiling REAL,
+	result_json TEXT NOT NULL,
+	UNIQUE (model_digest, model_name, benchmark, benchmark_version, ventral_version, seed)
+);
+CREATE TABLE IF NOT EXISTS layer_scores (
+	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	layer TEXT NOT NULL,
+	position INTEGER NOT NULL,
+	score REAL NOT NULL,
+	normalized REAL,
+	ci_low REAL,
+	ci_high REAL,
+	selection REAL,
+	PRIMARY KEY (run_id, layer)
+);`
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	for _, s := range []string{"PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", schema} {
+		if _, err := db.Exec(s); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("results: %s: %w", path, err)
+		}
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+func nullable(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// Record stores a result (per-layer scores and the summary) and returns its run id. A run with
+// the same key is replaced.
+func (d *DB) Record(r *benchmarks.Result, ventralVersion string) (int64, error) {
+	js, err := json.Marshal(r)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := d.db.Begin()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	key := []any{r.ModelDigest, r.Model, r.Benchmark, r.Version, ventralVersion, int64(r.Seed)}
+	if _, err := tx.Exec(`DELETE FROM runs WHERE model_digest=? AND model_name=? AND benchmark=? AND benchmark_version=? AND ventral_version=? AND seed=?`, key...); err != nil {
+		return 0, err
+	}
+	var ceil any
+	if r.Ceiling.Method != "none" {
+		ceil = r.Ceiling.Value
+	}
+	res, err := tx.Exec(`INSERT INTO runs (model_digest, model_name, benchmark, benchmark_version, ventral_version, seed, created_ns, best_layer, score, normalized, ceiling, result_json)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, append(key, time.Now().UnixNano(), r.BestLayer, r.HeldOut, nullable(r.HeldOutNormalized), ceil, string(js))...)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for i, l := range r.Layers {
+		if _, err := tx.Exec(`INSERT INTO layer_scores (run_id, layer, position, score, normalized, ci_low, ci_high, selection) VALUES (?,?,?,?,?,?,?,?)`,
+			id, l.Layer, i, l.Score, nullable(l.Normalized), l.CILow, l.CIHigh, l.Selection); err != nil {
+			return 0, err
+		}
+	}
+	return id, tx.Commit()
+}
+
+// Result returns the stored result of a run.
+func (d *DB) Result(id int64) (*benchmarks.Result, error) {
+	var js string
+	if err := d.db.QueryRow(`SELECT result_json FROM runs WHERE id=?`, id).Scan(&js); err != nil {
+		return nil, fmt.Errorf("results: run %d: %w", id, err)
+	}
+	var r benchmarks.Result
+	return &r, json.Unmarshal([]byte(js), &r)
+}
+
+// LayerScores returns the per-layer raw scores of a run, in the order scored.
+func (d *DB) LayerScores(id int64) ([]benchmarks.LayerScore, error) {
+	rows, err := d.db.Query(`SELECT layer, score, ci_low, ci_high, selection FROM layer_scores WHERE run_id=? ORDER BY position`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []benchmarks.LayerScore
+	for rows.Next() {
+		var l benchmarks.LayerScore
+		if err := rows.Scan(&l.Layer, &l.Score, &l.CILow, &l.CIHigh, &l.Selection); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Entry is one leaderboard cell: the best-layer (held-out) score of the latest run of a model
+// on a benchmark.
+type Entry struct {
+	Model       string    `json:"model"`
+	ModelDigest string    `json:"model_digest"`
+	Benchmark   string    `json:"benchmark"`
+	Version     int       `json:"benchmark_version"`
+	BestLayer   string    `json:"best_layer"`
+	Score       float64   `json:"score"`
+	Normalized  *float64  `json:"normalized,omitempty"`
+	RunID       int64     `json:"run_id"`
+	When        time.Time `json:"when"`
+}
+
+// Board is models x benchmarks.
+type Board struct {
+	Models     []string                    `json:"models"`
+	Benchmarks []string                    `json:"benchmarks"`
+	Cells      map[string]map[string]Entry `json:"cells"` // model -> benchmark -> entry
+}
+
+// Leaderboard returns, for every model (by name) and benchmark, the entry of the latest run.
+func (d *DB) Leaderboard() (*Board, error) {
+	rows, err := d.db.Query(`SELECT id, model_name, model_digest, benchmark, benchmark_version, best_layer, score, normalized, created_ns
+		FROM runs r WHERE created_ns = (SELECT MAX(created_ns) FROM runs q WHERE q.model_name = r.model_name AND q.benchmark = r.benchmark)
+		ORDER BY model_name, benchmark`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	b := &Board{Cells: map[string]map[string]Entry{}}
+	for rows.Next() {
+		var e Entry
+		var norm sql.NullFloat64
+		var ns int64
+		if err := rows.Scan(&e.RunID, &e.Model, &e.ModelDigest, &e.Benchmark, &e.Version, &e.BestLayer, &e.Score, &norm, &ns); err != nil {
+			return nil, err
+		}
+		if norm.Valid {
+			v := norm.Float64
+			e.Normalized = &v
+		}
+		e.When = time.Unix(0, ns).UTC()
+		if b.Cells[e.Model] == nil {
+			b.Cells[e.Model] = map[string]Entry{}
+			b.Models = append(b.Models, e.Model)
+		}
+		b.Cells[e.Model][e.Benchmark] = e
+		if !slices.Contains(b.Benchmarks, e.Benchmark) {
+			b.Benchmarks = append(b.Benchmarks, e.Benchmark)
+		}
+	}
+	slices.Sort(b.Benchmarks)
+	return b, rows.Err()
+}
+
+// WriteTable renders the board: one row per model, one column per benchmark, each cell the
+// normalised score (or the raw score in brackets where there is no ceiling) and the layer.
+func (b *Board) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "model")
+	for _, bn := range b.Benchmarks {
+		fmt.Fprintf(tw, "\t%s", bn)
+	}
+	fmt.Fprintln(tw)
+	for _, m := range b.Models {
+		fmt.Fprint(tw, m)
+		for _, bn := range b.Benchmarks {
+			e, ok := b.Cells[m][bn]
+			switch {
+			case !ok:
+				fmt.Fprint(tw, "\t-")
+			case e.Normalized != nil:
+				fmt.Fprintf(tw, "\t%.3f (%s)", *e.Normalized, e.BestLayer)
+			default:
+				fmt.Fprintf(tw, "\t[%.3f] (%s)", e.Score, e.BestLayer)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
