@@ -329,7 +329,9 @@ func TestBootstrapDeterministicAndFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("1000 bootstrap samples, 92x92 Spearman, 4 subjects: %v", el)
-	if el > 3*time.Second {
+	// About 0.25 s on two idle cores (0.46 CPU-s); the bound only catches a gross regression on a
+	// shared, loaded machine. BenchmarkBootstrap92 measures it properly.
+	if el > 20*time.Second {
 		t.Errorf("bootstrap took %v", el)
 	}
 	opt.Samples, opt.Workers = 200, 1
