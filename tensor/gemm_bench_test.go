@@ -25,9 +25,10 @@ var benchGemmShapes = []struct {
 	{"cifar-conv3", 64, 256, 288, false, false},
 	{"cifar-conv4", 64, 256, 576, false, false},
 	{"alexnet-conv2", 192, 729, 1600, false, false},
-	{"fc4096-b16", 16, 4096, 4096, false, true},
-	{"cifar-conv2-dW", 32, 288, 1024, false, true}, // dW = dY * col^T
-	{"cifar-conv2-dX", 288, 1024, 32, true, false}, // dcol = W^T * dY
+	{"fc4096-b16", 16, 4096, 4096, false, true},     // Y = X W^T
+	{"fc4096-b16-nn", 16, 4096, 4096, false, false}, // Y = X W, W stored in x out
+	{"cifar-conv2-dW", 32, 288, 1024, false, true},  // dW = dY * col^T
+	{"cifar-conv2-dX", 288, 1024, 32, true, false},  // dcol = W^T * dY
 }
 
 func BenchmarkSgemm(b *testing.B) {
