@@ -14,6 +14,7 @@ import (
 	"github.com/ventral-lab/ventral/formats/mat"
 	"github.com/ventral-lab/ventral/neural"
 	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/stimuli"
 	"github.com/ventral-lab/ventral/tensor"
 )
 
@@ -230,7 +231,8 @@ func DefaultLayers(g *nn.Graph) []string {
 	return out
 }
 
-// extract runs the model over the stimuli in batches and returns each layer's features (the
+// extract runs the model over the stimuli in batches (each stimulus preprocessed as the
+// model's metadata says, see stimuli.FromMeta, then fitted to its input shape) and returns each layer's features (the
 // output at the last time step, flattened). With cacheDir set, features are stored under a
 // key of the model digest, the stimulus set and the layer, and read back on the next call.
 func extract(g *nn.Graph, setKey string, set StimulusSet, layers []string, cacheDir string) ([]*Features, error) {
@@ -265,6 +267,10 @@ func extract(g *nn.Graph, setKey string, set StimulusSet, layers []string, cache
 			return nil, fmt.Errorf("model %q has no layer %q (layers: %s)", g.Name, layers[i], strings.Join(g.LayerNames(), ", "))
 		}
 	}
+	pre, hasPre, err := stimuli.FromMeta(g)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", g.Name, err)
+	}
 	S := set.Len()
 	const batch = 16
 	per := tensor.Numel(g.InputShape)
@@ -277,7 +283,13 @@ func extract(g *nn.Graph, setKey string, set StimulusSet, layers []string, cache
 			if err != nil {
 				return nil, err
 			}
-			in, err := fitInput(img, g.InputShape)
+			in := img
+			if hasPre {
+				in, err = pre.Apply(img)
+			}
+			if err == nil {
+				in, err = fitInput(in, g.InputShape)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("stimulus %d: %w", start+k, err)
 			}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/models"
+	"github.com/ventral-lab/ventral/results"
+)
+
+func init() {
+	var (
+		model, bench, layers, dbPath, cache string
+		asJSON, noRecord                    bool
+		bootstrap                           int
+		seed                                uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "score --model NAME|SPEC --benchmark NAME|SPEC",
+		Short: "Score a model's layers on a neural benchmark and record the result",
+		Long: "Score shows the benchmark's stimuli to the model, compares every layer (or --layers) with the\n" +
+			"neural data, prints the per-layer table and the best layer (chosen on held-out data), and\n" +
+			"records the result in the results database. Built-in benchmarks: " + strings.Join(benchmarks.Builtin(), ", ") + ".",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if model == "" || bench == "" {
+				return fmt.Errorf("score needs --model and --benchmark")
+			}
+			g, err := models.Resolve(model)
+			if err != nil {
+				return err
+			}
+			if !g.Built() {
+				if err := g.Build(seed); err != nil {
+					return err
+				}
+			}
+			b, err := benchmarks.Load(bench)
+			if err != nil {
+				return err
+			}
+			opts := benchmarks.Options{Seed: seed, Bootstrap: bootstrap, CacheDir: cache}
+			if layers != "" {
+				opts.Layers = strings.Split(layers, ",")
+			}
+			start := time.Now()
+			r, err := benchmarks.Score(g, b, opts)
+			if err != nil {
+				return err
+			}
+			elapsed := time.Since(start)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				js, err := r.JSON()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, string(js))
+			} else {
+				if err := r.WriteTable(out); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "scored in %.1fs\n", elapsed.Seconds())
+			}
+			if noRecord {
+				return nil
+			}
+			db, err := results.Open(dbPath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if _, err := db.Record(r, results.Version()); err != nil {
+				return fmt.Errorf("recording the result in %s: %w", dbPath, err)
+			}
+			if !asJSON {
+				fmt.Fprintf(out, "recorded in %s\n", dbPath)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "model name from the zoo or a model spec file")
+	f.StringVar(&bench, "benchmark", "", "built-in benchmark name or a benchmark spec file")
+	f.StringVar(&layers, "layers", "", "comma-separated layers to score (default: all but loss/softmax)")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap samples (default: the benchmark's)")
+	f.Uint64Var(&seed, "seed", 0, "seed for the model's initialisation (if untrained), the selection split and the bootstrap")
+	f.StringVar(&dbPath, "db", results.DefaultPath(), "results database")
+	f.StringVar(&cache, "cache", "", "activation cache folder (default: none)")
+	f.BoolVar(&noRecord, "no-record", false, "do not record the result")
+	rootCmd.AddCommand(cmd)
+}
