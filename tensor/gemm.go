@@ -7,38 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// Blocking design (GotoBLAS / BLIS style)
-//
-// C (m x n) is computed as a sum over k-blocks of width kc of products of packed panels:
-//
-//	for jc in steps of nc over n:          B block kc x nc is packed once per (jc, pc) (L3 resident)
-//	  for pc in steps of kc over k:
-//	    pack op(B)[pc:pc+kc, jc:jc+nc] into 16-column micro-panels (zero padded)
-//	    for ic in steps of mc over m:      A block mc x kc packed per (ic, pc) (L2 resident)
-//	      pack op(A)[ic:ic+mc, pc:pc+kc] into 6-row micro-panels (zero padded)
-//	      for jr in steps of 16, ir in steps of 6:
-//	        micro-kernel: 6x16 tile of C += A micro-panel (kc x 6) * B micro-panel (kc x 16)
-//
-// The micro-kernel (gemm_kernel_amd64.s, AVX2+FMA, chosen at run time with golang.org/x/sys/cpu)
-// keeps the 6x16 tile in 12 ymm registers, broadcasts one A value and FMAs it against two 8-wide B
-// loads; per k step it issues 12 VFMADD231PS for 2 loads + 6 broadcasts. beta is applied by the
-// kernel on the first k-block only (later blocks accumulate with beta = 1), so C is never read when
-// beta == 0. Edge tiles run the kernel into a scratch tile and copy the valid part. All transpose
-// cases are handled by the packing routines, so the kernel sees one layout. kc and mc are balanced
-// (k = 300 gives two blocks of 150, not 256 + 44). Pack buffers come from a sync.Pool: no
-// allocation per call in steady state.
-//
-// Threads: problems of at least ~2^18 multiply-adds are split into column stripes (multiples of
-// 16, when n >= m) or row stripes (multiples of 6) run on Threads() goroutines, each with its own
-// pack buffers; smaller ones run on the calling goroutine.
-//
-// Measured on the 2-core AMD EPYC (Zen, AVX2, shared machine; medians of repeated runs), GFLOP/s:
-//
-//	shape (MxNxK)             ours 1T   ours 2T   gonum 1T  gonum 2T   numpy (OpenBLAS)
-//	see the table in doc.go (kept up to date with `ventral bench gemm`).
-//
-// Without AVX2+FMA (or with the purego build tag, or on other architectures) a pure-Go 6x16 kernel
-// is used with the same packing.
+// The blocking design, kernels and measured throughput are described in doc.go.
 
 const (
 	gemmMR = 6  // micro-tile rows
