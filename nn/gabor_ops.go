@@ -60,7 +60,8 @@ type Gabor struct {
 type gaborGroup struct {
 	k      int       // kernel side
 	s0, s1 int       // scales [s0, s1)
-	wt     []float32 // [(s1-s0)*nf, c*k*k]
+	wt     []float32 // [(s1-s0)*nf, c*k*k]: filter f, channel, kernel row, column
+	wk     []float32 // [k, (s1-s0)*nf, c*k]: kernel row, filter, channel, column
 }
 
 // gaborNormEps keeps the normalisation finite on blank input.
@@ -149,6 +150,15 @@ func (gb *Gabor) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 					for i := 0; i < sz; i++ {
 						copy(row[ci*k*k+(i+off)*k+off:], filt[i*sz:(i+1)*sz])
 					}
+				}
+			}
+		}
+		m := (s1 - s0) * gb.nf
+		grp.wk = make([]float32, len(grp.wt))
+		for f := 0; f < m; f++ {
+			for ci := 0; ci < gb.c; ci++ {
+				for ki := 0; ki < k; ki++ {
+					copy(grp.wk[((ki*m+f)*gb.c+ci)*k:((ki*m+f)*gb.c+ci+1)*k], grp.wt[f*kk+(ci*k+ki)*k:])
 				}
 			}
 		}
@@ -269,22 +279,60 @@ func (gb *Gabor) blockRows(k int) int {
 }
 
 // linear computes the unnormalised responses u ([F H W]) of one sample.
+//
+// Per scale group with kernel k and padding q = k/2, the outputs are computed on rows of the
+// padded width wq = W + 2q (the extra columns are discarded), so that the im2col rows of kernel
+// row ki are the rows of kernel row 0 shifted by ki·wq: only the k shifted copies of the padded
+// image (one per kernel column) are materialised, and the convolution is k GEMMs of inner size
+// C·k accumulated, over blocks of columns that stay in cache. Filter rows go in chunks of 16,
+// which tensor.Sgemm multiplies without packing the image.
 func (gb *Gabor) linear(x, u []float32) {
-	xp := gb.padded(x)
-	defer putScratch(xp)
 	hw := gb.h * gb.w
 	for _, grp := range gb.groups {
-		kk := gb.c * grp.k * grp.k
-		rb := gb.blockRows(grp.k)
-		col := getScratch(kk * rb * gb.w)
-		m := (grp.s1 - grp.s0) * gb.nf
-		for oy0 := 0; oy0 < gb.h; oy0 += rb {
-			rows := min(rb, gb.h-oy0)
-			n := rows * gb.w
-			gaborCols(xp, gb.c, gb.h, gb.w, gb.pad, grp.k, oy0, rows, col)
-			tensor.Sgemm(false, false, m, n, kk, 1, grp.wt, kk, col, n, 0, u[grp.s0*gb.nf*hw+oy0*gb.w:], hw)
+		k, q := grp.k, grp.k/2
+		wq, hq := gb.w+2*q, gb.h+2*q
+		l := hq * wq
+		plane := l + k
+		xp := getScratch(gb.c * plane)
+		clear(xp)
+		for ci := 0; ci < gb.c; ci++ {
+			for i := 0; i < gb.h; i++ {
+				copy(xp[ci*plane+(i+q)*wq+q:], x[(ci*gb.h+i)*gb.w:(ci*gb.h+i+1)*gb.w])
+			}
 		}
-		putScratch(col)
+		ck := gb.c * k
+		bx := getScratch(ck * l)
+		for ci := 0; ci < gb.c; ci++ {
+			for kj := 0; kj < k; kj++ {
+				copy(bx[(ci*k+kj)*l:(ci*k+kj+1)*l], xp[ci*plane+kj:])
+			}
+		}
+		putScratch(xp)
+		m := (grp.s1 - grp.s0) * gb.nf
+		nrow := gb.h * wq
+		out := getScratch(m * nrow)
+		const nblk = 2048
+		for n0 := 0; n0 < nrow; n0 += nblk {
+			nc := min(nblk, nrow-n0)
+			for ki := 0; ki < k; ki++ {
+				beta := float32(1)
+				if ki == 0 {
+					beta = 0
+				}
+				for f0 := 0; f0 < m; f0 += 16 {
+					mc := min(16, m-f0)
+					tensor.Sgemm(false, false, mc, nc, ck, 1, grp.wk[(ki*m+f0)*ck:], ck, bx[ki*wq+n0:], l, beta, out[f0*nrow+n0:], nrow)
+				}
+			}
+		}
+		for f := 0; f < m; f++ {
+			dst := u[(grp.s0*gb.nf+f)*hw:]
+			for oy := 0; oy < gb.h; oy++ {
+				copy(dst[oy*gb.w:(oy+1)*gb.w], out[f*nrow+oy*wq:])
+			}
+		}
+		putScratch(out)
+		putScratch(bx)
 	}
 }
 
