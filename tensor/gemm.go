@@ -258,18 +258,7 @@ func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
 		d := dst[ir*kc : ir*kc+kc*gemmMR]
 		if !trans {
 			if rows == gemmMR {
-				base := (i0+ir)*lda + p0
-				r0 := a[base : base+kc]
-				r1 := a[base+lda:][:len(r0)]
-				r2 := a[base+2*lda:][:len(r0)]
-				r3 := a[base+3*lda:][:len(r0)]
-				r4 := a[base+4*lda:][:len(r0)]
-				r5 := a[base+5*lda:][:len(r0)]
-				d = d[:len(r0)*gemmMR]
-				for p := range r0 {
-					q := (*[gemmMR]float32)(d[p*gemmMR:])
-					q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-				}
+				packA6(a[(i0+ir)*lda+p0:], lda, kc, d)
 				continue
 			}
 			clear(d)
@@ -286,7 +275,9 @@ func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
 		if rows == gemmMR {
 			for p := 0; p < kc; p++ {
 				base := (p0+p)*lda + i0 + ir
-				*(*[gemmMR]float32)(d[p*gemmMR:]) = *(*[gemmMR]float32)(a[base:])
+				// Two short array copies: a 6-float array copy would call memmove.
+				*(*[4]float32)(d[p*gemmMR:]) = *(*[4]float32)(a[base:])
+				*(*[2]float32)(d[p*gemmMR+4:]) = *(*[2]float32)(a[base+4:])
 			}
 			continue
 		}
@@ -358,6 +349,21 @@ func packBTrans16(rows *[gemmNR][]float32, d []float32) {
 		q[4], q[5], q[6], q[7] = r4[p], r5[p], r6[p], r7[p]
 		q[8], q[9], q[10], q[11] = r8[p], r9[p], r10[p], r11[p]
 		q[12], q[13], q[14], q[15] = r12[p], r13[p], r14[p], r15[p]
+	}
+}
+
+// packA6Go packs the first kc values of 6 rows of a (stride lda) into d (kc x 6).
+func packA6Go(a []float32, lda, kc int, d []float32) {
+	r0 := a[:kc]
+	r1 := a[lda:][:len(r0)]
+	r2 := a[2*lda:][:len(r0)]
+	r3 := a[3*lda:][:len(r0)]
+	r4 := a[4*lda:][:len(r0)]
+	r5 := a[5*lda:][:len(r0)]
+	d = d[:len(r0)*gemmMR]
+	for p := range r0 {
+		q := (*[gemmMR]float32)(d[p*gemmMR:])
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 

@@ -88,3 +88,20 @@ func packBTransPanel(b []float32, ldb, kc int, d []float32) {
 	_ = d[kc*gemmNR-1]
 	packBTrans16AVX2(&d[0], &b[0], ldb, kc)
 }
+
+//go:noescape
+func packA6AVX(dst, src *float32, lda, kc int)
+
+// packA6 packs the first kc values of 6 rows of a (stride lda) into d (kc x 6).
+func packA6(a []float32, lda, kc int, d []float32) {
+	if kc == 0 {
+		return
+	}
+	if !useAVX2 {
+		packA6Go(a, lda, kc, d)
+		return
+	}
+	_ = a[(gemmMR-1)*lda+kc-1]
+	_ = d[kc*gemmMR-1]
+	packA6AVX(&d[0], &a[0], lda, kc)
+}

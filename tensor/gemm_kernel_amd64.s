@@ -1129,3 +1129,71 @@ packpanel:
 packdone:
 	VZEROUPPER
 	RET
+
+// func packA6AVX(dst, src *float32, lda, kc int)
+// dst[p*6+i] = src[i*lda+p] for i < 6, p < kc: six stored rows of A become one packed micro-panel.
+// Four k steps per iteration: a 4x4 transpose for rows 0-3 and interleaved pairs for rows 4-5.
+TEXT ·packA6AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), AX
+	MOVQ kc+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ patail
+paloop:
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R8*1), X1
+	VMOVUPS (SI)(R8*2), X2
+	VMOVUPS (SI)(R9*1), X3
+	VMOVUPS (AX), X4
+	VMOVUPS (AX)(R8*1), X5
+	VUNPCKLPS X1, X0, X6
+	VUNPCKHPS X1, X0, X7
+	VUNPCKLPS X3, X2, X8
+	VUNPCKHPS X3, X2, X9
+	VMOVLHPS X8, X6, X10
+	VMOVHLPS X6, X8, X11
+	VMOVLHPS X9, X7, X12
+	VMOVHLPS X7, X9, X13
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS X10, 0(DI)
+	VMOVLPS X14, 16(DI)
+	VMOVUPS X11, 24(DI)
+	VMOVHPS X14, 40(DI)
+	VMOVUPS X12, 48(DI)
+	VMOVLPS X15, 64(DI)
+	VMOVUPS X13, 72(DI)
+	VMOVHPS X15, 88(DI)
+	ADDQ $16, SI
+	ADDQ $16, AX
+	ADDQ $96, DI
+	DECQ BX
+	JNZ paloop
+patail:
+	ANDQ $3, CX
+	JZ padone
+patailloop:
+	MOVSS (SI), X0
+	MOVSS X0, 0(DI)
+	MOVSS (SI)(R8*1), X0
+	MOVSS X0, 4(DI)
+	MOVSS (SI)(R8*2), X0
+	MOVSS X0, 8(DI)
+	MOVSS (SI)(R9*1), X0
+	MOVSS X0, 12(DI)
+	MOVSS (AX), X0
+	MOVSS X0, 16(DI)
+	MOVSS (AX)(R8*1), X0
+	MOVSS X0, 20(DI)
+	ADDQ $4, SI
+	ADDQ $4, AX
+	ADDQ $24, DI
+	DECQ CX
+	JNZ patailloop
+padone:
+	RET

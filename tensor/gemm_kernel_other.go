@@ -16,3 +16,6 @@ func packBFull(b []float32, ldb, kc, np int, dst []float32) { packBFullGo(b, ldb
 
 // packBTransPanel packs the first kc values of 16 rows of b (stride ldb) into d (kc x 16).
 func packBTransPanel(b []float32, ldb, kc int, d []float32) { packBTransPanelGo(b, ldb, kc, d) }
+
+// packA6 packs the first kc values of 6 rows of a (stride lda) into d (kc x 6).
+func packA6(a []float32, lda, kc int, d []float32) { packA6Go(a, lda, kc, d) }
