@@ -310,6 +310,7 @@ type Trace struct {
 	caches    [][]any
 	zeros     []*tensor.Tensor
 	inputGrad *tensor.Tensor
+	recycled  bool
 }
 
 // Forward runs the graph on a batch x (N x InputShape). In inference mode (ctx.Train false)
@@ -339,7 +340,8 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 	for _, k := range keep {
 		keepSet[g.index[k]] = true
 	}
-	recycle := !ctx.Train && steps == 1
+	recycle := !ctx.Train && !ctx.Backward && steps == 1
+	tr.recycled = recycle
 	if recycle {
 		remaining = make([]int, len(g.Nodes))
 		for _, n := range g.Nodes {
@@ -449,6 +451,9 @@ func (tr *Trace) Backward(dout *tensor.Tensor) error {
 // steps, or a unit's activation for receptive-field and feature-visualisation analyses).
 func (tr *Trace) BackwardSeeds(seeds ...Seed) error {
 	g := tr.g
+	if tr.recycled {
+		return fmt.Errorf("model %q: backward pass after an inference-mode forward pass that recycled its outputs (set ctx.Train or ctx.Backward before Forward)", g.Name)
+	}
 	steps := len(tr.outs)
 	grads := make([][]*tensor.Tensor, steps)
 	owned := make([][]bool, steps)

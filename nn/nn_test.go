@@ -213,3 +213,29 @@ func TestRecyclingRespectsViews(t *testing.T) {
 		}
 	}
 }
+
+func TestBackwardAfterRecyclingForwardIsAnError(t *testing.T) {
+	g := &nn.Graph{Name: "mlp", InputShape: []int{3}}
+	g.Chain("fc1", &nn.Dense{Out: 4}).Chain("r1", nn.ReLU()).Chain("fc2", &nn.Dense{Out: 2})
+	g.Build(1)
+	x := tensor.New(2, 3)
+	tr, _ := g.Forward(nn.NewCtx(false, 0), x)
+	if err := tr.Backward(tensor.New(2, 2)); err == nil || !strings.Contains(err.Error(), "ctx.Backward") {
+		t.Errorf("backward after recycling: %v", err)
+	}
+	ctx := nn.NewCtx(false, 0)
+	ctx.Backward = true
+	tr, _ = g.Forward(ctx, x)
+	tr.WantInputGrad()
+	if err := tr.Backward(tensor.New(2, 2)); err != nil || tr.InputGrad() == nil {
+		t.Errorf("inference-mode backward with ctx.Backward: %v", err)
+	}
+}
+
+func TestKernelLargerThanInputIsAnError(t *testing.T) {
+	g := &nn.Graph{Name: "big-kernel", InputShape: []int{1, 4, 4}}
+	g.Chain("c", &nn.Conv2D{Out: 2, Kernel: nn.Dims{6}, Stride: nn.Dims{2}})
+	if err := g.Build(1); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("6x6 kernel on 4x4 input: %v", err)
+	}
+}

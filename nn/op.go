@@ -89,8 +89,12 @@ func ConstraintByName(name string) (Constraint, error) {
 // buffer arena that recycles tensor storage between steps so training does not churn the GC.
 type Ctx struct {
 	Train bool
-	Rng   *rand.Rand
-	arena arena
+	// Backward declares that a backward pass will follow an inference-mode forward pass (input
+	// gradients for receptive fields, feature visualisation or adversarial examples); it stops
+	// Forward from recycling the outputs that the backward pass needs.
+	Backward bool
+	Rng      *rand.Rand
+	arena    arena
 }
 
 // NewCtx returns a context; seed drives dropout and other stochastic ops.

@@ -3,9 +3,14 @@ package tensor
 import "fmt"
 
 // ConvOut is the output size of a convolution (or pooling) along one axis: input size in, kernel
-// size k, zero padding pad on both sides, stride and dilation dil.
+// size k, zero padding pad on both sides, stride and dilation dil. It is 0 or less when the
+// window does not fit (Go's division truncates toward zero, so that case is tested first).
 func ConvOut(in, k, pad, stride, dil int) int {
-	return (in+2*pad-dil*(k-1)-1)/stride + 1
+	span := in + 2*pad - dil*(k-1) - 1
+	if span < 0 {
+		return 0
+	}
+	return span/stride + 1
 }
 
 // colRange returns the range [lo, hi) of output positions o in [0, out) whose input position

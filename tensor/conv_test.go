@@ -145,3 +145,13 @@ func TestVecKernels(t *testing.T) {
 		t.Fatalf("Scale/AddConst/Add/Sum: %v", s)
 	}
 }
+
+func TestConvOutWindowLargerThanInput(t *testing.T) {
+	// in 4, kernel 6, no padding: the window does not fit anywhere.
+	if got := ConvOut(4, 6, 0, 2, 1); got > 0 {
+		t.Errorf("ConvOut(4, 6, 0, 2, 1) = %d, want <= 0", got)
+	}
+	if got := ConvOut(5, 3, 1, 2, 1); got != 3 {
+		t.Errorf("ConvOut(5, 3, 1, 2, 1) = %d, want 3", got)
+	}
+}

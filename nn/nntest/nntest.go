@@ -148,7 +148,9 @@ func CheckGraph(t testing.TB, g *nn.Graph, o Opts) {
 	}
 	loss()
 	g.ZeroGrad()
-	tr, err := g.Forward(nn.NewCtx(o.Train, o.Seed), x)
+	ctx := nn.NewCtx(o.Train, o.Seed)
+	ctx.Backward = true
+	tr, err := g.Forward(ctx, x)
 	if err != nil {
 		t.Fatal(err)
 	}
