@@ -36,10 +36,11 @@ package tensor
 // shape is used with the same packing. There is no AVX-512 kernel (the development machine has none
 // to test it on).
 //
-// Threads: problems of at least 2^18 multiply-adds are split into column stripes (multiples of 16,
-// when n >= m) or row stripes (multiples of 6), one per goroutine (at most Threads(), and at most
-// one per 2^17 multiply-adds), each with its own pack buffers; smaller problems run on the calling
-// goroutine.
+// Threads: problems of at least 2^18 multiply-adds are cut into stripes (whole 16-column panels
+// when n >= m, else whole 6-row panels), 4 per goroutine, which at most Threads() goroutines (and at
+// most one per 2^17 multiply-adds) take from an atomic counter, each with its own pack buffers. The
+// caller works too, so a helper whose core is busy elsewhere only means the caller does more
+// stripes. Smaller problems run on the calling goroutine.
 //
 // Measured (GFLOP/s, float32, medians of repeated timings, via GemmTable and numpy_gemm.py) on the
 // development machine: 2-core AMD EPYC (Zen 3, 2.45 GHz nominal, AVX2+FMA, no AVX-512), shared with

@@ -15,6 +15,8 @@ const (
 
 	// gemmParMin is the number of multiply-adds below which Sgemm stays on one goroutine.
 	gemmParMin = 1 << 18
+	// gemmChunksPerThread is how many stripes per goroutine a parallel Sgemm is cut into.
+	gemmChunksPerThread = 4
 )
 
 // Blocking parameters (variables so that tuning experiments can change them). Tuned on the 2-core
@@ -112,50 +114,53 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmParallel splits C into stripes and runs gemmSerial on each.
+// gemmParallel splits C into stripes (column stripes of whole 16-column panels when n >= m, else
+// row stripes of whole 6-row panels) and hands them out dynamically: up to threads-1 helper
+// goroutines and the caller take the next stripe from an atomic counter until none is left, so a
+// helper that starts late (its core busy with other work) delays nothing; the caller does its
+// share and the rest.
 func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var wg sync.WaitGroup
-	if n >= m {
-		units := (n + gemmNR - 1) / gemmNR
-		threads = min(threads, units)
-		for t := threads - 1; t >= 0; t-- {
-			j0 := units * t / threads * gemmNR
-			j1 := min(units*(t+1)/threads*gemmNR, n)
-			bo := j0
-			if transB {
-				bo = j0 * ldb
+	byCols := n >= m
+	unit, total := gemmMR, m
+	if byCols {
+		unit, total = gemmNR, n
+	}
+	units := (total + unit - 1) / unit
+	chunks := min(units, threads*gemmChunksPerThread)
+	threads = min(threads, chunks)
+	var next atomic.Int64
+	work := func() {
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= chunks {
+				return
 			}
-			run := func() {
-				gemmSerial(transA, transB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
-			}
-			if t == 0 {
-				run()
+			lo := units * t / chunks * unit
+			hi := min(units*(t+1)/chunks*unit, total)
+			if byCols {
+				bo := lo
+				if transB {
+					bo = lo * ldb
+				}
+				gemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bo:], ldb, beta, c[lo:], ldc)
 			} else {
-				wg.Add(1)
-				go func() { defer wg.Done(); run() }()
-			}
-		}
-	} else {
-		units := (m + gemmMR - 1) / gemmMR
-		threads = min(threads, units)
-		for t := threads - 1; t >= 0; t-- {
-			i0 := units * t / threads * gemmMR
-			i1 := min(units*(t+1)/threads*gemmMR, m)
-			ao := i0 * lda
-			if transA {
-				ao = i0
-			}
-			run := func() {
-				gemmSerial(transA, transB, i1-i0, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
-			}
-			if t == 0 {
-				run()
-			} else {
-				wg.Add(1)
-				go func() { defer wg.Done(); run() }()
+				ao := lo * lda
+				if transA {
+					ao = lo
+				}
+				gemmSerial(transA, transB, hi-lo, n, k, alpha, a[ao:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 			}
 		}
 	}
+	var wg sync.WaitGroup
+	wg.Add(threads - 1)
+	for i := 1; i < threads; i++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
 	wg.Wait()
 }
 
