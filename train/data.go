@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"sort"
 
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/nn"
@@ -17,20 +19,34 @@ type Augment struct {
 	Crop int `json:"crop,omitempty"`
 }
 
-// Subset returns the first n images of ds, sharing its memory (ds itself when n <= 0 or
-// n >= its length).
+// Subset returns n images of ds (ds itself when n <= 0 or n >= its length), chosen by a
+// fixed-seed shuffle and kept in their original order. Data sets stored class by class (the
+// CIFAR-10 zips) would lose whole classes to a plain prefix; this keeps every class in
+// proportion, and the same n always gives the same images.
 func Subset(ds *datasets.Dataset, n int) *datasets.Dataset {
 	if n <= 0 || n >= ds.N {
 		return ds
 	}
+	pick := rand.New(rand.NewPCG(0x5eed, uint64(ds.N))).Perm(ds.N)[:n]
+	sort.Ints(pick)
+	per := ds.ImageSize()
 	s := *ds
 	s.N = n
-	s.X = ds.X[:n*ds.ImageSize()]
+	s.X = make([]float32, n*per)
 	if ds.Labels != nil {
-		s.Labels = ds.Labels[:n]
+		s.Labels = make([]int, n)
 	}
 	if ds.Files != nil {
-		s.Files = ds.Files[:n]
+		s.Files = make([]string, n)
+	}
+	for i, j := range pick {
+		copy(s.X[i*per:(i+1)*per], ds.X[j*per:(j+1)*per])
+		if ds.Labels != nil {
+			s.Labels[i] = ds.Labels[j]
+		}
+		if ds.Files != nil {
+			s.Files[i] = ds.Files[j]
+		}
 	}
 	return &s
 }

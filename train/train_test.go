@@ -311,3 +311,26 @@ func tinyModelFrom(t *testing.T, spec []byte, src *nn.Graph) *nn.Graph {
 	}
 	return g
 }
+
+func TestSubsetKeepsEveryClass(t *testing.T) {
+	// A data set stored class by class, as the CIFAR-10 zips are.
+	ds := &datasets.Dataset{Name: "sorted", N: 1000, C: 1, H: 1, W: 1, X: make([]float32, 1000), Labels: make([]int, 1000)}
+	for i := range ds.Labels {
+		ds.Labels[i] = i / 100
+		ds.X[i] = float32(i)
+	}
+	s := Subset(ds, 200)
+	counts := map[int]int{}
+	for i, y := range s.Labels {
+		counts[y]++
+		if int(s.X[i])/100 != y {
+			t.Fatalf("image %d (value %v) carries label %d", i, s.X[i], y)
+		}
+	}
+	if len(counts) != 10 {
+		t.Errorf("subset of 200 covers classes %v, want all 10", counts)
+	}
+	if again := Subset(ds, 200); again.X[17] != s.X[17] {
+		t.Error("Subset is not deterministic")
+	}
+}
