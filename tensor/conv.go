@@ -68,8 +68,12 @@ func Im2col(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, 
 				for oy := oyLo; oy < oyHi; oy++ {
 					iy := oy*strideH - padH + ki*dilH
 					seg := d[oy*outW : (oy+1)*outW]
-					clear(seg[:oxLo])
-					clear(seg[oxHi:])
+					if oxLo > 0 {
+						clear(seg[:oxLo])
+					}
+					if oxHi < outW {
+						clear(seg[oxHi:])
+					}
 					srow := img[iy*w : (iy+1)*w]
 					if strideW == 1 {
 						copy(seg[oxLo:oxHi], srow[oxLo+offW:])
