@@ -37,10 +37,11 @@ package tensor
 // to test it on).
 //
 // Threads: problems of at least 2^18 multiply-adds are cut into stripes (whole 16-column panels
-// when n >= m, else whole 6-row panels), 4 per goroutine, which at most Threads() goroutines (and at
-// most one per 2^17 multiply-adds) take from an atomic counter, each with its own pack buffers. The
-// caller works too, so a helper whose core is busy elsewhere only means the caller does more
-// stripes. Smaller problems run on the calling goroutine.
+// when n >= m, else whole 6-row panels): up to 4 per goroutine, but at least 128 wide where that
+// still leaves one per goroutine, since each stripe repacks the other operand. At most Threads()
+// goroutines (and at most one per 2^17 multiply-adds) take stripes from an atomic counter, each
+// with its own pack buffers. The caller works too, so a helper whose core is busy elsewhere only
+// means the caller does more stripes. Smaller problems run on the calling goroutine.
 //
 // Measured (GFLOP/s, float32, medians of repeated timings, via GemmTable and numpy_gemm.py) on the
 // development machine: 2-core AMD EPYC (Zen 3, 2.45 GHz nominal, AVX2+FMA, no AVX-512), shared with

@@ -15,8 +15,10 @@ const (
 
 	// gemmParMin is the number of multiply-adds below which Sgemm stays on one goroutine.
 	gemmParMin = 1 << 18
-	// gemmChunksPerThread is how many stripes per goroutine a parallel Sgemm is cut into.
+	// gemmChunksPerThread is how many stripes per goroutine a parallel Sgemm is cut into at most;
+	// gemmChunkMin is the smallest stripe width (columns or rows) worth its repacking.
 	gemmChunksPerThread = 4
+	gemmChunkMin        = 128
 )
 
 // Blocking parameters (variables so that tuning experiments can change them). Tuned on the 2-core
@@ -126,7 +128,9 @@ func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, 
 		unit, total = gemmNR, n
 	}
 	units := (total + unit - 1) / unit
-	chunks := min(units, threads*gemmChunksPerThread)
+	// Each stripe repacks the whole other operand (A for column stripes, B for row stripes), so
+	// stripes are kept at least gemmChunkMin wide where that still leaves one per goroutine.
+	chunks := min(units, threads*gemmChunksPerThread, max(threads, total/gemmChunkMin))
 	threads = min(threads, chunks)
 	var next atomic.Int64
 	work := func() {
