@@ -16,7 +16,8 @@ type GemmShape struct {
 }
 
 // GemmResult is the measured throughput of one shape: ours (Sgemm with the current Threads())
-// and gonum's pure-Go blas32 Sgemm (gonum.org/v1/gonum/blas/gonum), medians of repeated timings.
+// and gonum's pure-Go blas32 Sgemm (gonum.org/v1/gonum/blas/gonum, which parallelises over
+// GOMAXPROCS), medians of repeated timings.
 // The *CPUGFLOPS fields divide by the process's busy CPU time instead of wall time (GFLOP/s per
 // busy core; 0 where the platform has no rusage): on a machine shared with other jobs they stay
 // meaningful when wall-clock figures do not.
