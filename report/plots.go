@@ -85,6 +85,11 @@ func LayerProfile(title, ylabel string, layers []string, series []Series, refs [
 		p.Add(ref)
 		p.Legend.Add(r.Name, ref)
 	}
+	// Functions do not widen the axes; keep the reference lines in view.
+	for _, r := range refs {
+		p.Y.Max = math.Max(p.Y.Max, r.Value+0.05*math.Abs(r.Value))
+		p.Y.Min = math.Min(p.Y.Min, r.Value-0.05*math.Abs(r.Value))
+	}
 	w := vg.Length(max(6, 0.45*float64(len(layers)))) * vg.Inch
 	for _, path := range paths {
 		if err := p.Save(w, 4*vg.Inch, path); err != nil {
