@@ -1,0 +1,289 @@
+package models
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/nn/nntest"
+	"github.com/ventral-lab/ventral/optim"
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// tinyCNN: conv(4, 3x3, pad 1) relu maxpool2 conv(6, 3x3) relu flatten dense(3), on 2x8x8.
+func tinyCNN() *nn.Graph {
+	g := &nn.Graph{Name: "tiny", InputShape: []int{2, 8, 8}}
+	g.Chain("conv1", conv(4, 3, 1, 1)).Chain("relu1", nn.ReLU()).Chain("pool1", maxpool(2, 2, 0)).
+		Chain("conv2", conv(6, 3, 1, 0)).Chain("relu2", nn.ReLU()).
+		Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
+	return g
+}
+
+func types(g *nn.Graph) map[string]string {
+	m := map[string]string{}
+	for _, n := range g.Nodes {
+		m[n.Name] = n.Op.Type()
+	}
+	return m
+}
+
+func mustConstrain(t *testing.T, g *nn.Graph, c Constraints) *nn.Graph {
+	t.Helper()
+	h, err := Constrain(g, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestConstrainUnshared(t *testing.T) {
+	base := tinyCNN()
+	if err := base.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	g := mustConstrain(t, base, Constraints{Unshared: true})
+	ty := types(g)
+	if ty["conv1"] != "local2d" || ty["conv2"] != "local2d" || ty["pool1"] != "maxpool2d" {
+		t.Fatalf("types %v", ty)
+	}
+	for _, n := range base.Nodes {
+		if !tensor.SameShape(n.Shape, g.Node(n.Name).Shape) {
+			t.Errorf("%s: shape %v, want %v", n.Name, g.Node(n.Name).Shape, n.Shape)
+		}
+	}
+	// conv1: 64 positions x 4 x 2*9 weights + 4*8*8 biases; conv2: 2*2 positions x 6 x 4*9 + 6*2*2;
+	// fc 6*2*2*3 + 3.
+	want := 64*4*18 + 4*64 + 4*6*36 + 6*4 + 24*3 + 3
+	if g.NumParams() != want {
+		t.Errorf("unshared params %d, want %d", g.NumParams(), want)
+	}
+	if g.Name != "tiny+unshared" || g.Meta["constraints"] != "unshared" || IsRandom(g) {
+		t.Errorf("name %q meta %v", g.Name, g.Meta)
+	}
+	if base.Name != "tiny" || types(base)["conv1"] != "conv2d" {
+		t.Error("Constrain changed its input")
+	}
+}
+
+func TestConstrainAvgPoolAndRandom(t *testing.T) {
+	g := mustConstrain(t, tinyCNN(), Constraints{AvgPool: true, Random: true})
+	if ty := types(g); ty["pool1"] != "avgpool2d" || ty["conv1"] != "conv2d" {
+		t.Fatalf("types %v", ty)
+	}
+	if !IsRandom(g) || g.Meta["constraints"] != "avgpool,random" || g.Name != "tiny+avgpool+random" {
+		t.Errorf("name %q meta %v", g.Name, g.Meta)
+	}
+	// The result is a spec-file model: its spec reads back to the same weights.
+	y, err := g.SpecYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := nn.ParseSpec(y, "roundtrip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g2.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := g.Digest()
+	d2, _ := g2.Digest()
+	if d1 != d2 || !IsRandom(g2) {
+		t.Error("spec round trip changed the constrained model")
+	}
+}
+
+func TestConstrainDale(t *testing.T) {
+	base := tinyCNN()
+	base.Build(1)
+	g := mustConstrain(t, base, Constraints{Dale: true, InhibitoryFraction: 0.5})
+	ty := types(g)
+	for name, want := range map[string]string{"conv1_exc": "conv2d", "conv1_inh": "conv2d", "conv1_inhr": "relu",
+		"conv1_inh2e": "conv2d", "conv1": "add", "relu1": "relu", "conv2": "add"} {
+		if ty[name] != want {
+			t.Errorf("%s: %s, want %s", name, ty[name], want)
+		}
+	}
+	for _, n := range base.Nodes {
+		if !tensor.SameShape(n.Shape, g.Node(n.Name).Shape) {
+			t.Errorf("%s: shape %v, want %v", n.Name, g.Node(n.Name).Shape, n.Shape)
+		}
+	}
+	if s := g.Node("conv1_inh").Shape; !tensor.SameShape(s, []int{2, 8, 8}) { // ceil(0.5*4)
+		t.Errorf("conv1_inh shape %v", s)
+	}
+	// conv1: exc 4*2*9+4, inh 2*2*9+2, inh2e 4*2; conv2: exc 6*4*9+6, inh 3*4*9+3, inh2e 6*3; fc 75.
+	want := (76 + 38 + 8) + (222 + 111 + 18) + 75
+	if g.NumParams() != want {
+		t.Errorf("dale params %d, want %d", g.NumParams(), want)
+	}
+	checkSigns := func(when string) {
+		for _, p := range g.Params() {
+			if !strings.HasSuffix(p.Name, ".weight") || strings.HasPrefix(p.Name, "fc.") {
+				continue
+			}
+			neg := strings.Contains(p.Name, "_inh2e.")
+			for _, v := range p.Value.Data {
+				if (neg && v > 0) || (!neg && v < 0) {
+					t.Fatalf("%s: %s has weight %g of the wrong sign", when, p.Name, v)
+				}
+			}
+		}
+	}
+	checkSigns("after init")
+	// One large Adam step from a random gradient pushes many weights across zero; the
+	// constraints must hold afterwards.
+	x := tensor.New(8, 2, 8, 8)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	ctx := nn.NewCtx(true, 1)
+	ctx.Backward = true
+	g.ZeroGrad()
+	tr, err := g.Forward(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, _, err := nn.SoftmaxCrossEntropy(tr.Output(), []int{0, 1, 2, 0, 1, 2, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Backward(d); err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Config{Name: "adam", LR: 0.5})
+	if _, err := opt.Step(g.Params(), 0.5); err != nil {
+		t.Fatal(err)
+	}
+	checkSigns("after an optimizer step")
+	var zeros int
+	for _, v := range g.Node("conv1_exc").Op.Params()[0].Value.Data {
+		if v == 0 {
+			zeros++
+		}
+	}
+	if zeros == 0 {
+		t.Error("no excitatory weight was clamped at 0: the step did not test the constraint")
+	}
+}
+
+func TestConstrainDaleUnsharedAvgPool(t *testing.T) {
+	g := mustConstrain(t, tinyCNN(), Constraints{Dale: true, Unshared: true, AvgPool: true})
+	ty := types(g)
+	if ty["conv1_exc"] != "local2d" || ty["conv1_inh"] != "local2d" || ty["conv1_inh2e"] != "local2d" || ty["pool1"] != "avgpool2d" {
+		t.Fatalf("types %v", ty)
+	}
+	if g.Node("conv2_inh").Shape[0] != 1 { // ceil(0.1*6)
+		t.Errorf("conv2_inh shape %v", g.Node("conv2_inh").Shape)
+	}
+}
+
+func TestConstrainedGradients(t *testing.T) {
+	for _, c := range []Constraints{{Unshared: true}, {Dale: true, InhibitoryFraction: 0.5}, {AvgPool: true},
+		{Dale: true, Unshared: true, AvgPool: true}} {
+		t.Run(c.String(), func(t *testing.T) {
+			g := mustConstrain(t, tinyCNN(), c)
+			nntest.CheckGraph(t, g, nntest.Opts{Kinky: true, Seed: 5, Eps: 1e-3})
+		})
+	}
+	// A residual block with batchnorm under Dale (the add after bn and the skip), in training mode
+	// (batch statistics), as ResNets train.
+	g := &nn.Graph{Name: "res", InputShape: []int{3, 6, 6}}
+	g.Chain("conv1", conv(4, 3, 1, 1)).Chain("bn1", &nn.BatchNorm{}).Chain("relu1", nn.ReLU()).
+		Chain("conv2", conv(4, 3, 1, 1)).Chain("bn2", &nn.BatchNorm{})
+	g.Add("add", nn.Add{}, "bn2", "relu1").Chain("relu2", nn.ReLU()).Chain("gap", &nn.GlobalAvgPool{}).Chain("fc", &nn.Dense{Out: 2})
+	d := mustConstrain(t, g, Constraints{Dale: true, InhibitoryFraction: 0.5})
+	nntest.CheckGraph(t, d, nntest.Opts{Kinky: true, Seed: 6, Batch: 3, Eps: 1e-3, Train: true})
+}
+
+func TestConstrainErrors(t *testing.T) {
+	alex, _ := Get("alexnet")
+	if _, err := Constrain(alex, Constraints{Unshared: true}); err == nil || !strings.Contains(err.Error(), "groups") {
+		t.Errorf("unshared on grouped convs: %v", err)
+	}
+	mlp := &nn.Graph{Name: "mlp", InputShape: []int{4}}
+	mlp.Chain("fc1", &nn.Dense{Out: 3}).Chain("relu", nn.ReLU()).Chain("fc2", &nn.Dense{Out: 2})
+	for _, c := range []Constraints{{Dale: true}, {Unshared: true}, {AvgPool: true}} {
+		if _, err := Constrain(mlp, c); err == nil || !strings.Contains(err.Error(), "no ") {
+			t.Errorf("%s on an MLP: %v", c, err)
+		}
+	}
+	if _, err := Constrain(mlp, Constraints{Random: true}); err != nil {
+		t.Errorf("random on an MLP: %v", err)
+	}
+	gabor, _ := Get("gabor-v1")
+	if _, err := Constrain(gabor, Constraints{Dale: true}); err == nil {
+		t.Error("dale on fixed Gabor filters: no error")
+	}
+	if _, err := Constrain(tinyCNN(), Constraints{Dale: true, InhibitoryFraction: 2}); err == nil {
+		t.Error("inhibitory fraction 2: no error")
+	}
+	if _, err := ParseConstraints("dale,lateral"); err == nil || !strings.Contains(err.Error(), "lateral") {
+		t.Errorf("unknown switch: %v", err)
+	}
+	c, err := ParseConstraints(" Dale, avgpool ,random,unshared")
+	if err != nil || c.String() != "unshared,dale,avgpool,random" {
+		t.Errorf("ParseConstraints: %v %v", c, err)
+	}
+}
+
+func TestConstrainZooModels(t *testing.T) {
+	for _, name := range []string{"lenet5", "cifar-cnn", "cornet-z", "resnet18-cifar"} {
+		g, _ := Get(name)
+		cs := []Constraints{{Dale: true}, {AvgPool: true}}
+		if name == "resnet18-cifar" {
+			cs = cs[:1] // no max-pooling in the CIFAR stem
+		}
+		for _, c := range cs {
+			h, err := Constrain(g, c)
+			if err != nil {
+				t.Errorf("%s %s: %v", name, c, err)
+				continue
+			}
+			if err := h.Build(1); err != nil {
+				t.Errorf("%s %s: %v", name, c, err)
+			}
+		}
+	}
+}
+
+func TestResNet18(t *testing.T) {
+	g, err := Get("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	// The published count of torchvision's resnet18 (1000 classes).
+	if n := g.NumParams(); n != 11689512 {
+		t.Errorf("resnet18: %d parameters, want 11,689,512", n)
+	}
+	for name, want := range map[string][]int{"maxpool": {64, 56, 56}, "layer1_1": {64, 56, 56}, "layer2_0": {128, 28, 28},
+		"layer4_1": {512, 7, 7}, "fc": {1000}} {
+		if s := g.Node(name).Shape; !tensor.SameShape(s, want) {
+			t.Errorf("resnet18 %s: %v, want %v", name, s, want)
+		}
+	}
+	for _, name := range []string{"resnet18-cifar", "resnet18"} {
+		c, err := Build(name, Options{InputSize: 32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Build(1); err != nil {
+			t.Fatal(err)
+		}
+		if c.Node("maxpool") != nil || !tensor.SameShape(c.Node("layer4_1").Shape, []int{512, 4, 4}) {
+			t.Errorf("%s at 32 px: layer4 %v", name, c.Node("layer4_1").Shape)
+		}
+		classes := 10 // the CIFAR stem defaults to CIFAR-10's classes
+		// The CIFAR stem has 3*3*3*64 weights instead of 7*7*3*64.
+		if want := 11689512 - 64*3*49 + 64*3*9 - 513*(1000-classes); c.NumParams() != want {
+			t.Errorf("%s at 32 px: %d parameters, want %d", name, c.NumParams(), want)
+		}
+	}
+}
