@@ -11,6 +11,10 @@ type Dims []int
 
 // UnmarshalJSON accepts a number or a list of one or two numbers.
 func (d *Dims) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = nil
+		return nil
+	}
 	var n int
 	if err := json.Unmarshal(b, &n); err == nil {
 		*d = Dims{n}
