@@ -52,9 +52,7 @@ func (a *Activation) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any
 	xs, ys := x.Data, y.Data[:len(x.Data)]
 	switch a.Kind {
 	case "relu":
-		for i, v := range xs {
-			ys[i] = max(v, 0)
-		}
+		tensor.ReluTo(ys, xs)
 	case "leaky_relu":
 		for i, v := range xs {
 			if v < 0 {
@@ -82,14 +80,7 @@ func (a *Activation) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, out, dy *ten
 	d, g := dx.Data, dy.Data[:len(dx.Data)]
 	switch a.Kind {
 	case "relu":
-		ys := out.Data[:len(d)]
-		for i, v := range ys {
-			if v > 0 {
-				d[i] = g[i]
-			} else {
-				d[i] = 0
-			}
-		}
+		tensor.ReluGradTo(d, g, out.Data)
 	case "leaky_relu":
 		xs := in[0].Data[:len(d)]
 		for i, v := range xs {

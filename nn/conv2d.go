@@ -261,10 +261,7 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 						copy(dst, out[o*ld+s*p:o*ld+s*p+p])
 					}
 					if cv.b != nil {
-						bv := cv.b.Value.Data[o]
-						for i := range dst {
-							dst[i] += bv
-						}
+						tensor.AddConstTo(dst, cv.b.Value.Data[o], false)
 					}
 				}
 			}
@@ -356,11 +353,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 			}
 			if db != nil {
 				for o := 0; o < cv.Out; o++ {
-					var s float32
-					for _, v := range d[o*ld : o*ld+ld] {
-						s += v
-					}
-					db[o] += s
+					db[o] += tensor.Sum(d[o*ld : o*ld+ld])
 				}
 			}
 			for gi := 0; gi < gr; gi++ {

@@ -13,28 +13,32 @@ import "github.com/ventral-lab/ventral/tensor"
 func im2colLd(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, dilW int, dst []float32, ld int) {
 	oh := tensor.ConvOut(h, kh, padH, strideH, dilH)
 	ow := tensor.ConvOut(w, kw, padW, strideW, dilW)
-	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 && (padH > 0 || padW > 0) {
-		// Copy the image once into a zero-padded buffer; every row segment of the columns is
-		// then one unconditional copy.
+	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 {
+		// Copy the image once into a zero-padded buffer (unless there is no padding); every
+		// kernel tap's rows are then one strided copy.
 		hp, wp := h+2*padH, w+2*padW
-		pad := getScratch(hp * wp)
-		clear(pad)
+		var pad []float32
+		if padH > 0 || padW > 0 {
+			pad = getScratch(hp * wp)
+			clear(pad)
+		}
 		for ci := 0; ci < c; ci++ {
 			img := src[ci*h*w : (ci+1)*h*w]
-			for y := 0; y < h; y++ {
-				copy(pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w], img[y*w:(y+1)*w])
+			if pad != nil {
+				for y := 0; y < h; y++ {
+					copy(pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w], img[y*w:(y+1)*w])
+				}
+				img = pad
 			}
 			for ki := 0; ki < kh; ki++ {
 				for kj := 0; kj < kw; kj++ {
-					row := dst[((ci*kh+ki)*kw+kj)*ld:]
-					for oy := 0; oy < oh; oy++ {
-						o := (oy+ki)*wp + kj
-						copy(row[oy*ow:oy*ow+ow], pad[o:o+ow])
-					}
+					tensor.CopyRows(dst[((ci*kh+ki)*kw+kj)*ld:], img[ki*wp+kj:], oh, ow, wp)
 				}
 			}
 		}
-		putScratch(pad)
+		if pad != nil {
+			putScratch(pad)
+		}
 		return
 	}
 	for ci := 0; ci < c; ci++ {
@@ -80,32 +84,35 @@ func col2imLd(col []float32, ld, c, h, w, kh, kw, padH, padW, strideH, strideW, 
 	oh := tensor.ConvOut(h, kh, padH, strideH, dilH)
 	ow := tensor.ConvOut(w, kw, padW, strideW, dilW)
 	if strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 {
-		// Accumulate into a zero-padded image (no bounds per segment), then add its interior.
+		// Accumulate into a zero-padded image (no bounds per segment), then add its interior;
+		// without padding, straight into dst. Each kernel tap's rows are one strided add.
 		hp, wp := h+2*padH, w+2*padW
-		pad := getScratch(hp * wp)
+		padded := padH > 0 || padW > 0
+		var pad []float32
+		if padded {
+			pad = getScratch(hp * wp)
+		}
 		for ci := 0; ci < c; ci++ {
-			clear(pad)
+			img := dst[ci*h*w : (ci+1)*h*w]
+			acc := img
+			if padded {
+				acc = pad
+				clear(pad)
+			}
 			for ki := 0; ki < kh; ki++ {
 				for kj := 0; kj < kw; kj++ {
-					row := col[((ci*kh+ki)*kw+kj)*ld:]
-					for oy := 0; oy < oh; oy++ {
-						o := (oy+ki)*wp + kj
-						d, r := pad[o:o+ow], row[oy*ow:oy*ow+ow]
-						for i, v := range r {
-							d[i] += v
-						}
-					}
+					tensor.AddRows(acc[ki*wp+kj:], wp, col[((ci*kh+ki)*kw+kj)*ld:], oh, ow)
 				}
 			}
-			img := dst[ci*h*w : (ci+1)*h*w]
-			for y := 0; y < h; y++ {
-				d, r := img[y*w:(y+1)*w], pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w]
-				for i, v := range r {
-					d[i] += v
+			if padded {
+				for y := 0; y < h; y++ {
+					tensor.AddTo(img[y*w:(y+1)*w], pad[(y+padH)*wp+padW:(y+padH)*wp+padW+w])
 				}
 			}
 		}
-		putScratch(pad)
+		if padded {
+			putScratch(pad)
+		}
 		return
 	}
 	for ci := 0; ci < c; ci++ {
@@ -126,11 +133,7 @@ func col2imLd(col []float32, ld, c, h, w, kh, kw, padH, padW, strideH, strideW, 
 					r := row[oy*ow : oy*ow+ow]
 					line := img[iy*w : iy*w+w]
 					if strideW == 1 {
-						l := line[lo+x0 : hi+x0]
-						s := r[lo:hi]
-						for i, v := range s {
-							l[i] += v
-						}
+						tensor.AddTo(line[lo+x0:hi+x0], r[lo:hi])
 					} else {
 						ix := lo*strideW + x0
 						for ox := lo; ox < hi; ox++ {

@@ -1,0 +1,71 @@
+//go:build amd64 && !purego
+
+package tensor
+
+//go:noescape
+func reluAVX2(dst, src *float32, n int)
+
+//go:noescape
+func reluGradAVX2(dx, dy, out *float32, n int)
+
+//go:noescape
+func addAVX2(dst, src *float32, n int)
+
+//go:noescape
+func addConstAVX2(x *float32, v float32, relu bool, n int)
+
+// The slices are non-empty and of equal length.
+func reluTo(dst, src []float32) {
+	if useAVX2 {
+		reluAVX2(&dst[0], &src[0], len(src))
+		return
+	}
+	reluToGo(dst, src)
+}
+
+func reluGradTo(dx, dy, out []float32) {
+	if useAVX2 {
+		reluGradAVX2(&dx[0], &dy[0], &out[0], len(dx))
+		return
+	}
+	reluGradToGo(dx, dy, out)
+}
+
+func addTo(dst, src []float32) {
+	if useAVX2 {
+		addAVX2(&dst[0], &src[0], len(src))
+		return
+	}
+	addToGo(dst, src)
+}
+
+func addConstTo(x []float32, v float32, relu bool) {
+	if useAVX2 {
+		addConstAVX2(&x[0], v, relu, len(x))
+		return
+	}
+	addConstToGo(x, v, relu)
+}
+
+//go:noescape
+func copyRowsAVX2(dst, src *float32, rows, cols, ld int)
+
+//go:noescape
+func addRowsAVX2(dst *float32, ld int, src *float32, rows, cols int)
+
+// The bounds are checked by the callers.
+func copyRows(dst, src []float32, rows, cols, ld int) {
+	if useAVX2 {
+		copyRowsAVX2(&dst[0], &src[0], rows, cols, ld)
+		return
+	}
+	copyRowsGo(dst, src, rows, cols, ld)
+}
+
+func addRows(dst []float32, ld int, src []float32, rows, cols int) {
+	if useAVX2 {
+		addRowsAVX2(&dst[0], ld, &src[0], rows, cols)
+		return
+	}
+	addRowsGo(dst, ld, src, rows, cols)
+}

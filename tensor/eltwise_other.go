@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package tensor
+
+func reluTo(dst, src []float32)                    { reluToGo(dst, src) }
+func reluGradTo(dx, dy, out []float32)             { reluGradToGo(dx, dy, out) }
+func addTo(dst, src []float32)                     { addToGo(dst, src) }
+func addConstTo(x []float32, v float32, relu bool) { addConstToGo(x, v, relu) }
+
+func copyRows(dst, src []float32, rows, cols, ld int) { copyRowsGo(dst, src, rows, cols, ld) }
+func addRows(dst []float32, ld int, src []float32, rows, cols int) {
+	addRowsGo(dst, ld, src, rows, cols)
+}
