@@ -43,42 +43,42 @@ package tensor
 // with its own pack buffers. The caller works too, so a helper whose core is busy elsewhere only
 // means the caller does more stripes. Smaller problems run on the calling goroutine.
 //
-// Measured (GFLOP/s, float32, medians of repeated timings, via GemmTable and numpy_gemm.py) on the
+// Measured (GFLOP/s, float32, medians of repeated timings, via GemmTable and numpy's matmul) on the
 // development machine: 2-core AMD EPYC (Zen 3, 2.45 GHz nominal, AVX2+FMA, no AVX-512), shared with
-// other jobs at load average 10-14 during the runs, so wall-clock numbers understate what an idle
-// machine gives. "cpu" divides by the process's busy CPU time (per busy core) and is the stable
-// figure; peak for one core at ~2.7-3 GHz is 86-96 GFLOP/s (the 6x16 kernel alone, L1 resident,
-// measures 80-86 cpu-GFLOP/s). "1 thread" is GOMAXPROCS=1 / SetThreads(1) (gonum included) and
+// other jobs (load average about 4 during this run, 8-20 at other times), so wall-clock figures
+// vary from run to run. "cpu" divides by the process's busy CPU time (GFLOP/s per busy core) and
+// is the steadier figure. The 6x16 kernel alone (L1-resident panels) measures 80-86 cpu-GFLOP/s,
+// which bounds one core here. "1 thread" is GOMAXPROCS=1 / SetThreads(1) (gonum included) and
 // OPENBLAS_NUM_THREADS=1; "2 threads" likewise with 2. gonum is gonum.org/v1/gonum/blas/gonum
-// Sgemm (pure Go); numpy 1.24 uses OpenBLAS. GFLOP/s, wall / cpu:
+// Sgemm (pure Go); numpy 1.24 uses OpenBLAS. wall / cpu:
 //
 //	shape            MxNxK          ours wall/cpu gonum wall/cpu numpy wall/cpu
 //	1 thread:
-//	square-512       512x512x512     32.5 /  62.7     2.6 /   5.2    35.5 /  75.2
-//	lenet-conv1      6x784x25        22.0 /  43.6     1.8 /   3.7    10.6 /  22.7
-//	lenet-conv1-b16  6x12544x25      18.7 /  37.0     2.6 /   5.8    12.1 /  24.4
-//	lenet-conv2      16x100x150       7.1 /  40.6     4.7 /  12.5    21.6 /  45.3
-//	lenet-conv2-b16  16x1600x150     24.2 /  71.1     2.5 /   7.0    25.8 /  53.3
-//	cifar-conv1      32x1024x27      20.9 /  49.4     2.1 /   5.7    20.3 /  42.2
-//	cifar-conv2      32x1024x288     18.4 /  57.2     2.1 /   6.4    26.0 /  50.5
-//	cifar-conv3      64x256x288      26.0 /  70.3     3.5 /   8.9    35.3 /  72.9
-//	cifar-conv4      64x256x576      27.2 /  67.8     3.2 /   8.6    38.0 /  72.0
-//	alexnet-conv2    192x729x1600    21.7 /  70.2     2.4 /   6.6    37.1 /  75.5
-//	fc4096-b16       16x4096x4096    14.8 /  35.8     1.1 /   3.1    17.3 /  34.5
+//	square-512       512x512x512     81.5 /  81.1     5.9 /   6.0    64.7 /  64.6
+//	lenet-conv1      6x784x25        67.9 /  67.5     6.6 /   6.5    15.9 /  15.9
+//	lenet-conv1-b16  6x12544x25      43.9 /  43.6     5.2 /   5.1    20.6 /  20.6
+//	lenet-conv2      16x100x150      42.8 /  42.5     8.1 /   8.0    35.4 /  35.4
+//	lenet-conv2-b16  16x1600x150     69.0 /  70.1     8.8 /   8.8    45.9 /  45.8
+//	cifar-conv1      32x1024x27      50.7 /  50.3     7.9 /   7.9    33.5 /  33.5
+//	cifar-conv2      32x1024x288     67.1 /  66.6     7.8 /   7.7    52.3 /  52.3
+//	cifar-conv3      64x256x288      79.2 /  78.7     9.8 /   9.7    60.2 /  60.3
+//	cifar-conv4      64x256x576      65.2 /  64.7     6.2 /   6.2    61.8 /  61.7
+//	alexnet-conv2    192x729x1600    78.7 /  78.0     7.4 /   7.4    68.8 /  68.7
+//	fc4096-b16       16x4096x4096    38.5 /  38.3     3.1 /   3.1    36.9 /  36.9
 //	2 threads:
-//	square-512       512x512x512     22.1 /  62.2     3.2 /   6.3    26.7 /  56.4
-//	lenet-conv1      6x784x25        25.7 /  49.2     4.9 /   4.9    11.4 /  23.6
-//	lenet-conv1-b16  6x12544x25      39.7 /  39.5     3.5 /   3.5     7.5 /  15.3
-//	lenet-conv2      16x100x150      17.9 /  33.4     3.6 /   7.1    23.7 /  45.5
-//	lenet-conv2-b16  16x1600x150     20.1 /  36.7     3.9 /   7.3    21.3 /  45.0
-//	cifar-conv1      32x1024x27      22.0 /  39.8     2.7 /   5.5    16.2 /  32.6
-//	cifar-conv2      32x1024x288     49.3 /  50.6     3.8 /   5.3    23.0 /  45.5
-//	cifar-conv3      64x256x288      27.4 /  52.3     9.8 /   9.8    28.6 /  61.9
-//	cifar-conv4      64x256x576      54.4 /  54.2     3.2 /   5.5    30.8 /  62.2
-//	alexnet-conv2    192x729x1600    24.8 /  60.0     3.3 /   6.6    35.4 /  70.9
-//	fc4096-b16       16x4096x4096    12.3 /  26.0     1.8 /   3.8    16.9 /  34.2
+//	square-512       512x512x512    141.0 /  73.2    12.0 /   6.1   132.1 /  66.0
+//	lenet-conv1      6x784x25        46.4 /  46.2     5.1 /   4.6    24.7 /  15.5
+//	lenet-conv1-b16  6x12544x25      40.4 /  35.0     4.3 /   3.6    20.5 /  10.3
+//	lenet-conv2      16x100x150      44.0 /  44.2     8.8 /   8.8    33.1 /  20.4
+//	lenet-conv2-b16  16x1600x150     47.9 /  48.0     4.1 /   5.5    70.7 /  35.3
+//	cifar-conv1      32x1024x27      34.5 /  35.2     5.7 /   4.1    48.9 /  24.5
+//	cifar-conv2      32x1024x288     70.1 /  46.1    12.1 /   6.3    87.8 /  43.8
+//	cifar-conv3      64x256x288      55.3 /  45.9    10.4 /   5.7   100.4 /  50.2
+//	cifar-conv4      64x256x576      80.5 /  56.0    11.4 /   6.0   109.2 /  54.6
+//	alexnet-conv2    192x729x1600   123.3 /  63.5     9.3 /   4.7   119.6 /  59.8
+//	fc4096-b16       16x4096x4096    53.6 /  27.2     7.5 /   3.8    61.9 /  30.9
 //
-// With two threads the wall-clock figures above are limited by the other jobs on the two cores
-// (the process rarely had both); the per-core cpu figures show the split itself costs little.
-// Reproduce with `go test ./tensor -bench Sgemm -benchtime=200ms -cpu 1,2` (reports GFLOP/s and
-// cpu-GFLOP/s), GemmTable, and bench/peers/numpy_gemm.py.
+// The 2-thread rows were measured with a static two-stripe split (commit 49a263a); stripes are now
+// handed out dynamically, which matters when one core is busy with other work. Reproduce with
+// `go test ./tensor -bench Sgemm -benchtime=200ms -cpu 1,2` (reports GFLOP/s and cpu-GFLOP/s),
+// GemmTable, and bench/peers/numpy_gemm.py.
