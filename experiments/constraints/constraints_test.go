@@ -1,0 +1,119 @@
+package constraints
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/internal/mirror"
+	"github.com/ventral-lab/ventral/nn"
+)
+
+// synthetic returns n 3x12x12 images of 3 classes (a bright square on channel c, over noise).
+func synthetic(n int, seed uint64) *datasets.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	per := 3 * 144
+	ds := &datasets.Dataset{Name: "synthetic", N: n, C: 3, H: 12, W: 12, Classes: []string{"r", "g", "b"}, X: make([]float32, n*per), Labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		c := i % 3
+		ds.Labels[i] = c
+		img := ds.X[i*per : (i+1)*per]
+		for j := range img {
+			img[j] = float32(rng.Float64() * 0.5)
+		}
+		y, x := rng.IntN(8), rng.IntN(8)
+		for d := 0; d < 16; d++ {
+			img[c*144+(y+d/4)*12+x+d%4] += 0.5
+		}
+	}
+	return ds
+}
+
+func tinySpec(t *testing.T) string {
+	g := &nn.Graph{Name: "tiny", InputShape: []int{3, 12, 12}}
+	g.Chain("conv1", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1", nn.ReLU()).
+		Chain("pool1", &nn.MaxPool2D{Kernel: nn.Dims{2}}).
+		Chain("conv2", &nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu2", nn.ReLU()).
+		Chain("pool2", &nn.MaxPool2D{Kernel: nn.Dims{2}}).Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
+	path := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := g.SaveSpec(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestEndToEnd(t *testing.T) {
+	for _, f := range []string{"kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat", "kriegeskorte92/92_brainRDMs.mat"} {
+		mirror.Path(t, f)
+	}
+	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	cfg := Defaults()
+	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
+	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Bootstrap = 120, 60, 1, 20, 0.01, -1
+	var log bytes.Buffer
+	cfg.Log = &log
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	byName := map[string]Row{}
+	for _, r := range rows {
+		byName[r.Variant] = r
+		if r.MonkeyLayer == "" || r.HumanLayer == "" || r.MonkeyIT < -1 || r.MonkeyIT > 1 || r.TestAcc < 0 || r.TestAcc > 1 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if byName["random"].Trained || !byName["none"].Trained || byName["random"].Params != byName["none"].Params {
+		t.Errorf("random %+v, none %+v", byName["random"], byName["none"])
+	}
+	if byName["unshared"].Params <= byName["none"].Params || byName["dale"].Params <= byName["none"].Params {
+		t.Errorf("params: none %d, unshared %d, dale %d", byName["none"].Params, byName["unshared"].Params, byName["dale"].Params)
+	}
+	if byName["dale"].Model != "tiny+dale" {
+		t.Errorf("dale model %q", byName["dale"].Model)
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, cfg, rows); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "settings: model") || !strings.Contains(buf.String(), "avgpool") {
+		t.Errorf("table:\n%s", buf.String())
+	}
+	path := filepath.Join(t.TempDir(), "c.csv")
+	if err := WriteCSV(path, rows); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if n := strings.Count(string(b), "\n"); n != 6 {
+		t.Errorf("csv has %d lines, want 6", n)
+	}
+}
+
+func TestBadVariants(t *testing.T) {
+	cfg := Defaults()
+	cfg.Model = tinySpec(t)
+	cfg.Train, cfg.Test = synthetic(3, 1), synthetic(3, 2)
+	for _, v := range []string{"lateral", "dale+feedback"} {
+		cfg.Variants = []string{"none", v}
+		if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "unknown constraint") {
+			t.Errorf("variant %s: %v", v, err)
+		}
+	}
+	// A model without convolutions cannot take the dale switch.
+	g := &nn.Graph{Name: "mlp", InputShape: []int{3, 12, 12}}
+	g.Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
+	path := filepath.Join(t.TempDir(), "mlp.yaml")
+	g.SaveSpec(path)
+	cfg.Model, cfg.Variants = path, []string{"dale"}
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "no conv2d") {
+		t.Errorf("dale on an MLP: %v", err)
+	}
+}
