@@ -23,7 +23,7 @@ func lenet5(o Options) (*nn.Graph, error) {
 		Chain("fc1", &nn.Dense{Out: 120}).Chain("relu3", nn.ReLU()).
 		Chain("fc2", &nn.Dense{Out: 84}).Chain("relu4", nn.ReLU()).
 		Chain("fc3", &nn.Dense{Out: classes})
-	return meta(g, "LeCun, Bottou, Bengio and Haffner 1998, Proc. IEEE 86:2278", nil, stimuli.Preprocess{Size: 28, Grey: true})
+	return meta(g, "LeCun, Bottou, Bengio and Haffner 1998, Proc. IEEE 86:2278", nil, stimuli.Preprocess{Size: 28, Grey: true, Mean: datasets.MNISTMean, Std: datasets.MNISTStd})
 }
 
 func cifarCNN(o Options) (*nn.Graph, error) {
