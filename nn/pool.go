@@ -107,7 +107,7 @@ func (m *MaxPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any)
 			dst := y.Data[pl*op : (pl+1)*op]
 			ai := arg.Data[pl*op : (pl+1)*op]
 			if fast {
-				maxPool2x2(src, g.w, g.oh, g.ow, dst, ai)
+				tensor.MaxPool2x2(src, g.w, g.oh, g.ow, dst, ai)
 				continue
 			}
 			for oy := 0; oy < g.oh; oy++ {
@@ -141,67 +141,6 @@ func (g *convGeom) pool2x2() bool {
 	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
 }
 
-// maxPool2x2 pools one plane with 2x2 windows at stride 2. The comparisons select through
-// integer masks rather than branches (the winner of random data is unpredictable); the first
-// maximum wins, as in the general path.
-func maxPool2x2(src []float32, w, oh, ow int, dst, ai []float32) {
-	for oy := 0; oy < oh; oy++ {
-		r0 := src[2*oy*w : 2*oy*w+w]
-		r1 := src[(2*oy+1)*w : (2*oy+1)*w+w]
-		d := dst[oy*ow : oy*ow+ow]
-		a := ai[oy*ow : oy*ow+ow]
-		base := uint32(2 * oy * w)
-		for ox := range d {
-			i := 2 * ox
-			a0, a1, b0, b1 := r0[i], r0[i+1], r1[i], r1[i+1]
-			// Top pair, bottom pair, then the two winners; ties keep the earlier element.
-			ct := b2u(a1 > a0)
-			t := sel(a0, a1, ct)
-			cb := b2u(b1 > b0)
-			bt := sel(b0, b1, cb)
-			cv := b2u(bt > t)
-			d[ox] = sel(t, bt, cv)
-			off := ct + (cb+uint32(w)-ct)&-cv
-			a[ox] = math.Float32frombits(base + uint32(i) + off)
-		}
-	}
-}
-
-// b2u is 1 for true and 0 for false (compiled to SETcc).
-func b2u(b bool) uint32 {
-	var u uint32
-	if b {
-		u = 1
-	}
-	return u
-}
-
-// sel returns y when c is 1 and x when c is 0, without a branch.
-func sel(x, y float32, c uint32) float32 {
-	xb, yb := math.Float32bits(x), math.Float32bits(y)
-	return math.Float32frombits(xb ^ (xb^yb)&-c)
-}
-
-// maxPool2x2Back writes the gradient of one plane of the 2x2 fast path: each window's four
-// pixels get dy at the argmax and 0 elsewhere, so dx needs no clearing pass (except for the
-// odd last row or column, which no window covers).
-func maxPool2x2Back(d []float32, w, h, oh, ow int, dy, arg []float32) {
-	if 2*oh < h || 2*ow < w {
-		clear(d)
-	}
-	for oy := 0; oy < oh; oy++ {
-		r0 := d[2*oy*w : 2*oy*w+w]
-		r1 := d[(2*oy+1)*w : (2*oy+1)*w+w]
-		g := dy[oy*ow : oy*ow+ow]
-		a := arg[oy*ow : oy*ow+ow]
-		for ox, v := range g {
-			i := 2 * ox
-			r0[i], r0[i+1], r1[i], r1[i+1] = 0, 0, 0, 0
-			d[math.Float32bits(a[ox])] = v
-		}
-	}
-}
-
 func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	if !need[0] {
 		return []*tensor.Tensor{nil}
@@ -222,7 +161,7 @@ func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *te
 			d := dx.Data[pl*ip : (pl+1)*ip]
 			a := arg.Data[pl*op : (pl+1)*op]
 			if fast {
-				maxPool2x2Back(d, g.w, g.h, g.oh, g.ow, dy.Data[pl*op:(pl+1)*op], a)
+				tensor.MaxPool2x2Grad(d, g.w, g.h, g.oh, g.ow, dy.Data[pl*op:(pl+1)*op], a)
 				continue
 			}
 			for i, v := range dy.Data[pl*op : (pl+1)*op] {

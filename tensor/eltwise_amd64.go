@@ -69,3 +69,14 @@ func addRows(dst []float32, ld int, src []float32, rows, cols int) {
 	}
 	addRowsGo(dst, ld, src, rows, cols)
 }
+
+// maxPool2x2RowAVX2 pools n (a multiple of 8) windows of the row pair starting at src (the
+// second row w further), writing n maxima to dst and their plane indices (base + offset) to arg.
+//
+//go:noescape
+func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)
+
+// maxPool2x2GradRowAVX2 writes the gradient of n (a multiple of 8) windows of one row pair.
+//
+//go:noescape
+func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int)

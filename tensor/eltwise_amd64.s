@@ -283,3 +283,123 @@ arnext:
 	JNZ arrow
 	VZEROUPPER
 	RET
+
+// Lane offsets 0, 2, ..., 14: the first column of 8 consecutive 2x2 windows.
+DATA pool2off<>+0(SB)/4, $0
+DATA pool2off<>+4(SB)/4, $2
+DATA pool2off<>+8(SB)/4, $4
+DATA pool2off<>+12(SB)/4, $6
+DATA pool2off<>+16(SB)/4, $8
+DATA pool2off<>+20(SB)/4, $10
+DATA pool2off<>+24(SB)/4, $12
+DATA pool2off<>+28(SB)/4, $14
+GLOBL pool2off<>(SB), RODATA|NOPTR, $32
+
+// func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)
+// Eight windows per iteration. VSHUFPS splits each row's 16 floats into even and odd columns
+// in the lane order of windows 0 1 4 5 2 3 6 7; VPERMPD $0xD8 restores the order at the end.
+TEXT ·maxPool2x2RowAVX2(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ arg+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ base+32(FP), AX
+	MOVQ w+40(FP), BX
+	LEAQ (SI)(BX*4), R8 // second row
+	SHRQ $3, CX
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLD $31, Y15, Y15 // 1
+	VPSLLD $4, Y15, Y12  // 16
+	VMOVD BX, X14
+	VPBROADCASTD X14, Y14 // w
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	VPADDD pool2off<>(SB), Y13, Y13 // base + 2*window
+mp8:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // e0
+	VSHUFPS $0xDD, Y1, Y0, Y3 // o0
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y4 // e1
+	VSHUFPS $0xDD, Y1, Y0, Y5 // o1
+	VCMPPS $0x1e, Y2, Y3, Y6 // ct = o0 > e0
+	VBLENDVPS Y6, Y3, Y2, Y7 // t
+	VCMPPS $0x1e, Y4, Y5, Y0 // cb = o1 > e1
+	VBLENDVPS Y0, Y5, Y4, Y1 // bt
+	VCMPPS $0x1e, Y7, Y1, Y8 // cv = bt > t
+	VBLENDVPS Y8, Y1, Y7, Y9 // max
+	VPAND Y15, Y6, Y6        // ct as 0/1
+	VPAND Y15, Y0, Y0
+	VPADDD Y14, Y0, Y0       // w + cb
+	VBLENDVPS Y8, Y0, Y6, Y10 // offset in the window
+	VPERMPD $0xD8, Y9, Y9
+	VPERMPD $0xD8, Y10, Y10
+	VPADDD Y13, Y10, Y10
+	VMOVUPS Y9, (DI)
+	VMOVDQU Y10, (DX)
+	VPADDD Y12, Y13, Y13
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ mp8
+	VZEROUPPER
+	RET
+
+// func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int)
+// Eight windows per iteration: the offsets in the window select dy into four vectors (one per
+// window pixel), in the lane order 0 1 4 5 2 3 6 7, so that VUNPCKLPS/VUNPCKHPS interleave
+// them into two rows of 16 consecutive pixels each.
+TEXT ·maxPool2x2GradRowAVX2(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ arg+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ base+32(FP), AX
+	MOVQ w+40(FP), BX
+	LEAQ (DI)(BX*4), R8 // second row
+	SHRQ $3, CX
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLD $31, Y15, Y15 // 1
+	VPSLLD $4, Y15, Y12  // 16
+	VPXOR Y11, Y11, Y11  // 0
+	VMOVD BX, X14
+	VPBROADCASTD X14, Y14 // w
+	VPADDD Y15, Y14, Y10  // w + 1
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	VPADDD pool2off<>(SB), Y13, Y13
+mg8:
+	VMOVUPS (SI), Y0
+	VMOVDQU (DX), Y1
+	VPSUBD Y13, Y1, Y1
+	VPERMPD $0xD8, Y0, Y0
+	VPERMPD $0xD8, Y1, Y1
+	VPCMPEQD Y11, Y1, Y2
+	VPCMPEQD Y15, Y1, Y3
+	VPCMPEQD Y14, Y1, Y4
+	VPCMPEQD Y10, Y1, Y5
+	VANDPS Y0, Y2, Y2
+	VANDPS Y0, Y3, Y3
+	VANDPS Y0, Y4, Y4
+	VANDPS Y0, Y5, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VUNPCKLPS Y5, Y4, Y8
+	VUNPCKHPS Y5, Y4, Y9
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, (R8)
+	VMOVUPS Y9, 32(R8)
+	VPADDD Y12, Y13, Y13
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ mg8
+	VZEROUPPER
+	RET

@@ -11,3 +11,6 @@ func copyRows(dst, src []float32, rows, cols, ld int) { copyRowsGo(dst, src, row
 func addRows(dst []float32, ld int, src []float32, rows, cols int) {
 	addRowsGo(dst, ld, src, rows, cols)
 }
+
+func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)   { panic("no AVX2") }
+func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int) { panic("no AVX2") }

@@ -1,0 +1,61 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestMaxPool2x2(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, avx := range []bool{saved, false} {
+		useAVX2 = avx
+		for _, c := range []struct{ h, w int }{{2, 2}, {4, 6}, {5, 5}, {28, 28}, {10, 10}, {32, 32}, {9, 35}, {6, 33}} {
+			src := make([]float32, c.h*c.w)
+			for i := range src {
+				src[i] = float32(rng.IntN(5)) // many ties
+			}
+			src[len(src)/3] = float32(math.NaN())
+			oh, ow := c.h/2, c.w/2
+			dst := make([]float32, oh*ow)
+			arg := make([]float32, oh*ow)
+			MaxPool2x2(src, c.w, oh, ow, dst, arg)
+			dy := make([]float32, oh*ow)
+			for i := range dy {
+				dy[i] = float32(rng.NormFloat64())
+			}
+			dx := make([]float32, c.h*c.w)
+			for i := range dx {
+				dx[i] = 99
+			}
+			MaxPool2x2Grad(dx, c.w, c.h, oh, ow, dy, arg)
+			want := make([]float32, c.h*c.w)
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					bi := 2*oy*c.w + 2*ox
+					best := src[bi]
+					for _, j := range []int{bi + 1, bi + c.w, bi + c.w + 1} {
+						if src[j] > best {
+							best, bi = src[j], j
+						}
+					}
+					o := oy*ow + ox
+					if got := int(math.Float32bits(arg[o])); got != bi {
+						t.Fatalf("%+v avx=%v window %d,%d: argmax %d, want %d", c, avx, oy, ox, got, bi)
+					}
+					if math.Float32bits(dst[o]) != math.Float32bits(best) {
+						t.Fatalf("%+v avx=%v window %d,%d: max %v, want %v", c, avx, oy, ox, dst[o], best)
+					}
+					want[bi] = dy[o]
+				}
+			}
+			for i := range want {
+				if dx[i] != want[i] {
+					t.Fatalf("%+v avx=%v: dx[%d] = %v, want %v", c, avx, i, dx[i], want[i])
+				}
+			}
+		}
+	}
+}
