@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"hash/crc32"
 	"io"
 	"os"
@@ -73,7 +74,7 @@ func writeDecoded(p, source string, s *u8set) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomicFunc(p, func(w io.Writer) error {
+	return atomicfile.WriteFunc(p, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		crc := crc32.New(castagnoli)
 		bw.WriteString(decodedMagic)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"io"
 	"net/http"
 	"os"
@@ -254,7 +255,7 @@ func Verify(path, want string) error {
 // costs re-hashing).
 func remember(abs string, st os.FileInfo, sum string) {
 	b, _ := json.Marshal(sidecar{Path: abs, Size: st.Size(), ModTime: st.ModTime().UnixNano(), SHA256: sum})
-	_ = writeAtomic(sidecarPath(abs), b)
+	_ = atomicfile.Write(sidecarPath(abs), b)
 }
 
 func hashFile(path string) (string, error) {
@@ -270,47 +271,6 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// writeAtomic writes b to path through a temporary file, fsync and rename.
-func writeAtomic(path string, b []byte) error {
-	return writeAtomicFunc(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-func writeAtomicFunc(path string, fill func(io.Writer) error) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = fill(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
 // download fetches url into dst (temp file + fsync + rename), checking the sha256 before the
 // rename so that a bad download never lands in the cache.
 func download(url, dst, want string) error {
@@ -322,7 +282,7 @@ func download(url, dst, want string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return writeAtomicFunc(dst, func(w io.Writer) error {
+	return atomicfile.WriteFunc(dst, func(w io.Writer) error {
 		h := sha256.New()
 		out := io.MultiWriter(w, h)
 		if Progress {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -279,32 +279,6 @@ func (l orderedLayer) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and renames it over
-// path, so readers never see a half-written file.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
+// WriteFileAtomic writes data so that readers never see a half-written file (see
+// internal/atomicfile).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }

@@ -5,9 +5,9 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"unicode/utf16"
 )
@@ -67,7 +67,7 @@ func Write(path string, vars []Var, compress bool) error {
 	if err := Encode(&buf, vars, compress); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // Encode writes a MAT-file holding vars to w.
@@ -212,42 +212,4 @@ func encodeMatrix(name string, v *Value) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes exceed the 4 GiB element limit", len(b))
 	}
 	return b, nil
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and renames it into place.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -538,7 +539,7 @@ func Write(path string, a *Array) error {
 	if err := Encode(&buf, a); err != nil {
 		return errf(filepath.Base(path), "%v", err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // Write32 writes a to path as a float32 .npy file, atomically.
@@ -547,7 +548,7 @@ func Write32(path string, a *Array32) error {
 	if err := Encode32(&buf, a); err != nil {
 		return errf(filepath.Base(path), "%v", err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // ReadNPZ reads every member of an .npz archive as float64. Keys are member names without the
@@ -631,43 +632,5 @@ func WriteNPZ(path string, arrays map[string]*Array, compress bool) error {
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and renames it into place.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, buf.Bytes())
 }

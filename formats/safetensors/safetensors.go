@@ -14,12 +14,12 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -367,43 +367,12 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 
 // Write writes tensors and metadata to path atomically: to a temporary file in the same
 // directory, synced, then renamed over path.
-func Write(path string, tensors []Tensor, metadata map[string]string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+func Write(path string, tensors []Tensor, metadata map[string]string) error {
+	base := filepath.Base(path)
+	return atomicfile.WriteFunc(path, func(w io.Writer) error {
+		if err := Encode(w, tensors, metadata); err != nil {
+			return errf(base, "%v", err)
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = Encode(bw, tensors, metadata); err != nil {
-		return errf(base, "%v", err)
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+		return nil
+	})
 }
