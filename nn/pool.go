@@ -96,6 +96,26 @@ func (m *MaxPool2D) PartialShape(in [][]int) ([]int, bool) {
 func (m *MaxPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
 	g := m.g
+	if ctx != nil && !ctx.Train && !ctx.Backward && !g.pool2x2() {
+		// Inference: the maxima only (no backward pass will want their positions).
+		n := x.Shape[0]
+		y := ctx.Alloc(n, g.c, g.oh, g.ow)
+		ip, op := g.h*g.w, g.oh*g.ow
+		parallelPlanes(n*g.c, len(x.Data), func(lo, hi int) {
+			row := getScratch(g.w)
+			for pl := lo; pl < hi; pl++ {
+				tensor.MaxPoolPlane(x.Data[pl*ip:(pl+1)*ip], g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow, y.Data[pl*op:(pl+1)*op], row)
+			}
+			putScratch(row)
+		})
+		return y, nil
+	}
+	return m.argmax(ctx, x)
+}
+
+// argmax pools x and records each maximum's index within its plane (as float32 bits).
+func (m *MaxPool2D) argmax(ctx *Ctx, x *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor) {
+	g := m.g
 	n := x.Shape[0]
 	y := ctx.Alloc(n, g.c, g.oh, g.ow)
 	arg := ctx.Alloc(n, g.c, g.oh, g.ow) // argmax index within the plane, as float32 bits
@@ -145,9 +165,13 @@ func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *te
 	if !need[0] {
 		return []*tensor.Tensor{nil}
 	}
-	arg := cache.(*tensor.Tensor)
 	g := m.g
 	x := in[0]
+	arg, ok := cache.(*tensor.Tensor)
+	if !ok {
+		// The forward pass ran in inference mode without recording the maxima.
+		_, arg = m.argmax(ctx, x)
+	}
 	fast := g.pool2x2()
 	var dx *tensor.Tensor
 	if fast {

@@ -80,3 +80,8 @@ func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)
 //
 //go:noescape
 func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int)
+
+// maxAVX2 computes dst[i] = max(a[i], b[i]), NaN if either is; n is a multiple of 8.
+//
+//go:noescape
+func maxAVX2(dst, a, b *float32, n int)

@@ -403,3 +403,25 @@ mg8:
 	JNZ mg8
 	VZEROUPPER
 	RET
+
+// func maxAVX2(dst, a, b *float32, n int)
+// VMAXPS returns its memory operand (a) when either is NaN; a NaN in b is blended back in.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+max8:
+	VMOVUPS (DX), Y1
+	VMAXPS (SI), Y1, Y2
+	VCMPPS $3, Y1, Y1, Y3
+	VBLENDVPS Y3, Y1, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ max8
+	VZEROUPPER
+	RET

@@ -14,3 +14,5 @@ func addRows(dst []float32, ld int, src []float32, rows, cols int) {
 
 func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)   { panic("no AVX2") }
 func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int) { panic("no AVX2") }
+
+func maxAVX2(dst, a, b *float32, n int) { panic("no AVX2") }

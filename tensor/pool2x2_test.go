@@ -59,3 +59,43 @@ func TestMaxPool2x2(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxPoolPlane(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, avx := range []bool{saved, false} {
+		useAVX2 = avx
+		for _, c := range []struct{ h, w, k, s, p int }{{55, 55, 3, 2, 0}, {56, 56, 3, 2, 1}, {13, 13, 3, 2, 0}, {9, 20, 2, 2, 0}, {7, 7, 3, 1, 1}, {12, 17, 5, 3, 2}} {
+			src := make([]float32, c.h*c.w)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			src[rng.IntN(len(src))] = float32(math.NaN())
+			oh := (c.h+2*c.p-c.k)/c.s + 1
+			ow := (c.w+2*c.p-c.k)/c.s + 1
+			dst := make([]float32, oh*ow)
+			MaxPoolPlane(src, c.h, c.w, c.k, c.k, c.p, c.p, c.s, c.s, oh, ow, dst, make([]float32, c.w))
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					best := float32(math.Inf(-1))
+					for ky := 0; ky < c.k; ky++ {
+						for kx := 0; kx < c.k; kx++ {
+							y, x := oy*c.s-c.p+ky, ox*c.s-c.p+kx
+							if y < 0 || y >= c.h || x < 0 || x >= c.w {
+								continue
+							}
+							if v := src[y*c.w+x]; v > best || v != v {
+								best = v
+							}
+						}
+					}
+					got := dst[oy*ow+ox]
+					if got != best && !(got != got && best != best) {
+						t.Fatalf("%+v avx=%v (%d,%d): %v, want %v", c, avx, oy, ox, got, best)
+					}
+				}
+			}
+		}
+	}
+}
