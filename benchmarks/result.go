@@ -4,19 +4,56 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
 
+// Floats is a list of numbers whose NaNs (e.g. an excluded neuroid's score) are written to
+// JSON as null and read back as NaN.
+type Floats []float64
+
+// MarshalJSON implements json.Marshaler.
+func (f Floats) MarshalJSON() ([]byte, error) {
+	p := make([]*float64, len(f))
+	for i := range f {
+		if !math.IsNaN(f[i]) && !math.IsInf(f[i], 0) {
+			p[i] = &f[i]
+		}
+	}
+	return json.Marshal(p)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *Floats) UnmarshalJSON(b []byte) error {
+	var p []*float64
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	out := make(Floats, len(p))
+	for i, v := range p {
+		out[i] = math.NaN()
+		if v != nil {
+			out[i] = *v
+		}
+	}
+	*f = out
+	return nil
+}
+
 // LayerScore is one layer's score on a benchmark.
 type LayerScore struct {
 	Layer string `json:"layer"`
-	// Score is the raw score: for rsa over all stimuli, for regression on the test stimuli.
-	Score float64 `json:"score"`
+	// Score is the raw score: for rsa over all stimuli, for ridge on the test stimuli, for pls
+	// the mean over cross-validation folds (SE its standard error over folds, FoldScores the
+	// folds' scores).
+	Score      float64  `json:"score"`
+	SE         *float64 `json:"se,omitempty"`
+	FoldScores Floats   `json:"fold_scores,omitempty"`
 	// Normalized is Score / ceiling (nil without a ceiling).
 	Normalized *float64 `json:"normalized,omitempty"`
-	// CILow and CIHigh bound the 95% percentile bootstrap interval of Score (over stimuli);
-	// NormCILow/High that of Normalized.
+	// CILow and CIHigh bound the 95% percentile bootstrap interval of Score (over stimuli; for
+	// pls over folds); NormCILow/High that of Normalized.
 	CILow      float64  `json:"ci_low"`
 	CIHigh     float64  `json:"ci_high"`
 	NormCILow  *float64 `json:"normalized_ci_low,omitempty"`
@@ -25,6 +62,10 @@ type LayerScore struct {
 	// scores it (rsa: the selection half of the stimuli; regression: inner cross-validation on
 	// the training stimuli).
 	Selection float64 `json:"selection_score"`
+	// PerNeuroid is the score of each neuroid (regression metrics: Pearson r on the test
+	// stimuli for ridge, mean over folds for pls), in the order of Result.Neuroids; null where a
+	// neuroid could not be scored.
+	PerNeuroid Floats `json:"per_neuroid,omitempty"`
 }
 
 // Ceiling is the data's reliability estimate.
@@ -50,6 +91,10 @@ type Result struct {
 	Ceiling     Ceiling      `json:"ceiling"`
 	Formula     string       `json:"formula"`
 	Layers      []LayerScore `json:"layers"`
+	// Neuroids names the scored neuroids (regression metrics; neuroid@time bin with several
+	// bins) and NeuroidCeiling their split-half ceilings (with ceiling split-half).
+	Neuroids       []string `json:"neuroids,omitempty"`
+	NeuroidCeiling Floats   `json:"neuroid_ceiling,omitempty"`
 	// BestLayer is the model's layer for the benchmark's region, chosen on the selection data;
 	// HeldOut is its score on the held-out data (HeldOutNormalized divided by the ceiling
 	// estimated on the same held-out data).
@@ -81,7 +126,15 @@ func (r *Result) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ")
 func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "%s v%d (%s, %s) — model %s\n", r.Benchmark, r.Version, r.Region, r.Metric, r.Model)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tlayer\tscore\tceiling\tnormalised\t95% interval\t")
+	hasSE := false
+	for _, l := range r.Layers {
+		hasSE = hasSE || l.SE != nil
+	}
+	if hasSE {
+		fmt.Fprintln(tw, "\tlayer\tscore\tse\tceiling\tnormalised\t95% interval\t")
+	} else {
+		fmt.Fprintln(tw, "\tlayer\tscore\tceiling\tnormalised\t95% interval\t")
+	}
 	ceil := "-"
 	if r.Ceiling.Method != "none" {
 		ceil = fmt.Sprintf("%.3f", r.Ceiling.Value)
@@ -95,7 +148,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 		if l.Normalized != nil {
 			norm = fmt.Sprintf("%.3f", *l.Normalized)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%s\t[%.3f, %.3f]\t\n", mark, l.Layer, l.Score, ceil, norm, l.CILow, l.CIHigh)
+		se := ""
+		if hasSE {
+			se = "-\t"
+			if l.SE != nil {
+				se = fmt.Sprintf("%.3f\t", *l.SE)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s%s\t%s\t[%.3f, %.3f]\t\n", mark, l.Layer, l.Score, se, ceil, norm, l.CILow, l.CIHigh)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -104,6 +164,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "ceiling: %s", r.Ceiling.Method)
 	if r.Ceiling.Method == "rsa-noise-ceiling" {
 		fmt.Fprintf(&b, " (lower %.3f, upper %.3f)", r.Ceiling.Lower, r.Ceiling.Upper)
+	}
+	if r.Ceiling.Method == "split-half" {
+		fmt.Fprintf(&b, " (%.3f, median over %d neuroids)", r.Ceiling.Value, len(r.NeuroidCeiling))
 	}
 	fmt.Fprintf(&b, "; %s\n", r.Formula)
 	fmt.Fprintf(&b, "best layer (%s): %s, held-out score %.3f", r.Selection, r.BestLayer, r.HeldOut)

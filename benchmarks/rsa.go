@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ventral-lab/ventral/metrics/rsa"
+	"github.com/ventral-lab/ventral/metrics/stats"
 	"github.com/ventral-lab/ventral/nn"
 )
 
@@ -12,7 +14,12 @@ import (
 // ones inside a subset (the selection and held-out halves), or m_i*m_j for a bootstrap sample
 // in which stimulus i was drawn m_i times (the pairs of the expanded sample, without pairs of
 // a stimulus with its own copy). Spearman correlations on the expanded vectors equal weighted
-// Pearson correlations of weighted average ranks, so each sample costs O(P) per comparison.
+// Pearson correlations of weighted average ranks (stats.WeightedRanksOrdered,
+// stats.WeightedPearson), so each sample costs O(P) per comparison; Kendall's tau-a is
+// rsa.WeightedTauA, O(P log P). With all weights 1 these are stats.Spearman, stats.Pearson and
+// rsa.TauA. The noise ceiling pools the subjects' RDMs by their mean (as the spec's note says
+// and as the figure-1 human IT RDM is made), not by the rank-then-average pooling of
+// rsa.NoiseCeiling, and must be recomputed under each bootstrap sample's weights.
 type rsaCore struct {
 	S, P       int
 	pi, pj     []int32
@@ -27,10 +34,10 @@ type rsaCore struct {
 
 type vec struct {
 	x     []float64
-	order []int32
+	order []int
 }
 
-func newVec(x []float64) vec { return vec{x: x, order: argsort(x)} }
+func newVec(x []float64) vec { return vec{x: x, order: stats.SortOrder(x)} }
 
 func newRSACore(S int, comparison string) *rsaCore {
 	c := &rsaCore{S: S, P: S * (S - 1) / 2, comparison: comparison}
@@ -104,7 +111,7 @@ func (c *rsaCore) transform(v vec, w []float64, out []float64) []float64 {
 	if out == nil {
 		out = make([]float64, c.P)
 	}
-	weightedRanks(v.x, v.order, w, out)
+	stats.WeightedRanksOrdered(out, v.x, w, v.order)
 	return out
 }
 
@@ -131,9 +138,9 @@ func (c *rsaCore) newSample(w []float64, ceiling bool) *sample {
 
 func (c *rsaCore) corr(a, b, w []float64) float64 {
 	if c.comparison == "kendall_tau_a" {
-		return weightedKendallTauA(a, b, w)
+		return rsa.WeightedTauA(a, b, w)
 	}
-	return weightedPearson(a, b, w)
+	return stats.WeightedPearson(a, b, w)
 }
 
 // score is the mean comparison of the model vector with the targets.
@@ -198,7 +205,7 @@ func scoreRSA(model *nn.Graph, bench *Spec, layers []string, opts Options, B int
 		return fmt.Errorf("ceiling split-half for rsa is not implemented yet")
 	}
 
-	feats, err := extract(model, bench.Stimuli.Set, set, layers, opts.CacheDir)
+	feats, err := extract(model, set, layers, opts.CacheDir, res)
 	if err != nil {
 		return err
 	}

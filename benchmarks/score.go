@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/metrics/stats"
 	"github.com/ventral-lab/ventral/neural"
 	"github.com/ventral-lab/ventral/nn"
 )
@@ -65,6 +66,8 @@ func Score(model *nn.Graph, bench *Spec, opts Options) (*Result, error) {
 		err = scoreRSA(model, bench, layers, opts, B, res)
 	case "ridge":
 		err = scoreRidge(model, bench, layers, opts, B, res)
+	case "pls":
+		err = scorePLS(model, bench, layers, opts, B, res)
 	default:
 		err = fmt.Errorf("metric %s is not implemented yet", bench.Metric.Type)
 	}
@@ -213,12 +216,37 @@ func ptr(v float64) *float64 {
 	return &v
 }
 
-// ciOf returns the 2.5th and 97.5th percentiles, or (NaN, NaN) without samples.
+// finite returns the values of x that are not NaN or infinite.
+func finite(x []float64) []float64 {
+	out := make([]float64, 0, len(x))
+	for _, v := range x {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ciOf returns the 2.5th and 97.5th percentiles of the finite values, or (NaN, NaN) without any.
 func ciOf(x []float64) (float64, float64) {
+	x = finite(x)
 	if len(x) == 0 {
 		return math.NaN(), math.NaN()
 	}
-	return percentile(x, 2.5), percentile(x, 97.5)
+	return stats.Percentile(x, 2.5), stats.Percentile(x, 97.5)
+}
+
+// aggregate is the median (or mean) over the finite per-neuroid scores.
+func aggregate(how string, x []float64) float64 {
+	x = finite(x)
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	if how == "mean" {
+		m, _ := stats.MeanSE(x)
+		return m
+	}
+	return stats.Median(x)
 }
 
 // bestTwo returns the indices of the largest and second largest finite values (-1 if none).

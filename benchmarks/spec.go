@@ -82,9 +82,10 @@ type MetricSpec struct {
 	Target string `yaml:"target,omitempty"`
 	// Bootstrap is the default number of bootstrap samples (Options.Bootstrap overrides it).
 	Bootstrap int `yaml:"bootstrap,omitempty"`
-	// Regression: folds of the (inner) cross-validation, the stimulus metadata column to
-	// stratify folds by, PLS components, ridge penalties tried (relative to the mean
-	// eigenvalue of the training kernel) and how per-neuroid scores are aggregated (median).
+	// Regression: folds of the cross-validation (ridge: inner, default 5; pls: default 10), the
+	// stimulus metadata column to stratify folds by, PLS components (default 25), ridge
+	// penalties tried (relative to the mean eigenvalue of the training kernel) and how
+	// per-neuroid scores are aggregated (median).
 	Folds      int       `yaml:"folds,omitempty"`
 	Stratify   string    `yaml:"stratify,omitempty"`
 	Components int       `yaml:"components,omitempty"`
@@ -220,8 +221,17 @@ func (s *Spec) Validate() error {
 		if m.RDMDistance != "" || m.Comparison != "" || m.Target != "" {
 			return fmt.Errorf("metric %s does not take rdm_distance or comparison", m.Type)
 		}
+		if m.Type == "pls" && split {
+			return fmt.Errorf("metric pls cross-validates over all stimuli and takes no train/test split")
+		}
+		if m.Type == "pls" && len(m.Alphas) > 0 {
+			return fmt.Errorf("metric pls does not take alphas (ridge does)")
+		}
 		if m.Folds == 0 {
 			m.Folds = 5
+			if m.Type == "pls" {
+				m.Folds = 10
+			}
 		}
 		if m.Folds < 2 {
 			return fmt.Errorf("metric.folds %d: need at least 2", m.Folds)

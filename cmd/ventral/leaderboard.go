@@ -17,6 +17,10 @@ func init() {
 		Short: "Show models x benchmarks: the best-layer score of each model's latest run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dbPath := dbPath
+			if dbPath == "" {
+				dbPath = results.DefaultPath()
+			}
 			db, err := results.Open(dbPath)
 			if err != nil {
 				return err
@@ -42,7 +46,7 @@ func init() {
 			return b.WriteTable(cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&dbPath, "db", results.DefaultPath(), "results database")
+	cmd.Flags().StringVar(&dbPath, "db", "", "results database (default $VENTRAL_HOME/results.db)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	rootCmd.AddCommand(cmd)
 }

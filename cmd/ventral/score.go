@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ventral-lab/ventral/benchmarks"
-	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/results"
+	"github.com/ventral-lab/ventral/train"
 )
 
 func init() {
@@ -20,17 +20,19 @@ func init() {
 		seed                                uint64
 	)
 	cmd := &cobra.Command{
-		Use:   "score --model NAME|SPEC --benchmark NAME|SPEC",
+		Use:   "score --model NAME|SPEC|RUN --benchmark NAME|SPEC",
 		Short: "Score a model's layers on a neural benchmark and record the result",
 		Long: "Score shows the benchmark's stimuli to the model, compares every layer (or --layers) with the\n" +
 			"neural data, prints the per-layer table and the best layer (chosen on held-out data), and\n" +
-			"records the result in the results database. Built-in benchmarks: " + strings.Join(benchmarks.Builtin(), ", ") + ".",
+			"records the result in the results database. --model is a zoo name or model spec (initialised\n" +
+			"with --seed) or a training run folder or .safetensors checkpoint (its trained weights).\n" +
+			"Built-in benchmarks: " + strings.Join(benchmarks.Builtin(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" || bench == "" {
 				return fmt.Errorf("score needs --model and --benchmark")
 			}
-			g, err := models.Resolve(model)
+			g, err := train.LoadModel(model)
 			if err != nil {
 				return err
 			}
@@ -69,6 +71,10 @@ func init() {
 			if noRecord {
 				return nil
 			}
+			dbPath := dbPath
+			if dbPath == "" {
+				dbPath = results.DefaultPath()
+			}
 			db, err := results.Open(dbPath)
 			if err != nil {
 				return err
@@ -84,13 +90,13 @@ func init() {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model name from the zoo or a model spec file")
+	f.StringVar(&model, "model", "", "model name from the zoo, a model spec file, a training run folder or a .safetensors checkpoint")
 	f.StringVar(&bench, "benchmark", "", "built-in benchmark name or a benchmark spec file")
 	f.StringVar(&layers, "layers", "", "comma-separated layers to score (default: all but loss/softmax)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap samples (default: the benchmark's)")
 	f.Uint64Var(&seed, "seed", 0, "seed for the model's initialisation (if untrained), the selection split and the bootstrap")
-	f.StringVar(&dbPath, "db", results.DefaultPath(), "results database")
+	f.StringVar(&dbPath, "db", "", "results database (default $VENTRAL_HOME/results.db)")
 	f.StringVar(&cache, "cache", "", "activation cache folder (default: none)")
 	f.BoolVar(&noRecord, "no-record", false, "do not record the result")
 	rootCmd.AddCommand(cmd)

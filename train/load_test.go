@@ -1,0 +1,59 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadModel(t *testing.T) {
+	dir := t.TempDir()
+	spec := []byte("name: wee\ninput: [1, 8, 8]\nlayers:\n  - {name: flat, type: flatten}\n  - {name: fc, type: dense, out: 3}\n")
+	specPath := filepath.Join(dir, "wee.yaml")
+	if err := os.WriteFile(specPath, spec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A spec file: unbuilt.
+	g, err := LoadModel(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Name != "wee" || g.Built() {
+		t.Fatalf("spec: %s built=%v", g.Name, g.Built())
+	}
+	// A checkpoint file and a run folder: built, with the saved weights.
+	if err := g.Build(5); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	os.MkdirAll(run, 0o755)
+	if err := SaveWeights(filepath.Join(run, CheckpointFile), g, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := g.Digest()
+	for _, p := range []string{run, filepath.Join(run, CheckpointFile)} {
+		h, err := LoadModel(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if got, _ := h.Digest(); !h.Built() || got != want {
+			t.Fatalf("%s: built=%v digest %s, want %s", p, h.Built(), got, want)
+		}
+	}
+	// A zoo name.
+	if g, err := LoadModel("alexnet"); err != nil || g.Built() {
+		t.Fatalf("alexnet: %v", err)
+	}
+	// Clear errors.
+	for _, c := range []struct{ in, want string }{
+		{dir, "without a checkpoint"},
+		{filepath.Join(dir, "missing.safetensors"), "missing.safetensors"},
+		{specPath + ".safetensors", "checkpoint"},
+		{"", "no model given"},
+	} {
+		if _, err := LoadModel(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v", c.in, err)
+		}
+	}
+}
