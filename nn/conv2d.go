@@ -202,6 +202,15 @@ func (cv *Conv2D) chunk(n int) int {
 	return max(min(b, per), 1)
 }
 
+// gemmFor picks the GEMM for work split into chunks over parallelRange: serial when every
+// thread already has a chunk of its own (nested parallel GEMMs only oversubscribe the threads).
+func gemmFor(chunks int) func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if min(tensor.Threads(), chunks) > 1 {
+		return tensor.SgemmSerial
+	}
+	return tensor.Sgemm
+}
+
 func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
 	n := x.Shape[0]
@@ -221,6 +230,7 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	if ctx != nil && ctx.Train && !direct && n*k*p <= convKeepCols {
 		keep = ctx.Alloc(n * k * p)
 	}
+	gemm := gemmFor(chunks)
 	parallelRange(chunks, func(_, lo, hi int) {
 		var col, yw []float32
 		if !direct && keep == nil {
@@ -251,7 +261,7 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
 			}
 			for gi := 0; gi < gr; gi++ {
-				tensor.Sgemm(false, false, og, ld, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld:], ld, 0, out[gi*og*ld:], ld)
+				gemm(false, false, og, ld, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld:], ld, 0, out[gi*og*ld:], ld)
 			}
 			for s := 0; s < nb; s++ {
 				ys := y.Data[(s0+s)*outSz : (s0+s+1)*outSz]
@@ -294,6 +304,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 	nw := min(tensor.Threads(), chunks)
 	dWs := make([][]float32, nw)
 	dbs := make([][]float32, nw)
+	gemm := gemmFor(chunks)
 	parallelRange(chunks, func(wk, lo, hi int) {
 		dW := cv.w.Grad.Data
 		var db []float32
@@ -357,7 +368,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 				}
 			}
 			for gi := 0; gi < gr; gi++ {
-				tensor.Sgemm(false, true, og, kg, ld, 1, d[gi*og*ld:], ld, cm[gi*kg*ld:], ld, 1, dW[gi*og*kg:], kg)
+				gemm(false, true, og, kg, ld, 1, d[gi*og*ld:], ld, cm[gi*kg*ld:], ld, 1, dW[gi*og*kg:], kg)
 			}
 			if dx == nil {
 				continue
@@ -367,7 +378,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 				dc = dx.Data[s0*inSz : (s0+1)*inSz]
 			}
 			for gi := 0; gi < gr; gi++ {
-				tensor.Sgemm(true, false, kg, ld, og, 1, w[gi*og*kg:], kg, d[gi*og*ld:], ld, 0, dc[gi*kg*ld:], ld)
+				gemm(true, false, kg, ld, og, 1, w[gi*og*kg:], kg, d[gi*og*ld:], ld, 0, dc[gi*kg*ld:], ld)
 			}
 			if !direct {
 				for s := 0; s < nb; s++ {
