@@ -267,10 +267,12 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 				ys := y.Data[(s0+s)*outSz : (s0+s+1)*outSz]
 				for o := 0; o < cv.Out; o++ {
 					dst := ys[o*p : (o+1)*p]
-					if nb > 1 {
+					switch {
+					case nb > 1 && cv.b != nil:
+						tensor.AddConstCopy(dst, out[o*ld+s*p:o*ld+s*p+p], cv.b.Value.Data[o])
+					case nb > 1:
 						copy(dst, out[o*ld+s*p:o*ld+s*p+p])
-					}
-					if cv.b != nil {
+					case cv.b != nil:
 						tensor.AddConstTo(dst, cv.b.Value.Data[o], false)
 					}
 				}

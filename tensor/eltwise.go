@@ -76,3 +76,19 @@ func addConstToGo(x []float32, v float32, relu bool) {
 		x[i] += v
 	}
 }
+
+// AddConstCopy writes src[i] + v to dst[i] for i < len(src) (a copy with a bias); dst must be at
+// least as long as src.
+func AddConstCopy(dst, src []float32, v float32) {
+	if len(src) == 0 {
+		return
+	}
+	addConstCopy(dst[:len(src)], src, v)
+}
+
+func addConstCopyGo(dst, src []float32, v float32) {
+	dst = dst[:len(src)]
+	for i, u := range src {
+		dst[i] = u + v
+	}
+}

@@ -85,3 +85,14 @@ func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int)
 //
 //go:noescape
 func maxAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func addConstCopyAVX2(dst, src *float32, v float32, n int)
+
+func addConstCopy(dst, src []float32, v float32) {
+	if useAVX2 {
+		addConstCopyAVX2(&dst[0], &src[0], v, len(src))
+		return
+	}
+	addConstCopyGo(dst, src, v)
+}

@@ -425,3 +425,34 @@ max8:
 	JNZ max8
 	VZEROUPPER
 	RET
+
+// func addConstCopyAVX2(dst, src *float32, v float32, n int)
+// dst[i] = src[i] + v.
+TEXT ·addConstCopyAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VBROADCASTSS v+16(FP), Y3
+	MOVQ n+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $3, BX
+	JZ acc1
+acc8:
+	VADDPS (SI), Y3, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ BX
+	JNZ acc8
+acc1:
+	ANDQ $7, CX
+	JZ accdone
+acc1loop:
+	VADDSS (SI), X3, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ acc1loop
+accdone:
+	VZEROUPPER
+	RET

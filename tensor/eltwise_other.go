@@ -16,3 +16,5 @@ func maxPool2x2RowAVX2(src, dst, arg *float32, n, base, w int)   { panic("no AVX
 func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int) { panic("no AVX2") }
 
 func maxAVX2(dst, a, b *float32, n int) { panic("no AVX2") }
+
+func addConstCopy(dst, src []float32, v float32) { addConstCopyGo(dst, src, v) }

@@ -50,6 +50,11 @@ func testEltwise(t *testing.T) {
 			if !same(dx[i], wg) {
 				t.Fatalf("ReluGradTo n=%d i=%d: %v, want %v", n, i, dx[i], wg)
 			}
+			cp := make([]float32, n)
+			AddConstCopy(cp, src, 0.5)
+			if !same(cp[i], src[i]+0.5) {
+				t.Fatalf("AddConstCopy n=%d i=%d", n, i)
+			}
 			acc := append([]float32(nil), dy...)
 			AddTo(acc, src)
 			if !same(acc[i], dy[i]+src[i]) {
