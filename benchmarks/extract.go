@@ -35,6 +35,11 @@ func DefaultLayers(g *nn.Graph) []string {
 		if strings.Contains(t, "softmax") || strings.Contains(t, "loss") || strings.Contains(t, "cross_entropy") {
 			continue
 		}
+		// Flatten and dropout pass their input through unchanged at inference: scoring them
+		// again would only repeat the previous layer's row in every table.
+		if t == "flatten" || t == "dropout" {
+			continue
+		}
 		out = append(out, n.Name)
 	}
 	return out
