@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/ventral-lab/ventral/datasets"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,26 +22,7 @@ import (
 )
 
 // DefaultPath is $VENTRAL_HOME/results.db ($VENTRAL_HOME defaults to ~/.cache/ventral).
-func DefaultPath() string {
-	home := os.Getenv("VENTRAL_HOME")
-	if home == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			home = filepath.Join(h, ".cache", "ventral")
-		} else {
-			home = filepath.Join(os.TempDir(), "ventral")
-		}
-	}
-	return filepath.Join(home, "results.db")
-}
-
-// Version is the ventral version recorded with results: the main module's version from the
-// build information, or "devel".
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+func DefaultPath() string { return filepath.Join(datasets.Home(), "results.db") }
 
 // DB is an open results database.
 type DB struct{ db *sql.DB }

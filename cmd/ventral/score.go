@@ -80,7 +80,7 @@ func init() {
 				return err
 			}
 			defer db.Close()
-			if _, err := db.Record(r, results.Version()); err != nil {
+			if _, err := db.Record(r, train.Version()); err != nil {
 				return fmt.Errorf("recording the result in %s: %w", dbPath, err)
 			}
 			if !asJSON {
