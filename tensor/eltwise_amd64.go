@@ -96,3 +96,9 @@ func addConstCopy(dst, src []float32, v float32) {
 	}
 	addConstCopyGo(dst, src, v)
 }
+
+// dot3x4AVX2 adds to the 3x4 block of C at c the dot products over k (a multiple of 8) of 3 rows
+// of A and 4 rows of B.
+//
+//go:noescape
+func dot3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

@@ -18,3 +18,7 @@ func maxPool2x2GradRowAVX2(dx, dy, arg *float32, n, base, w int) { panic("no AVX
 func maxAVX2(dst, a, b *float32, n int) { panic("no AVX2") }
 
 func addConstCopy(dst, src []float32, v float32) { addConstCopyGo(dst, src, v) }
+
+func dot3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("no AVX2")
+}
