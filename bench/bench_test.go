@@ -42,3 +42,17 @@ func TestResultLineAndUnknownWorkload(t *testing.T) {
 		t.Errorf("unknown workload: %v", err)
 	}
 }
+
+func TestParsePLSPeer(t *testing.T) {
+	out := "PEER sklearn-pls25-10fold n=1200 p=4096 q=100 seconds=61.20 median_r=0.1370 maxrss_MB=227\n"
+	s, r, m, err := parsePLSPeer(out)
+	if err != nil || s != 61.2 || r != 0.137 || m != 227 {
+		t.Errorf("parsed %v %v %v %v", s, r, m, err)
+	}
+	if _, _, _, err := parsePLSPeer("nothing"); err == nil {
+		t.Error("missing line accepted")
+	}
+	if (PLSResult{PeerSeconds: 30}).Speedup() != 0 {
+		t.Error("speedup without our time")
+	}
+}

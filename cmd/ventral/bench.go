@@ -74,7 +74,33 @@ func init() {
 	gemm.Flags().Float64Var(&gemmSeconds, "seconds", 0.5, "measuring time per shape and implementation")
 	gemm.Flags().BoolVar(&noPeer, "no-peer", false, "skip numpy")
 
-	benchCmd.AddCommand(engine, gemm)
+	var plsShape [3]int
+	var plsNoPeer bool
+	pls := &cobra.Command{
+		Use:   "pls",
+		Short: "PLS-25 neural predictivity with 10-fold cross-validation, beside scikit-learn",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Printf("# PLS-25, 10-fold CV, %d stimuli x %d features x %d neuroids (float64 ours, float32 sklearn)\n", plsShape[0], plsShape[1], plsShape[2])
+			r, err := bench.PLS(plsShape[0], plsShape[1], plsShape[2], bench.Options{NoPeer: plsNoPeer})
+			if err != nil {
+				return err
+			}
+			line := fmt.Sprintf("BENCH pls25-10fold seconds=%.2f median_r=%.4f peak_heap_MB=%.0f", r.Ours.Seconds, r.Ours.MedianR, r.Ours.PeakMB)
+			if r.PeerSeconds > 0 {
+				line += fmt.Sprintf(" peer_seconds=%.2f peer_median_r=%.4f peer_maxrss_MB=%.0f speedup=%.1fx", r.PeerSeconds, r.PeerMedianR, r.PeerMaxRSS, r.Speedup())
+			} else if r.PeerErr != nil {
+				line += fmt.Sprintf(" peer=unavailable (%v)", r.PeerErr)
+			}
+			fmt.Println(line)
+			return nil
+		},
+	}
+	pls.Flags().IntVar(&plsShape[0], "stimuli", 1200, "stimuli")
+	pls.Flags().IntVar(&plsShape[1], "features", 4096, "features")
+	pls.Flags().IntVar(&plsShape[2], "neuroids", 100, "neuroids")
+	pls.Flags().BoolVar(&plsNoPeer, "no-peer", false, "skip scikit-learn")
+
+	benchCmd.AddCommand(engine, gemm, pls)
 	rootCmd.AddCommand(benchCmd)
 }
 
