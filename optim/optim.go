@@ -224,21 +224,11 @@ func (o *Optimizer) adam(p *nn.Param, lr, wd float64, decoupled bool) {
 	t := float64(o.step)
 	bc1 := 1 - math.Pow(c.Beta1, t)
 	bc2 := math.Sqrt(1 - math.Pow(c.Beta2, t))
-	stepSize := lr / bc1
-	w, gr, md, vd := p.Value.Data, p.Grad.Data, m.Data, v.Data
-	for i, g := range gr {
-		wi := float64(w[i])
-		gi := float64(g)
-		if decoupled {
-			wi *= 1 - lr*wd
-		} else {
-			gi += wd * wi
-		}
-		mi := c.Beta1*float64(md[i]) + (1-c.Beta1)*gi
-		vi := c.Beta2*float64(vd[i]) + (1-c.Beta2)*gi*gi
-		md[i], vd[i] = float32(mi), float32(vi)
-		w[i] = float32(wi - stepSize*mi/(math.Sqrt(vi)/bc2+c.Eps))
-	}
+	// tensor.AdamUpdate vectorises the float64 arithmetic above (same bits as a scalar loop).
+	tensor.AdamUpdate(p.Value.Data, p.Grad.Data, m.Data, v.Data, tensor.AdamParams{
+		Beta1: c.Beta1, Beta2: c.Beta2, WD: wd, Decay: 1 - lr*wd, Decoupled: decoupled,
+		StepSize: lr / bc1, BC2: bc2, Eps: c.Eps,
+	})
 }
 
 // ClipGradNorm rescales the gradients of params together so that their global L2 norm is at

@@ -102,3 +102,8 @@ func addConstCopy(dst, src []float32, v float32) {
 //
 //go:noescape
 func dot3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// adamAVX2 runs adamGo's arithmetic on n (a multiple of 4) elements, four doubles at a time.
+//
+//go:noescape
+func adamAVX2(wp, gp, mp, vp *float32, n int, p *AdamParams)

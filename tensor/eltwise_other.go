@@ -22,3 +22,5 @@ func addConstCopy(dst, src []float32, v float32) { addConstCopyGo(dst, src, v) }
 func dot3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("no AVX2")
 }
+
+func adamAVX2(wp, gp, mp, vp *float32, n int, p *AdamParams) { panic("no AVX2") }
