@@ -1,0 +1,169 @@
+package compare
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/models"
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/stimuli"
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// ImageSource returns n natural images ([C H W] float32 tensors with values in [0,1]) drawn
+// with seed, and a description of where they come from (recorded in the table).
+type ImageSource func(n int, seed uint64) (imgs []*tensor.Tensor, desc string, err error)
+
+// CIFAR10Train is the default ImageSource: n distinct CIFAR-10 training images (32 x 32
+// colour photographs of objects and animals), chosen by a permutation seeded with seed. They
+// are natural images and none of them is a benchmark stimulus.
+func CIFAR10Train(n int, seed uint64) ([]*tensor.Tensor, string, error) {
+	d, err := datasets.Load("cifar10", "train")
+	if err != nil {
+		return nil, "", fmt.Errorf("loading the HMAX prototype images: %w", err)
+	}
+	if n > d.N {
+		return nil, "", fmt.Errorf("%d prototype images asked for, CIFAR-10 has %d training images", n, d.N)
+	}
+	idx := rand.New(rand.NewPCG(seed, 0x5eed_c1fa_7e57)).Perm(d.N)[:n]
+	imgs := make([]*tensor.Tensor, n)
+	for k, i := range idx {
+		imgs[k] = tensor.FromData(append([]float32(nil), d.Image(i)...), d.C, d.H, d.W)
+	}
+	return imgs, fmt.Sprintf("%d CIFAR-10 training images (drawn with seed %d)", n, seed), nil
+}
+
+// prototypes samples HMAX prototypes for Run and checks that the images are not stimuli of
+// the benchmarks.
+type prototypes struct {
+	cfg   *Config
+	specs []*benchmarks.Spec
+}
+
+// sample sets g's S2 prototypes from the configured images (preprocessed as g declares) and
+// returns where they came from.
+func (p *prototypes) sample(g *nn.Graph) (string, error) {
+	imgs, desc, err := p.cfg.PrototypeSource(p.cfg.HMAXPrototypeImages, p.cfg.Seed)
+	if err != nil {
+		return "", err
+	}
+	if len(imgs) == 0 {
+		return "", fmt.Errorf("the prototype image source gave no images")
+	}
+	pre, err := inputPreprocess(g)
+	if err != nil {
+		return "", err
+	}
+	per := 1
+	for _, d := range g.InputShape {
+		per *= d
+	}
+	x := tensor.New(append([]int{len(imgs)}, g.InputShape...)...)
+	inputs := map[[32]byte]int{}
+	for i, img := range imgs {
+		in, err := pre.Apply(img)
+		if err != nil {
+			return "", fmt.Errorf("prototype image %d: %w", i, err)
+		}
+		if in.Len() != per {
+			return "", fmt.Errorf("prototype image %d gives input %v, model %s takes %v", i, in.Shape, g.Name, g.InputShape)
+		}
+		copy(x.Data[i*per:], in.Data)
+		inputs[digest(in.Data)] = i
+	}
+	if err := p.disjoint(pre, inputs); err != nil {
+		return "", err
+	}
+	n := p.cfg.HMAXPrototypes
+	if n <= 0 {
+		for _, node := range g.Nodes {
+			if r, ok := node.Op.(*nn.RBF); ok {
+				n = r.Prototypes
+				break
+			}
+		}
+	}
+	if err := models.HMAXPrototypes(g, x, n, p.cfg.Seed); err != nil {
+		return "", err
+	}
+	return desc + ", preprocessed as the model declares", nil
+}
+
+// disjoint fails when a prototype image gives the same model input as a stimulus of any
+// benchmark (both preprocessed alike, without visual-angle scaling).
+func (p *prototypes) disjoint(pre stimuli.Preprocess, inputs map[[32]byte]int) error {
+	for _, s := range p.specs {
+		splits := []string{""}
+		if s.Stimuli.Train != "" || s.Stimuli.Test != "" {
+			splits = []string{s.Stimuli.Train, s.Stimuli.Test}
+		}
+		for _, split := range splits {
+			set, err := benchmarks.LoadStimuli(s.Stimuli.Set, split)
+			if err != nil {
+				return err
+			}
+			for i := 0; i < set.Len(); i++ {
+				img, err := set.Image(i)
+				if err != nil {
+					set.Close()
+					return err
+				}
+				in, err := pre.Apply(img)
+				if err != nil {
+					set.Close()
+					return err
+				}
+				if k, ok := inputs[digest(in.Data)]; ok {
+					set.Close()
+					return fmt.Errorf("HMAX prototype image %d is stimulus %s of benchmark %s: prototypes must come from images that are not the benchmark stimuli", k, set.ID(i), s.Name)
+				}
+			}
+			set.Close()
+		}
+	}
+	return nil
+}
+
+func digest(x []float32) [32]byte {
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return sha256.Sum256(b)
+}
+
+// inputPreprocess is the preprocessing benchmarks.Score applies: the model's declared recipe,
+// completed to give its [C H W] input (size from the input when undeclared; luminance for one
+// channel, grey repeated for three).
+func inputPreprocess(g *nn.Graph) (stimuli.Preprocess, error) {
+	p, _, err := stimuli.FromMeta(g)
+	if err != nil {
+		return p, fmt.Errorf("model %q: %w", g.Name, err)
+	}
+	if len(g.InputShape) != 3 {
+		return p, fmt.Errorf("model %q: input %v, expected [C H W] images", g.Name, g.InputShape)
+	}
+	C, H, W := g.InputShape[0], g.InputShape[1], g.InputShape[2]
+	if p.Size == 0 {
+		if H != W {
+			return p, fmt.Errorf("model %q: input %v is not square and declares no preprocessing", g.Name, g.InputShape)
+		}
+		p.Size = H
+	}
+	if !p.Grey && !p.RGB {
+		switch C {
+		case 1:
+			p.Grey = true
+		case 3:
+			p.RGB = true
+		default:
+			return p, fmt.Errorf("model %q: cannot feed images to %d input channels", g.Name, C)
+		}
+	}
+	return p, nil
+}
