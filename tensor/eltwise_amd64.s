@@ -210,11 +210,12 @@ TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ R9, R12
 	ANDQ $7, R12
 	SHRQ $3, R9
+	JZ cpnarrow
+	// cols >= 8: whole vectors, then the last 8 columns again (overlapping) for a tail.
+	LEAQ -32(R12*4), R13 // tail offset back from the end of the vectors, in bytes
 cprow:
 	MOVQ SI, R11
 	MOVQ R9, CX
-	TESTQ CX, CX
-	JZ cptail
 cp8:
 	VMOVUPS (R11), Y0
 	VMOVUPS Y0, (DI)
@@ -222,10 +223,21 @@ cp8:
 	ADDQ $32, DI
 	DECQ CX
 	JNZ cp8
-cptail:
-	MOVQ R12, CX
-	TESTQ CX, CX
+	TESTQ R12, R12
 	JZ cpnext
+	VMOVUPS (R11)(R13*1), Y0
+	VMOVUPS Y0, (DI)(R13*1)
+	LEAQ (DI)(R12*4), DI
+cpnext:
+	ADDQ R10, SI
+	DECQ R8
+	JNZ cprow
+	VZEROUPPER
+	RET
+cpnarrow:
+	// cols < 8: one element at a time.
+	MOVQ SI, R11
+	MOVQ R12, CX
 cp1:
 	MOVL (R11), AX
 	MOVL AX, (DI)
@@ -233,10 +245,9 @@ cp1:
 	ADDQ $4, DI
 	DECQ CX
 	JNZ cp1
-cpnext:
 	ADDQ R10, SI
 	DECQ R8
-	JNZ cprow
+	JNZ cpnarrow
 	VZEROUPPER
 	RET
 
