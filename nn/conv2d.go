@@ -26,8 +26,11 @@ func init() {
 // with tensor.Sgemm. Samples are split over tensor.Threads() goroutines; when a sample's output
 // map is small (LeNet), the columns of several samples are laid side by side and multiplied in
 // one wide GEMM, which amortises the GEMM's packing and call overhead. 1x1 convolutions with unit
-// stride and no padding multiply the input directly. The backward pass computes the input
-// gradient (the expensive col2im) only when it is needed.
+// stride and no padding multiply the input directly. Unit-stride unrolling copies each kernel
+// tap's rows in one strided call (tensor.CopyRows). The backward pass recomputes the columns
+// (cheaper than keeping a large matrix, see convKeepCols), computes small weight gradients as
+// dot products (tensor.SgemmABt, see convDotGemmMax) and the input gradient (the expensive
+// col2im) only when it is needed.
 type Conv2D struct {
 	Out        int        `json:"out"`
 	Kernel     Dims       `json:"kernel"`
