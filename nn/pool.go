@@ -65,8 +65,9 @@ func parallelPlanes(planes, work int, body func(lo, hi int)) {
 }
 
 // MaxPool2D takes the maximum over each window. Spec fields: kernel, stride (default: kernel),
-// pad (padding counts as -inf, at most kernel/2), ceil_mode. The index of each maximum is kept
-// for the backward pass.
+// pad (padding counts as -inf, at most kernel/2), ceil_mode. In training (or with ctx.Backward)
+// the index of each maximum is kept for the backward pass; 2x2 windows at stride 2 take an AVX2
+// path (tensor.MaxPool2x2). Inference computes the maxima only (tensor.MaxPoolPlane).
 type MaxPool2D struct {
 	Kernel   Dims `json:"kernel"`
 	Stride   Dims `json:"stride,omitempty"`
