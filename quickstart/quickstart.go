@@ -7,18 +7,16 @@ package quickstart
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/modelreport"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/optim"
-	"github.com/ventral-lab/ventral/report"
 	"github.com/ventral-lab/ventral/results"
 	"github.com/ventral-lab/ventral/train"
 )
@@ -234,80 +232,27 @@ func ceilingText(c benchmarks.Ceiling) string {
 	return fmt.Sprintf("%s %.3f-%.3f, scores divided by %.3f", c.Method, c.Lower, c.Upper, c.Value)
 }
 
+// writeReport writes Out/report.html with modelreport, the builder of `ventral report`: the
+// training run, the trained network's RDMs beside the neural RDMs, and each benchmark's table
+// and layer profile with the untrained copy beside the trained network.
 func (s *Summary) writeReport() (string, error) {
-	r := &report.Report{
+	scores := make([]modelreport.Scored, len(s.Comparisons))
+	for i, c := range s.Comparisons {
+		scores[i] = modelreport.Scored{Result: c.Trained, Baseline: c.Untrained, BaselineName: "untrained"}
+	}
+	res, err := modelreport.ForGraph(s.Training.Graph, s.Training.Dir, modelreport.Options{
+		Out:      s.Config.Out,
 		Title:    "ventral quickstart: " + s.Config.Model + " against monkey and human IT",
 		Subtitle: fmt.Sprintf("seed %d, %d training images, %d epochs, %d bootstrap samples; ventral %s; %s", s.Config.Seed, min(s.Config.Limit, 50000), s.Config.Epochs, s.Config.Bootstrap, train.Version(), time.Now().UTC().Format("2006-01-02 15:04 UTC")),
-	}
-	tt := &report.Table{Header: []string{"epoch", "train loss", "train acc", "test loss", "test acc", "images/s", "peak RSS MB"}}
-	for _, row := range s.Training.Rows {
-		tt.Rows = append(tt.Rows, []string{fmt.Sprint(row.Epoch), f3(row.TrainLoss), f3(row.TrainAcc), f3(row.TestLoss), f3(row.TestAcc), fmt.Sprintf("%.0f", row.ImagesPerS), fmt.Sprintf("%.0f", row.PeakRSSMB)})
-	}
-	r.Sections = append(r.Sections, report.Section{
-		Heading: "Training",
-		Text:    []string{fmt.Sprintf("%s on CIFAR-10: SGD with Nesterov momentum 0.9, base rate %g, cosine schedule, weight decay 5e-4, horizontal flips, batch %d.", s.Config.Model, s.Config.LR, s.Config.Batch)},
-		Table:   tt,
-		Figures: []report.Figure{{File: filepath.Join("train", train.CurvesFile), Caption: "Loss and accuracy per epoch, training and test sets."}},
+		Seed:     s.Config.Seed,
+		Sections: []string{modelreport.Training, modelreport.Benchmarks, modelreport.RDMs},
+		Scores:   scores,
+		Notes: map[string][]string{modelreport.Training: {fmt.Sprintf("%s on CIFAR-10: SGD with Nesterov momentum 0.9, base rate %g, cosine schedule, weight decay 5e-4, horizontal flips, batch %d.",
+			s.Config.Model, s.Config.LR, s.Config.Batch)}},
+		Benchmarks: s.Config.Benchmarks,
 	})
-	for _, c := range s.Comparisons {
-		layers := make([]string, len(c.Trained.Layers))
-		var series []report.Series
-		for k, res := range []*benchmarks.Result{c.Trained, c.Untrained} {
-			sr := report.Series{Name: []string{"trained", "untrained"}[k]}
-			for i, l := range res.Layers {
-				layers[i] = l.Layer
-				sr.Values = append(sr.Values, l.Score)
-				sr.Low = append(sr.Low, l.CILow)
-				sr.High = append(sr.High, l.CIHigh)
-			}
-			series = append(series, sr)
-		}
-		var refs []report.Ref
-		if ce := c.Trained.Ceiling; ce.Method != "" && ce.Method != "none" {
-			refs = []report.Ref{{Name: "noise ceiling, upper", Value: ce.Upper}, {Name: "noise ceiling, lower", Value: ce.Lower}}
-		}
-		base := "profile-" + c.Benchmark
-		if err := report.LayerProfile(c.Benchmark, "raw score ("+c.Trained.Metric+")", layers, series, refs,
-			filepath.Join(s.Config.Out, base+".png"), filepath.Join(s.Config.Out, base+".svg")); err != nil {
-			return "", err
-		}
-		bt := &report.Table{Header: []string{"layer", "trained", "95% CI", "normalised", "untrained", "95% CI", "normalised"}, Highlight: map[int]bool{}}
-		for i, l := range c.Trained.Layers {
-			u := c.Untrained.Layers[i]
-			bt.Rows = append(bt.Rows, []string{l.Layer, f3(l.Score), ci(l), norm(l), f3(u.Score), ci(u), norm(u)})
-			if l.Layer == c.Trained.BestLayer {
-				bt.Highlight[i] = true
-			}
-		}
-		text := []string{
-			fmt.Sprintf("Metric: %s. Ceiling: %s. Normalisation: %s.", c.Trained.Metric, ceilingText(c.Trained.Ceiling), c.Trained.Formula),
-			fmt.Sprintf("Best layer of the trained network, chosen on %s: %s, held-out score %.3f (untrained: %s, %.3f). Bootstrap p that it does not beat %s: %.3f.",
-				c.Trained.Selection, c.Trained.BestLayer, c.Trained.HeldOut, c.Untrained.BestLayer, c.Untrained.HeldOut, c.Trained.SecondLayer, c.Trained.BestVsSecondP),
-		}
-		if c.Trained.Ceiling.Note != "" {
-			text = append(text, strings.TrimSpace(c.Trained.Ceiling.Note))
-		}
-		r.Sections = append(r.Sections, report.Section{
-			Heading: c.Benchmark, Text: text, Table: bt,
-			Figures: []report.Figure{{File: base + ".png", Caption: "Score per layer with 95% bootstrap intervals over stimuli; dashed: noise-ceiling bounds where the data have them."}},
-		})
+	if err != nil {
+		return "", err
 	}
-	path := filepath.Join(s.Config.Out, "report.html")
-	return path, r.WriteHTML(path)
-}
-
-func f3(v float64) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	return fmt.Sprintf("%.3f", v)
-}
-
-func ci(l benchmarks.LayerScore) string { return fmt.Sprintf("[%.3f, %.3f]", l.CILow, l.CIHigh) }
-
-func norm(l benchmarks.LayerScore) string {
-	if l.Normalized == nil {
-		return "-"
-	}
-	return f3(*l.Normalized)
+	return res.Path, res.Failed()
 }
