@@ -45,46 +45,13 @@ func DefaultLayers(g *nn.Graph) []string {
 	return out
 }
 
-// preprocessFor returns the preprocessing the model declares (stimuli.FromMeta), completed so
-// that every stimulus comes out in the model's [C H W] input shape: without a declared size the
-// image is resized to the input's (square) side, and without a declared channel conversion
-// colour images are turned to luminance for a one-channel model and grey images repeated for a
-// three-channel one.
-func preprocessFor(g *nn.Graph) (stimuli.Preprocess, error) {
-	p, _, err := stimuli.FromMeta(g)
-	if err != nil {
-		return p, fmt.Errorf("model %q: %w", g.Name, err)
-	}
-	if len(g.InputShape) != 3 {
-		return p, fmt.Errorf("model %q: input %v, expected [C H W] images", g.Name, g.InputShape)
-	}
-	C, H, W := g.InputShape[0], g.InputShape[1], g.InputShape[2]
-	if p.Size == 0 {
-		if H != W {
-			return p, fmt.Errorf("model %q: input %v is not square; declare its preprocessing (size, crop)", g.Name, g.InputShape)
-		}
-		p.Size = H
-	}
-	if !p.Grey && !p.RGB {
-		switch C {
-		case 1:
-			p.Grey = true
-		case 3:
-			p.RGB = true
-		default:
-			return p, fmt.Errorf("model %q: cannot feed images to %d input channels", g.Name, C)
-		}
-	}
-	return p, nil
-}
-
 // extract returns each layer's responses to the stimuli (stimuli x features, the output at the
 // last time step, flattened) through package activations: each stimulus is preprocessed as
-// preprocessFor says, and with cacheDir set the activations are read from and written to its
+// stimuli.ForModel says, and with cacheDir set the activations are read from and written to its
 // content-addressed, checksummed cache (keyed by model digest, image digest, preprocessing and
 // layer). Warnings (e.g. a corrupt cache entry, recomputed) go to res.
 func extract(g *nn.Graph, set *stimuli.Set, layers []string, cacheDir string, res *Result) ([]*activations.Matrix, error) {
-	p, err := preprocessFor(g)
+	p, err := stimuli.ForModel(g)
 	if err != nil {
 		return nil, err
 	}

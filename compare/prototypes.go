@@ -55,7 +55,7 @@ func (p *prototypes) sample(g *nn.Graph) (string, error) {
 	if len(imgs) == 0 {
 		return "", fmt.Errorf("the prototype image source gave no images")
 	}
-	pre, err := inputPreprocess(g)
+	pre, err := stimuli.ForModel(g)
 	if err != nil {
 		return "", err
 	}
@@ -135,35 +135,4 @@ func digest(x []float32) [32]byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 	return sha256.Sum256(b)
-}
-
-// inputPreprocess is the preprocessing benchmarks.Score applies: the model's declared recipe,
-// completed to give its [C H W] input (size from the input when undeclared; luminance for one
-// channel, grey repeated for three).
-func inputPreprocess(g *nn.Graph) (stimuli.Preprocess, error) {
-	p, _, err := stimuli.FromMeta(g)
-	if err != nil {
-		return p, fmt.Errorf("model %q: %w", g.Name, err)
-	}
-	if len(g.InputShape) != 3 {
-		return p, fmt.Errorf("model %q: input %v, expected [C H W] images", g.Name, g.InputShape)
-	}
-	C, H, W := g.InputShape[0], g.InputShape[1], g.InputShape[2]
-	if p.Size == 0 {
-		if H != W {
-			return p, fmt.Errorf("model %q: input %v is not square and declares no preprocessing", g.Name, g.InputShape)
-		}
-		p.Size = H
-	}
-	if !p.Grey && !p.RGB {
-		switch C {
-		case 1:
-			p.Grey = true
-		case 3:
-			p.RGB = true
-		default:
-			return p, fmt.Errorf("model %q: cannot feed images to %d input channels", g.Name, C)
-		}
-	}
-	return p, nil
 }

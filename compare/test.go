@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"github.com/ventral-lab/ventral/stimuli"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -25,7 +26,7 @@ func layerRDM(g *nn.Graph, s *benchmarks.Spec, layer, cache string) ([]float64, 
 		return nil, err
 	}
 	defer set.Close()
-	pre, err := inputPreprocess(g)
+	pre, err := stimuli.ForModel(g)
 	if err != nil {
 		return nil, err
 	}

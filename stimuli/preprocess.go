@@ -303,3 +303,36 @@ func FromMeta(g *nn.Graph) (p Preprocess, ok bool, err error) {
 	}
 	return p, true, nil
 }
+
+// ForModel returns the preprocessing the model declares (stimuli.FromMeta), completed so
+// that every stimulus comes out in the model's [C H W] input shape: without a declared size the
+// image is resized to the input's (square) side, and without a declared channel conversion
+// colour images are turned to luminance for a one-channel model and grey images repeated for a
+// three-channel one.
+func ForModel(g *nn.Graph) (Preprocess, error) {
+	p, _, err := FromMeta(g)
+	if err != nil {
+		return p, fmt.Errorf("model %q: %w", g.Name, err)
+	}
+	if len(g.InputShape) != 3 {
+		return p, fmt.Errorf("model %q: input %v, expected [C H W] images", g.Name, g.InputShape)
+	}
+	C, H, W := g.InputShape[0], g.InputShape[1], g.InputShape[2]
+	if p.Size == 0 {
+		if H != W {
+			return p, fmt.Errorf("model %q: input %v is not square; declare its preprocessing (size, crop)", g.Name, g.InputShape)
+		}
+		p.Size = H
+	}
+	if !p.Grey && !p.RGB {
+		switch C {
+		case 1:
+			p.Grey = true
+		case 3:
+			p.RGB = true
+		default:
+			return p, fmt.Errorf("model %q: cannot feed images to %d input channels", g.Name, C)
+		}
+	}
+	return p, nil
+}
