@@ -352,7 +352,7 @@ func (j *job) benchmarkSection(s Scored) (report.Section, error) {
 	}
 	text := []string{
 		fmt.Sprintf("Region %s. Metric: %s (%s). Ceiling: %s.", r.Region, r.Metric, r.Formula, ceil),
-		fmt.Sprintf("Best layer, chosen on %s: %s, held-out score %s%s; one-sided bootstrap p that it does not beat %s: %s.",
+		fmt.Sprintf("Best layer, %s: %s, held-out score %s%s; one-sided bootstrap p that it does not beat %s: %s.",
 			r.Selection, r.BestLayer, f3(r.HeldOut), normText(r.HeldOutNormalized), orDash(r.SecondLayer), f3(r.BestVsSecondP)),
 	}
 	if s.Baseline != nil {
