@@ -89,21 +89,6 @@ func (s *Spec) dataPath(dataset, file, path string) (string, error) {
 	return datasets.Resolve(dataset, file)
 }
 
-// readAssembly reads an assembly file by its extension (.mat, .npy, .npz, .csv).
-func readAssembly(path, variable string, transpose bool) (*neural.Assembly, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".mat":
-		return neural.ReadMAT(path, variable, transpose)
-	case ".npy":
-		return neural.ReadNPY(path, transpose)
-	case ".npz":
-		return neural.ReadNPZ(path, variable, transpose)
-	case ".csv":
-		return neural.ReadCSVFile(path)
-	}
-	return nil, fmt.Errorf("%s: unknown data file type (expected .mat, .npy, .npz or .csv)", path)
-}
-
 // loadAssembly reads, cleans (NaN and constant neuroids dropped with warnings), selects the
 // region when the data have region metadata, and aligns the stimuli to ids.
 func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result) (*neural.Assembly, error) {
@@ -115,7 +100,7 @@ func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result
 	if err != nil {
 		return nil, err
 	}
-	a, err := readAssembly(p, variable, d.Transpose)
+	a, err := neural.ReadFile(p, variable, d.Transpose)
 	if err != nil {
 		return nil, err
 	}

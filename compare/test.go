@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/ventral-lab/ventral/activations"
 	"github.com/ventral-lab/ventral/benchmarks"
@@ -124,7 +123,7 @@ func references(s *benchmarks.Spec, dir string) ([]*rsa.RDM, []string, error) {
 	}
 	var vecs [][]float64
 	if d.Kind == "assembly" {
-		a, err := readAssembly(path, d.Variable, d.Transpose)
+		a, err := neural.ReadFile(path, d.Variable, d.Transpose)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -166,20 +165,6 @@ func references(s *benchmarks.Spec, dir string) ([]*rsa.RDM, []string, error) {
 		out = append(out, r)
 	}
 	return out, ids, nil
-}
-
-func readAssembly(path, variable string, transpose bool) (*neural.Assembly, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".mat":
-		return neural.ReadMAT(path, variable, transpose)
-	case ".npy":
-		return neural.ReadNPY(path, transpose)
-	case ".npz":
-		return neural.ReadNPZ(path, variable, transpose)
-	case ".csv":
-		return neural.ReadCSVFile(path)
-	}
-	return nil, fmt.Errorf("%s: unknown data file type", path)
 }
 
 func method(comparison string) rsa.Method {

@@ -440,17 +440,3 @@ func f3(v float64) string {
 	}
 	return fmt.Sprintf("%.3f", v)
 }
-
-// mainLayers lists the layers that are not elementwise companions of another (activations,
-// normalisation, dropout, flatten): convolutions, pools and dense layers, in order.
-func mainLayers(g *nn.Graph) []string {
-	skip := map[string]bool{"relu": true, "leaky_relu": true, "sigmoid": true, "tanh": true, "dropout": true, "flatten": true,
-		"batchnorm": true, "groupnorm": true, "lrn": true, "scale": true, "gain": true, "softmax": true}
-	var out []string
-	for _, n := range g.Nodes {
-		if !skip[n.Op.Type()] {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}

@@ -552,7 +552,7 @@ func percentiles(d []float64, n int) []float64 {
 }
 
 func (j *job) rf() ([]report.Section, error) {
-	layers := mainLayers(j.g)
+	layers := analysis.MainLayers(j.g)
 	rows, err := analysis.ReceptiveFields(j.g, layers, analysis.RFOptions{Effective: true,
 		ERF: analysis.ERFOptions{N: j.o.ERFImages, Seed: j.o.Seed}})
 	if err != nil {
@@ -603,7 +603,7 @@ func (j *job) features() ([]report.Section, error) {
 		}
 	}
 	if len(cand) == 0 {
-		for _, l := range mainLayers(j.g) {
+		for _, l := range analysis.MainLayers(j.g) {
 			if len(j.g.Node(l).Shape) == 3 {
 				cand = append(cand, l)
 			}

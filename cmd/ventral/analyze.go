@@ -81,20 +81,6 @@ func layerList(g *nn.Graph, s string, def []string) ([]string, error) {
 	return out, analysis.CheckLayers(g, out)
 }
 
-// mainLayers lists the layers that are not elementwise companions of another (activations,
-// normalisation, dropout, flatten): convolutions, pools and dense layers, in order.
-func mainLayers(g *nn.Graph) []string {
-	skip := map[string]bool{"relu": true, "leaky_relu": true, "sigmoid": true, "tanh": true, "dropout": true, "flatten": true,
-		"batchnorm": true, "groupnorm": true, "lrn": true, "scale": true, "gain": true, "softmax": true}
-	var out []string
-	for _, n := range g.Nodes {
-		if !skip[n.Op.Type()] {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
-
 func writeOut(dir, name string, write func(io.Writer) error) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -188,7 +174,7 @@ func analyzeVisualizeCmd(af *analyzeFlags) *cobra.Command {
 				return err
 			}
 			var def []string
-			for _, l := range mainLayers(g) {
+			for _, l := range analysis.MainLayers(g) {
 				if len(g.Node(l).Shape) == 3 {
 					def = append(def, l)
 				}
@@ -274,7 +260,7 @@ func analyzeDecodeCmd(af *analyzeFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			layers, err := layerList(g, af.layers, append([]string{}, mainLayers(g)...))
+			layers, err := layerList(g, af.layers, append([]string{}, analysis.MainLayers(g)...))
 			if err != nil {
 				return err
 			}
