@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"bytes"
 	"errors"
+	"github.com/ventral-lab/ventral/models"
 	"math"
 	"os"
 	"path/filepath"
@@ -245,3 +246,20 @@ ceiling: {type: none}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestScoreRefusesHMAXWithoutPrototypes(t *testing.T) {
+	g, err := models.Get("hmax")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load("kriegeskorte92-monkeyIT-rsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Score(g, b, Options{}); err == nil || !strings.Contains(err.Error(), "prototypes") {
+		t.Errorf("HMAX without prototypes: %v", err)
+	}
+}

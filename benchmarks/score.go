@@ -38,6 +38,13 @@ func Score(model *nn.Graph, bench *Spec, opts Options) (*Result, error) {
 	if !model.Built() {
 		return nil, fmt.Errorf("model %q is not built", model.Name)
 	}
+	// HMAX-style S2 layers match stored prototypes; unsampled ones would give every stimulus
+	// the same response and meaningless (NaN-free but constant) scores.
+	for _, n := range model.Nodes {
+		if n.Op.Type() == "rbf" && model.Meta["prototypes"] == "" {
+			return nil, fmt.Errorf("model %q: its S2 prototypes (layer %q) have not been sampled; use models.HMAXPrototypes, or 'ventral compare --models %s', which samples them from natural images", model.Name, n.Name, model.Name)
+		}
+	}
 	layers := opts.Layers
 	if len(layers) == 0 {
 		layers = DefaultLayers(model)
