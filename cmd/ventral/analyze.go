@@ -72,12 +72,7 @@ func layerList(g *nn.Graph, s string, def []string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return def, nil
 	}
-	var out []string
-	for _, l := range strings.Split(s, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
+	out := splitList(s)
 	return out, analysis.CheckLayers(g, out)
 }
 

@@ -36,7 +36,7 @@ func init() {
 			if modelList == "" {
 				return fmt.Errorf("compare needs --models")
 			}
-			cfg := compare.Config{Models: compareList(modelList), Benchmarks: compareList(benchList), Seed: seed, Bootstrap: bootstrap,
+			cfg := compare.Config{Models: splitList(modelList), Benchmarks: splitList(benchList), Seed: seed, Bootstrap: bootstrap,
 				HMAXPrototypeImages: protoImages, HMAXPrototypes: protos, DB: dbPath, NoRecord: noRecord, CacheDir: cache}
 			if !quiet {
 				cfg.Log = cmd.ErrOrStderr()
@@ -85,16 +85,6 @@ func init() {
 	f.StringVar(&cache, "cache", "", "activation cache folder (default: a temporary folder, removed afterwards)")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	rootCmd.AddCommand(cmd)
-}
-
-func compareList(s string) []string {
-	var out []string
-	for _, x := range strings.Split(s, ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func compareDB(p string) string {

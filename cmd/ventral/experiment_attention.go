@@ -32,12 +32,7 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			cfg.Layers, cfg.Betas = nil, nil
-			for _, l := range strings.Split(layers, ",") {
-				if l = strings.TrimSpace(l); l != "" {
-					cfg.Layers = append(cfg.Layers, l)
-				}
-			}
+			cfg.Layers, cfg.Betas = splitList(layers), nil
 			for _, b := range strings.Split(betas, ",") {
 				if b = strings.TrimSpace(b); b == "" {
 					continue

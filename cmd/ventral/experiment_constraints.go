@@ -35,13 +35,10 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			cfg.Variants = nil
-			for _, v := range strings.Split(variants, ",") {
-				if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
-					if _, err := models.ParseConstraints(strings.ReplaceAll(v, "+", ",")); err != nil {
-						return fmt.Errorf("--variants: %w", err)
-					}
-					cfg.Variants = append(cfg.Variants, v)
+			cfg.Variants = splitList(strings.ToLower(variants))
+			for _, v := range cfg.Variants {
+				if _, err := models.ParseConstraints(strings.ReplaceAll(v, "+", ",")); err != nil {
+					return fmt.Errorf("--variants: %w", err)
 				}
 			}
 			if len(cfg.Variants) == 0 {

@@ -40,12 +40,7 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			cfg.Variants = nil
-			for _, v := range strings.Split(variants, ",") {
-				if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
-					cfg.Variants = append(cfg.Variants, v)
-				}
-			}
+			cfg.Variants = splitList(strings.ToLower(variants))
 			if err := cfg.Validate(); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -15,6 +16,17 @@ var rootCmd = &cobra.Command{
 	Short:         "Train CNNs as models of the visual system and compare them with brains",
 	SilenceUsage:  true,
 	SilenceErrors: true,
+}
+
+// splitList splits a comma-separated flag value, trimming spaces and dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func main() {

@@ -38,16 +38,7 @@ Sections: ` + strings.Join(modelreport.AllSections, ", ") + `.`,
 			if threads > 0 {
 				tensor.SetThreads(threads)
 			}
-			split := func(s string) []string {
-				var out []string
-				for _, f := range strings.Split(s, ",") {
-					if f = strings.TrimSpace(f); f != "" {
-						out = append(out, f)
-					}
-				}
-				return out
-			}
-			o.Benchmarks, o.Distortions, o.Sections = split(benches), split(dists), split(sections)
+			o.Benchmarks, o.Distortions, o.Sections = splitList(benches), splitList(dists), splitList(sections)
 			o.Log = c.ErrOrStderr()
 			res, err := modelreport.Build(model, o)
 			if err != nil {
