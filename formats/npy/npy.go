@@ -120,8 +120,22 @@ func Decode32(name string, b []byte) (*Array32, error) {
 
 // parse validates the header and returns it with the data bytes.
 func parse(name string, b []byte) (*header, []byte, error) {
+	h, start, err := parseMeta(name, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	data := b[start:]
+	if h.n > len(data)/h.size {
+		return nil, nil, errf(name, "shape %v of %s needs %d data bytes, file has %d", h.shape, h.descr, h.n*h.size, len(data))
+	}
+	return h, data[:h.n*h.size], nil
+}
+
+// parseMeta parses the magic string, version and header dictionary at the start of b and
+// returns the header with the offset where the data begin.
+func parseMeta(name string, b []byte) (*header, int, error) {
 	if len(b) < 10 || string(b[:6]) != magic {
-		return nil, nil, errf(name, "not a .npy file (expected the magic string \\x93NUMPY)")
+		return nil, 0, errf(name, "not a .npy file (expected the magic string \\x93NUMPY)")
 	}
 	major, minor := b[6], b[7]
 	var hlen, start int
@@ -130,28 +144,24 @@ func parse(name string, b []byte) (*header, []byte, error) {
 		hlen, start = int(binary.LittleEndian.Uint16(b[8:])), 10
 	case 2, 3:
 		if len(b) < 12 {
-			return nil, nil, errf(name, "truncated header")
+			return nil, 0, errf(name, "truncated header")
 		}
 		l := binary.LittleEndian.Uint32(b[8:])
 		if l > maxHeader {
-			return nil, nil, errf(name, "header length %d exceeds %d bytes", l, maxHeader)
+			return nil, 0, errf(name, "header length %d exceeds %d bytes", l, maxHeader)
 		}
 		hlen, start = int(l), 12
 	default:
-		return nil, nil, errf(name, "format version %d.%d, expected 1.0, 2.0 or 3.0: %w", major, minor, ErrUnsupported)
+		return nil, 0, errf(name, "format version %d.%d, expected 1.0, 2.0 or 3.0: %w", major, minor, ErrUnsupported)
 	}
 	if hlen > len(b)-start {
-		return nil, nil, errf(name, "header length %d, only %d bytes follow", hlen, len(b)-start)
+		return nil, 0, errf(name, "header length %d, only %d bytes follow", hlen, len(b)-start)
 	}
 	h, err := parseHeader(string(b[start : start+hlen]))
 	if err != nil {
-		return nil, nil, errf(name, "header: %v", err)
+		return nil, 0, errf(name, "header: %v", err)
 	}
-	data := b[start+hlen:]
-	if h.n > len(data)/h.size {
-		return nil, nil, errf(name, "shape %v of %s needs %d data bytes, file has %d", h.shape, h.descr, h.n*h.size, len(data))
-	}
-	return h, data[:h.n*h.size], nil
+	return h, start + hlen, nil
 }
 
 func (h *header) at(d []byte, i int) float64 {
