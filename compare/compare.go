@@ -61,6 +61,10 @@ type Config struct {
 	Seed uint64
 	// Bootstrap samples (0: each benchmark's default; negative: none, and no paired test).
 	Bootstrap int
+	// Against, when set, is one of Models that every other model is tested against (a paired
+	// test per model and RSA benchmark, each with its own answer) in place of the default test
+	// of the best model against HMAX: "is each deeper network different from the shallow one?"
+	Against string
 	// HMAXPrototypeImages is how many natural images HMAX's S2 prototypes are sampled from
 	// (default DefaultPrototypeImages); HMAXPrototypes the prototypes per S2 layer (0: the
 	// model's own number, 250 for hmax).
@@ -112,13 +116,15 @@ type Row struct {
 	rdm []float64 // the best layer's RDM (condensed), for the paired test
 }
 
-// Test is the paired bootstrap test of the best model against HMAX on one benchmark.
+// Test is a paired bootstrap test of one model against a reference on one benchmark: by
+// default the best model other than HMAX against HMAX, with Config.Against each model against
+// that one.
 type Test struct {
 	Benchmark string `json:"benchmark"`
-	Best      string `json:"best"` // the best model other than HMAX (by held-out score)
-	HMAX      string `json:"hmax"`
-	// Diff is score(Best) - score(HMAX) of the best layers on all stimuli, with its 95% bootstrap
-	// interval; P the two-sided bootstrap p of "they score the same".
+	Model     string `json:"model"`     // the best model other than HMAX (by held-out score), or each model
+	Reference string `json:"reference"` // HMAX, or Config.Against
+	// Diff is score(Model) - score(Reference) of the best layers on all stimuli, with its 95%
+	// bootstrap interval; P the two-sided bootstrap p of "they score the same".
 	Diff     float64 `json:"diff"`
 	DiffLow  float64 `json:"diff_ci_low"`
 	DiffHigh float64 `json:"diff_ci_high"`
@@ -203,6 +209,9 @@ func Run(cfg Config) (*Table, error) {
 		if _, err := loadModel(m); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Against != "" && !seen[cfg.Against] {
+		return nil, fmt.Errorf("compare: --against %s is not one of the models compared (%s)", cfg.Against, strings.Join(cfg.Models, ", "))
 	}
 	cache := cfg.CacheDir
 	if cache == "" {
@@ -297,12 +306,33 @@ func Run(cfg Config) (*Table, error) {
 		}
 	}
 	for bi, s := range specs {
-		test, err := pairedTest(t.Rows, s, dirs[bi], cfg.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("compare: paired test on %s: %w", s.Name, err)
+		if cfg.Against == "" {
+			test, err := hmaxTest(t.Rows, s, dirs[bi], cfg.Seed)
+			if err != nil {
+				return nil, fmt.Errorf("compare: paired test on %s: %w", s.Name, err)
+			}
+			t.Tests = append(t.Tests, test)
+			t.Answers = append(t.Answers, Answer(t, s.Name))
+			continue
 		}
-		t.Tests = append(t.Tests, test)
-		t.Answers = append(t.Answers, Answer(t, s.Name))
+		rows := rowsOf(t.Rows, s.Name)
+		var ref *Row
+		for i := range rows {
+			if rows[i].Model == cfg.Against {
+				ref = &rows[i]
+			}
+		}
+		for i := range rows {
+			if &rows[i] == ref {
+				continue
+			}
+			test, err := pairedTest(&rows[i], ref, s, dirs[bi], cfg.Seed)
+			if err != nil {
+				return nil, fmt.Errorf("compare: paired test of %s against %s on %s: %w", rows[i].Model, ref.Model, s.Name, err)
+			}
+			t.Tests = append(t.Tests, test)
+			t.Answers = append(t.Answers, answerPair(&rows[i], ref, &test))
+		}
 	}
 	t.Seconds = time.Since(start).Seconds()
 	return t, nil

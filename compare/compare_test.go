@@ -201,7 +201,7 @@ func TestRunTableDeterministic(t *testing.T) {
 		t.Fatalf("%d tests, %d answers", len(tb.Tests), len(tb.Answers))
 	}
 	for _, x := range tb.Tests {
-		if x.HMAX != f.hmax || x.Best == f.hmax || x.Note != "" || !(x.P > 0 && x.P <= 1) || x.Samples != 20 {
+		if x.Reference != f.hmax || x.Model == f.hmax || x.Note != "" || !(x.P > 0 && x.P <= 1) || x.Samples != 20 {
 			t.Errorf("test %+v", x)
 		}
 	}
@@ -307,8 +307,8 @@ func TestAnswer(t *testing.T) {
 		{Model: "cifar-cnn", Kind: Trained, Benchmark: "c", Region: "IT", HeldOut: 0.31},
 		{Model: "gabor-v1", Kind: Untrained, Benchmark: "d", HeldOut: 0.2},
 	}, Tests: []Test{
-		{Benchmark: "b", Best: "cifar-cnn", HMAX: "hmax", Diff: 0.1, DiffLow: 0.02, DiffHigh: 0.2, P: 0.02, Samples: 100},
-		{Benchmark: "c", Best: "cifar-cnn", HMAX: "hmax", Diff: -0.05, DiffLow: -0.2, DiffHigh: 0.1, P: 0.4, Samples: 100},
+		{Benchmark: "b", Model: "cifar-cnn", Reference: "hmax", Diff: 0.1, DiffLow: 0.02, DiffHigh: 0.2, P: 0.02, Samples: 100},
+		{Benchmark: "c", Model: "cifar-cnn", Reference: "hmax", Diff: -0.05, DiffLow: -0.2, DiffHigh: 0.1, P: 0.4, Samples: 100},
 	}}
 	a := Answer(tb, "b")
 	t.Log(a)
@@ -326,5 +326,45 @@ func TestAnswer(t *testing.T) {
 	}
 	if d := Answer(tb, "d"); !strings.Contains(d, "best model gabor-v1") || !strings.Contains(d, "no HMAX") {
 		t.Errorf("answer without HMAX: %q", d)
+	}
+}
+
+// With Against every other model is tested against that one, on every benchmark, and the
+// paired difference is the difference of the two best layers' scores on all stimuli.
+func TestAgainst(t *testing.T) {
+	f := setup(t)
+	cfg := f.config(3)
+	cfg.Against, cfg.NoRecord = f.run, true
+	tb, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Tests) != 2*2 || len(tb.Answers) != 4 {
+		t.Fatalf("%d tests, %d answers; want 2 models x 2 benchmarks", len(tb.Tests), len(tb.Answers))
+	}
+	for i, x := range tb.Tests {
+		if x.Reference != f.run || x.Model == f.run || x.Note != "" || !(x.P > 0 && x.P <= 1) {
+			t.Errorf("test %+v", x)
+		}
+		var a, b *Row
+		for k := range tb.Rows {
+			r := &tb.Rows[k]
+			if r.Benchmark == x.Benchmark && r.Model == x.Model {
+				a = r
+			}
+			if r.Benchmark == x.Benchmark && r.Model == x.Reference {
+				b = r
+			}
+		}
+		if math.Abs(x.Diff-(a.Score-b.Score)) > 1e-9 || !(x.DiffLow <= x.Diff && x.Diff <= x.DiffHigh) {
+			t.Errorf("%s vs %s: diff %v [%v, %v], scores %v - %v", x.Model, x.Reference, x.Diff, x.DiffLow, x.DiffHigh, a.Score, b.Score)
+		}
+		if !strings.Contains(tb.Answers[i], "held-out") || !strings.Contains(tb.Answers[i], "p=") {
+			t.Errorf("answer %q", tb.Answers[i])
+		}
+	}
+	cfg.Against = "nosuchmodel"
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "nosuchmodel") {
+		t.Errorf("against a model not compared: %v", err)
 	}
 }

@@ -167,20 +167,40 @@ func Answer(t *Table, bench string) string {
 			test = &t.Tests[i]
 		}
 	}
+	writeTest(&b, best, hmax, test)
+	return b.String()
+}
+
+// writeTest appends a paired test's outcome to an answer.
+func writeTest(b *strings.Builder, a, ref *Row, test *Test) {
 	switch {
 	case test == nil:
 		b.WriteString(".")
 	case test.Note != "" || math.IsNaN(test.P):
-		fmt.Fprintf(&b, "; no paired test (%s).", test.Note)
+		fmt.Fprintf(b, "; no paired test (%s).", test.Note)
 	default:
-		fmt.Fprintf(&b, "; paired bootstrap of the best layers on all stimuli: %s - %s = %+.3f [%s, %s], p=%.3g", best.name(), hmax.name(),
+		fmt.Fprintf(b, "; paired bootstrap of the best layers on all stimuli: %s - %s = %+.3f [%s, %s], p=%.3g", a.name(), ref.name(),
 			test.Diff, num(test.DiffLow), num(test.DiffHigh), test.P)
 		if test.P < Alpha {
-			fmt.Fprintf(&b, " (significant at %.2g).", Alpha)
+			fmt.Fprintf(b, " (significant at %.2g).", Alpha)
 		} else {
-			fmt.Fprintf(&b, " (not significant at %.2g).", Alpha)
+			fmt.Fprintf(b, " (not significant at %.2g).", Alpha)
 		}
 	}
+}
+
+// answerPair is the answer for one model against the reference of Config.Against.
+func answerPair(a, ref *Row, test *Test) string {
+	var b strings.Builder
+	head := a.Benchmark
+	if a.Region != "" {
+		head += " (" + a.Region + ")"
+	}
+	fmt.Fprintf(&b, "%s: %s (%s) %s vs %s %s held-out", head, a.name(), a.Kind, num(a.HeldOut), ref.name(), num(ref.HeldOut))
+	if a.HeldOutNormalized != nil && ref.HeldOutNormalized != nil {
+		fmt.Fprintf(&b, " (normalised %s vs %s)", num(*a.HeldOutNormalized), num(*ref.HeldOutNormalized))
+	}
+	writeTest(&b, a, ref, test)
 	return b.String()
 }
 

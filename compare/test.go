@@ -174,25 +174,38 @@ func method(comparison string) rsa.Method {
 	return rsa.Method(comparison)
 }
 
-// pairedTest tests the best model other than HMAX against HMAX on one benchmark (see the
+// hmaxTest tests the best model other than HMAX against HMAX on one benchmark (see the
 // package documentation).
-func pairedTest(all []Row, s *benchmarks.Spec, dir string, seed uint64) (Test, error) {
-	t := Test{Benchmark: s.Name, P: math.NaN(), Diff: math.NaN(), DiffLow: math.NaN(), DiffHigh: math.NaN()}
+func hmaxTest(all []Row, s *benchmarks.Spec, dir string, seed uint64) (Test, error) {
 	best, hmax := leaders(rowsOf(all, s.Name))
-	if best != nil {
-		t.Best = best.Model
-	}
-	if hmax != nil {
-		t.HMAX = hmax.Model
-	}
 	switch {
 	case hmax == nil:
-		t.Note = "no HMAX model in the comparison"
+		t := noTest(s, "no HMAX model in the comparison")
+		if best != nil {
+			t.Model = best.Model
+		}
+		return t, nil
 	case best == nil:
-		t.Note = "no model other than HMAX"
+		t := noTest(s, "no model other than HMAX")
+		t.Reference = hmax.Model
+		return t, nil
+	}
+	return pairedTest(best, hmax, s, dir, seed)
+}
+
+func noTest(s *benchmarks.Spec, note string) Test {
+	return Test{Benchmark: s.Name, P: math.NaN(), Diff: math.NaN(), DiffLow: math.NaN(), DiffHigh: math.NaN(), Note: note}
+}
+
+// pairedTest tests model a against reference b on one benchmark: rsa.BootstrapTest of their
+// best layers' RDMs against the benchmark's reference RDMs on all stimuli.
+func pairedTest(a, b *Row, s *benchmarks.Spec, dir string, seed uint64) (Test, error) {
+	t := noTest(s, "")
+	t.Model, t.Reference = a.Model, b.Model
+	switch {
 	case s.Metric.Type != "rsa":
 		t.Note = "the paired test is implemented for RSA benchmarks only"
-	case best.rdm == nil || hmax.rdm == nil:
+	case a.rdm == nil || b.rdm == nil:
 		t.Note = "no bootstrap samples"
 	}
 	if t.Note != "" {
@@ -202,17 +215,17 @@ func pairedTest(all []Row, s *benchmarks.Spec, dir string, seed uint64) (Test, e
 	if err != nil {
 		return t, err
 	}
-	a, err := rsa.NewRDMFromVector(best.rdm, ids)
+	ra, err := rsa.NewRDMFromVector(a.rdm, ids)
 	if err != nil {
 		return t, err
 	}
-	b, err := rsa.NewRDMFromVector(hmax.rdm, ids)
+	rb, err := rsa.NewRDMFromVector(b.rdm, ids)
 	if err != nil {
 		return t, err
 	}
-	t.Samples = best.Bootstrap
+	t.Samples = a.Bootstrap
 	m := method(s.Metric.Comparison)
-	bt, err := rsa.BootstrapTest(a, b, refs, m, rsa.BootOptions{Samples: t.Samples, Seed: seed, Workers: workers()})
+	bt, err := rsa.BootstrapTest(ra, rb, refs, m, rsa.BootOptions{Samples: t.Samples, Seed: seed, Workers: workers()})
 	if err != nil {
 		return t, err
 	}
@@ -222,7 +235,7 @@ func pairedTest(all []Row, s *benchmarks.Spec, dir string, seed uint64) (Test, e
 		pooled = fmt.Sprintf("the %d subject RDMs pooled", len(refs))
 	}
 	t.Method = fmt.Sprintf("rsa.BootstrapTest: best layers' RDMs (%s vs %s) against %s, %s, %d paired resamples of the stimuli, two-sided p",
-		best.BestLayer, hmax.BestLayer, pooled, m, t.Samples)
+		a.BestLayer, b.BestLayer, pooled, m, t.Samples)
 	return t, nil
 }
 

@@ -37,8 +37,16 @@ import (
 // with nI = ceil(InhibitoryFraction * Out) inhibitory channels (default 0.1: Cornford et al.'s
 // 10% inhibitory units, as in cortex where roughly 10-20% of neurons are inhibitory). The sign
 // constraints are projections after each optimizer step (nn.NonNeg, nn.NonPos). Because X keeps
-// its name, everything downstream (relu, batchnorm, skip adds) is unchanged. Grouped
-// convolutions keep their groups on X_exc; the inhibitory path pools over all input channels.
+// its name, everything downstream (relu, batchnorm, skip adds) is unchanged. A grouped
+// convolution keeps its groups on all three convs, so every group has its own inhibitory
+// population (nI rounded up to a multiple of the groups).
+//
+// Initialisation follows Cornford et al.: X_exc and X_inh draw their weights from an
+// exponential distribution (nn init "dann-exc") and every X_inh2e weight is -1/nI ("dann-inh"),
+// so each unit subtracts the mean inhibitory drive, whose expectation equals its excitatory
+// drive: at initialisation inhibition balances excitation and X has mean near zero, as a He
+// initialisation gives an unconstrained layer. (Clamping a He initialisation to the signs
+// instead leaves every unit with a large positive drive, and such networks train poorly.)
 // Dense layers (the readout) are left unconstrained. The first layer's input is the
 // normalised image, which can be negative; Dale's law concerns the model's own neurons.
 //
@@ -230,7 +238,10 @@ func unshare(l map[string]any) map[string]any {
 }
 
 // daleLayers expands conv2d layer l into Dale's excitatory path, inhibitory population and
-// inhibitory projection, joined by an add that keeps l's name.
+// inhibitory projection, joined by an add that keeps l's name. A grouped convolution is a set
+// of independent sub-layers (AlexNet's two GPU halves), so each group gets its own inhibitory
+// population: the inhibitory conv and its projection carry l's groups, and nI is rounded up to
+// a multiple of them.
 func daleLayers(l map[string]any, frac float64, unshared bool, names map[string]bool) (exc, inh, relu, back, add map[string]any, err error) {
 	name := l["name"].(string)
 	for _, suffix := range []string{"_exc", "_inh", "_inhr", "_inh2e"} {
@@ -239,22 +250,31 @@ func daleLayers(l map[string]any, frac float64, unshared bool, names map[string]
 		}
 	}
 	outF, _ := l["out"].(float64)
+	groups := 1
+	if gr, _ := l["groups"].(float64); gr > 1 {
+		groups = int(gr)
+	}
 	nI := max(1, int(math.Ceil(frac*outF-1e-9)))
+	nI = (nI + groups - 1) / groups * groups
 	exc = map[string]any{}
 	for k, v := range l {
 		exc[k] = v
 	}
 	exc["name"] = name + "_exc"
 	exc["constraint"] = "nonneg"
-	inh = map[string]any{"name": name + "_inh", "type": "conv2d", "inputs": l["inputs"], "out": nI, "constraint": "nonneg"}
-	for _, k := range []string{"kernel", "stride", "pad", "dilation", "init"} {
+	exc["init"] = "dann-exc"
+	inh = map[string]any{"name": name + "_inh", "type": "conv2d", "inputs": l["inputs"], "out": nI, "constraint": "nonneg", "init": "dann-exc"}
+	for _, k := range []string{"kernel", "stride", "pad", "dilation", "groups"} {
 		if v, ok := l[k]; ok {
 			inh[k] = v
 		}
 	}
 	relu = map[string]any{"name": name + "_inhr", "type": "relu", "inputs": []string{name + "_inh"}}
 	back = map[string]any{"name": name + "_inh2e", "type": "conv2d", "inputs": []string{name + "_inhr"}, "out": l["out"],
-		"kernel": 1, "no_bias": true, "constraint": "nonpos"}
+		"kernel": 1, "no_bias": true, "constraint": "nonpos", "init": "dann-inh"}
+	if groups > 1 {
+		back["groups"] = groups
+	}
 	if unshared {
 		exc, inh, back = unshare(exc), unshare(inh), unshare(back)
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -285,5 +286,75 @@ func TestResNet18(t *testing.T) {
 		if want := 11689512 - 64*3*49 + 64*3*9 - 513*(1000-classes); c.NumParams() != want {
 			t.Errorf("%s at 32 px: %d parameters, want %d", name, c.NumParams(), want)
 		}
+	}
+}
+
+// meanStd gives the mean and standard deviation of every element of t.
+func meanStd(t *tensor.Tensor) (mean, std float64) {
+	for _, v := range t.Data {
+		mean += float64(v)
+	}
+	mean /= float64(len(t.Data))
+	for _, v := range t.Data {
+		std += (float64(v) - mean) * (float64(v) - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(t.Data)))
+}
+
+// At initialisation a Dale layer's inhibition must cancel its excitation on average (Cornford
+// et al. 2021), leaving a pre-activation centred like a He-initialised layer's, with a spread of
+// the same order; the excitatory drive alone is far from centred.
+func TestDaleInitBalanced(t *testing.T) {
+	base, _ := Get("cifar-cnn")
+	if err := base.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	g := mustConstrain(t, base, Constraints{Dale: true})
+	if err := g.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(16, 3, 32, 32)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	keep := []string{"conv2", "conv2_exc", "conv3", "conv3_exc", "conv4", "conv4_exc"}
+	trD, err := g.Forward(nn.NewCtx(false, 16), x, keep...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trB, err := base.Forward(nn.NewCtx(false, 16), x, "conv2", "conv3", "conv4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, layer := range []string{"conv2", "conv3", "conv4"} {
+		m, s := meanStd(trD.Out(layer))
+		me, _ := meanStd(trD.Out(layer + "_exc"))
+		_, sb := meanStd(trB.Out(layer))
+		t.Logf("%s: dale mean %.3f std %.3f (excitation alone mean %.3f); unconstrained He std %.3f", layer, m, s, me, sb)
+		// Inhibition must cancel at least 90% of the mean excitation, and leave a pre-activation
+		// that straddles zero. (It is not exact: the inhibitory population's weights are drawn
+		// independently of the excitatory ones, so its mean drive has a sampling error of about
+		// 1/sqrt(nI*fanIn).)
+		if math.Abs(m) > 0.1*me || math.Abs(m) > s {
+			t.Errorf("%s: mean %.3g is not balanced (excitation alone %.3g, std %.3g)", layer, m, me, s)
+		}
+		if me < 2*s {
+			t.Errorf("%s: excitation alone has mean %.3g, std of the balanced sum %.3g: the test does not see the balance", layer, me, s)
+		}
+		if s < sb/4 || s > 4*sb {
+			t.Errorf("%s: std %.3g is not of the order of the He-initialised layer's %.3g", layer, s, sb)
+		}
+	}
+}
+
+// A grouped convolution gets one inhibitory population per group (AlexNet's two halves).
+func TestDaleGrouped(t *testing.T) {
+	alex, _ := Get("alexnet")
+	g := mustConstrain(t, alex, Constraints{Dale: true})
+	l := g.Node("conv2_inh").Op.(*nn.Conv2D)
+	back := g.Node("conv2_inh2e").Op.(*nn.Conv2D)
+	if l.Groups != 2 || back.Groups != 2 || l.Out%2 != 0 || l.Out < 26 {
+		t.Errorf("conv2 inhibition: groups %d and %d, %d channels; want 2, 2 and an even count >= ceil(0.1*256)", l.Groups, back.Groups, l.Out)
 	}
 }

@@ -22,6 +22,13 @@ var wantParams = map[string]int{
 	"alexnet-torchvision": 61100840,
 	"alexnet":             60965224,
 	"cornet-z":            2071656,
+	// CIFAR ResNets counted by hand (BasicBlock: two 3x3 convs and two batchnorms, plus a 1x1
+	// conv and batchnorm where a stage changes size); 11,173,962 is the count usually quoted
+	// for the CIFAR ResNet-18.
+	"resnet18-cifar":     11173962,
+	"resnet10-cifar-w16": 308826,
+	"resnet18-cifar-w16": 701466,
+	"resnet34-cifar-w16": 1334618,
 }
 
 var wantOut = map[string][]int{

@@ -13,10 +13,10 @@ import (
 
 func init() {
 	var (
-		modelList, benchList, dbPath, cache, csvPath string
-		asJSON, noRecord, quiet                      bool
-		bootstrap, protoImages, protos               int
-		seed                                         uint64
+		modelList, benchList, dbPath, cache, csvPath, against string
+		asJSON, noRecord, quiet                               bool
+		bootstrap, protoImages, protos                        int
+		seed                                                  uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --models hmax,gabor-v1,random:alexnet,RUN,... [--benchmarks NAME,...]",
@@ -26,7 +26,9 @@ func init() {
 			"prints one row per model and benchmark: the best layer (chosen on half of the stimuli), its\n" +
 			"held-out score and normalised score, and its score on all stimuli with a 95% bootstrap interval.\n" +
 			"Then, per benchmark, the best model other than HMAX is tested against HMAX (paired bootstrap of\n" +
-			"the best layers' RDMs, metrics/rsa.BootstrapTest) and one answer line names the winner.\n\n" +
+			"the best layers' RDMs, metrics/rsa.BootstrapTest) and one answer line names the winner. With\n" +
+			"--against MODEL, every other model is tested against MODEL instead (one answer per model and\n" +
+			"benchmark), e.g. networks of growing depth against a shallow one.\n\n" +
 			"--models takes zoo names and model specs (untrained: initialised with --seed), training run\n" +
 			"folders and .safetensors checkpoints (trained), and random:NAME (the zoo model with random\n" +
 			"weights). HMAX's S2 prototypes are sampled with --seed from --prototype-images CIFAR-10 training\n" +
@@ -37,7 +39,7 @@ func init() {
 				return fmt.Errorf("compare needs --models")
 			}
 			cfg := compare.Config{Models: splitList(modelList), Benchmarks: splitList(benchList), Seed: seed, Bootstrap: bootstrap,
-				HMAXPrototypeImages: protoImages, HMAXPrototypes: protos, DB: dbPath, NoRecord: noRecord, CacheDir: cache}
+				HMAXPrototypeImages: protoImages, HMAXPrototypes: protos, DB: dbPath, NoRecord: noRecord, CacheDir: cache, Against: against}
 			if !quiet {
 				cfg.Log = cmd.ErrOrStderr()
 			}
@@ -75,6 +77,7 @@ func init() {
 	f.StringVar(&modelList, "models", "", "comma-separated models: zoo names, random:NAME, model spec files, training run folders, .safetensors checkpoints")
 	f.StringVar(&benchList, "benchmarks", "", "comma-separated built-in benchmark names or spec files (default: "+strings.Join(compare.DefaultBenchmarks(), ",")+")")
 	f.Uint64Var(&seed, "seed", 0, "seed for untrained models, HMAX prototypes, the selection split and the bootstraps")
+	f.StringVar(&against, "against", "", "test every other model against this one of --models (default: the best against HMAX)")
 	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap samples (default: each benchmark's)")
 	f.IntVar(&protoImages, "prototype-images", compare.DefaultPrototypeImages, "natural images (CIFAR-10 training set) HMAX's S2 prototypes are sampled from")
 	f.IntVar(&protos, "prototypes", 0, "HMAX prototypes per S2 layer (default: the model's, 250)")
