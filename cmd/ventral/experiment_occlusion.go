@@ -24,7 +24,7 @@ func init() {
 	rootCmd.AddCommand(experimentCmd)
 	def := occlusion.Defaults()
 	cfg := def
-	var variants, out string
+	var variants, out, seeds string
 	cmd := &cobra.Command{
 		Use:   "occlusion",
 		Short: "Spoerer et al. 2017: B, BL, BT, BLT recurrent networks on clean, occluded and noisy MNIST digits",
@@ -32,15 +32,21 @@ func init() {
 			"Kriegeskorte 2017 with the same data, epochs, optimizer and seed, and reports their accuracy on clean,\n" +
 			"occluded and noisy test digits generated from MNIST with a fixed seed: a table, accuracy.csv and\n" +
 			"accuracy.png in --out. The defaults fit a few minutes on two CPU cores; scale up with --train,\n" +
-			"--epochs and --channels.",
+			"--epochs and --channels. --seeds repeats the whole experiment per seed and reports the mean, the\n" +
+			"spread over seeds and in how many seeds each variant beats B.",
 		Example: "  ventral experiment occlusion --out runs/occlusion\n" +
-			"  ventral experiment occlusion --train 20000 --epochs 10 --channels 32 --out runs/occlusion-big",
+			"  ventral experiment occlusion --train 20000 --epochs 10 --channels 32 --out runs/occlusion-big\n" +
+			"  ventral experiment occlusion --train 5000 --seeds 1,2,3 --out runs/occlusion-seeds",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
 			cfg.Variants = splitList(strings.ToLower(variants))
+			var err error
+			if cfg.Seeds, err = parseSeeds(seeds); err != nil {
+				return err
+			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
@@ -86,6 +92,7 @@ func init() {
 	f.IntVar(&cfg.Batch, "batch", def.Batch, "batch size")
 	f.Float64Var(&cfg.LR, "lr", def.LR, "Adam learning rate")
 	f.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the weights, the batch order and the generated images")
+	f.StringVar(&seeds, "seeds", "", "comma-separated seeds: repeat the experiment once per seed (overrides --seed)")
 	f.StringVar(&cfg.TrainOn, "train-on", def.TrainOn, "training images: mixed (a third each clean, occluded, noisy), clean or occluded")
 	f.Float64Var(&cfg.Occluder.Fraction, "fraction", def.Occluder.Fraction, "fraction of each digit's ink hidden by occluders")
 	f.StringVar(&cfg.Occluder.Shape, "occluder", def.Occluder.Shape, "occluder shapes: mixed, blobs or bars")

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,4 +35,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ventral:", err)
 		os.Exit(1)
 	}
+}
+
+// parseSeeds reads a --seeds flag: comma-separated unsigned integers ("" gives none).
+func parseSeeds(list string) ([]uint64, error) {
+	var out []uint64
+	for _, f := range splitList(list) {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds: %q is not a non-negative integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

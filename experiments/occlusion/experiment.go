@@ -1,17 +1,18 @@
 package occlusion
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -41,8 +42,12 @@ type Config struct {
 	Batch       int
 	LR          float64 // Adam learning rate
 	Seed        uint64  // weights, batch order and the generated images
-	Occluder    Occluder
-	Noise       Noise
+	// Seeds, when set, repeats the whole experiment (weights, batch order, generated training
+	// and test images) once per seed in place of Seed, so that tables give the mean and spread
+	// over seeds and the summary counts the seeds in which each variant beats B.
+	Seeds    []uint64
+	Occluder Occluder
+	Noise    Noise
 	// TrainOn is "mixed" (a third each clean, occluded, noisy), "clean" or "occluded".
 	TrainOn string
 	Threads int       // tensor threads (0: leave as is)
@@ -60,6 +65,7 @@ func Defaults() Config {
 
 // Row is the accuracy of one variant in one condition.
 type Row struct {
+	Seed      uint64
 	Variant   string
 	Params    int
 	Channels  int
@@ -95,6 +101,13 @@ func (c Config) Validate() error {
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("occlusion: learning rate must be positive, got %v", c.LR)
+	}
+	seenSeed := map[uint64]bool{}
+	for _, sd := range c.Seeds {
+		if seenSeed[sd] {
+			return fmt.Errorf("occlusion: seed %d listed twice", sd)
+		}
+		seenSeed[sd] = true
 	}
 	if len(c.Variants) == 0 {
 		return fmt.Errorf("occlusion: no variants to train (choose from %s)", strings.Join(models.BLTVariants, ", "))
@@ -166,6 +179,36 @@ func Run(cfg Config) (*Result, error) {
 	}
 	trainSet, testSet = subset(trainSet, cfg.TrainN), subset(testSet, cfg.TestN)
 	cfg.TrainN, cfg.TestN = trainSet.N, testSet.N
+	seeds := cfg.Seeds
+	if len(seeds) == 0 {
+		seeds = []uint64{cfg.Seed}
+	}
+	res := &Result{Data: fmt.Sprintf("%s (first %d, %s) and %s (first %d per condition)", cfg.trainName(trainSet), trainSet.N, cfg.TrainOn, testSet.Name, testSet.N)}
+	for i, seed := range seeds {
+		c := cfg
+		c.Seed = seed
+		if len(seeds) > 1 {
+			fmt.Fprintf(log, "seed %d (%d of %d)\n", seed, i+1, len(seeds))
+		}
+		cover, err := runSeed(c, trainSet, testSet, res, log)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			res.Coverage = cover
+		}
+	}
+	cfg.Seeds = seeds
+	cfg.Seed = seeds[0]
+	cfg.Train, cfg.Test, cfg.Log = nil, nil, nil
+	res.Config = cfg
+	return res, nil
+}
+
+// runSeed trains and tests every variant with one seed, appending to res.Rows; it returns the
+// coverage of the occluded test set.
+func runSeed(cfg Config, trainSet, testSet *datasets.Dataset, res *Result, log io.Writer) (Coverage, error) {
+	var err error
 	// Training and test images draw from different streams.
 	trainSeed, testSeed := cfg.Seed*2+0x7472, cfg.Seed*2+0x7465
 	switch cfg.TrainOn {
@@ -175,48 +218,45 @@ func Run(cfg Config) (*Result, error) {
 		trainSet, _, err = Occluded(trainSet, cfg.Occluder, trainSeed)
 	}
 	if err != nil {
-		return nil, err
+		return Coverage{}, err
 	}
 	occ, cover, err := Occluded(testSet, cfg.Occluder, testSeed)
 	if err != nil {
-		return nil, err
+		return cover, err
 	}
 	noisy, err := Noisy(testSet, cfg.Noise, testSeed)
 	if err != nil {
-		return nil, err
+		return cover, err
 	}
 	tests := []*datasets.Dataset{testSet, occ, noisy}
-	res := &Result{Coverage: cover, Data: fmt.Sprintf("%s (first %d, %s) and %s (first %d per condition)", cfg.trainName(trainSet), trainSet.N, cfg.TrainOn, testSet.Name, testSet.N)}
 	for _, v := range cfg.Variants {
 		g, err := models.BLT(models.BLTConfig{Variant: v, Channels: cfg.Channels, Kernel: cfg.Kernel, Steps: cfg.Steps, InputSize: trainSet.H, Classes: 10})
 		if err != nil {
-			return nil, err
+			return cover, err
 		}
 		if err := g.Build(cfg.Seed); err != nil {
-			return nil, err
+			return cover, err
 		}
 		ch, _ := strconv.Atoi(g.Meta["channels"])
 		k, _ := strconv.Atoi(g.Meta["kernel"])
 		fmt.Fprintf(log, "training %s: %d parameters, %d channels, %dx%d kernels, %d steps\n", g.Name, g.NumParams(), ch, k, k, cfg.Steps)
 		t0 := time.Now()
 		if err := Train(g, trainSet, cfg, log); err != nil {
-			return nil, fmt.Errorf("occlusion: training %s: %w", g.Name, err)
+			return cover, fmt.Errorf("occlusion: training %s: %w", g.Name, err)
 		}
 		secs := time.Since(t0).Seconds()
 		for ci, ds := range tests {
 			per, err := Accuracy(g, ds, 256)
 			if err != nil {
-				return nil, err
+				return cover, err
 			}
-			res.Rows = append(res.Rows, Row{Variant: v, Params: g.NumParams(), Channels: ch, Kernel: k, Condition: Conditions[ci],
+			res.Rows = append(res.Rows, Row{Seed: cfg.Seed, Variant: v, Params: g.NumParams(), Channels: ch, Kernel: k, Condition: Conditions[ci],
 				N: ds.N, Accuracy: per[len(per)-1], PerStep: per, TrainSecs: secs})
 		}
 		fmt.Fprintf(log, "  %s trained in %.1fs: clean %.3f occluded %.3f noisy %.3f\n", g.Name, secs,
 			res.Rows[len(res.Rows)-3].Accuracy, res.Rows[len(res.Rows)-2].Accuracy, res.Rows[len(res.Rows)-1].Accuracy)
 	}
-	cfg.Train, cfg.Test, cfg.Log = nil, nil, nil
-	res.Config = cfg
-	return res, nil
+	return cover, nil
 }
 
 func (c Config) trainName(ds *datasets.Dataset) string {
@@ -320,7 +360,39 @@ func Accuracy(g *nn.Graph, ds *datasets.Dataset, batch int) ([]float64, error) {
 	return acc, nil
 }
 
-// Get returns the row of a variant and condition (nil if absent).
+// Stat is a variant's accuracy in one condition over the seeds of a run.
+type Stat struct {
+	Mean, SD float64   // SD over seeds (0 with one seed)
+	Values   []float64 // one per seed, in the order of Config.Seeds
+	Params   int
+	Channels int
+	Kernel   int
+	TrainSec float64 // mean training time
+}
+
+// Stat gathers a variant's accuracy in one condition over the seeds (ok false if absent).
+func (r *Result) Stat(variant, condition string) (Stat, bool) {
+	var s Stat
+	for _, row := range r.Rows {
+		if row.Variant == variant && row.Condition == condition {
+			s.Values = append(s.Values, row.Accuracy)
+			s.Params, s.Channels, s.Kernel = row.Params, row.Channels, row.Kernel
+			s.TrainSec += row.TrainSecs
+		}
+	}
+	if len(s.Values) == 0 {
+		return s, false
+	}
+	n := float64(len(s.Values))
+	s.TrainSec /= n
+	s.Mean = stat.Mean(s.Values, nil)
+	if len(s.Values) > 1 {
+		s.SD = stat.StdDev(s.Values, nil)
+	}
+	return s, true
+}
+
+// Get returns the row of a variant and condition for the first seed (nil if absent).
 func (r *Result) Get(variant, condition string) *Row {
 	for i := range r.Rows {
 		if r.Rows[i].Variant == variant && r.Rows[i].Condition == condition {
@@ -339,9 +411,20 @@ func (r *Result) Settings() string {
 		"occluders: %s shapes of grey level %.2g hiding %.0f%% of each digit's ink (pixels >= %.2g; achieved mean %.1f%%, range %.1f-%.1f%%)\n"+
 		"noise: %s, level %.2g, clipped to [0,1]\n"+
 		"models: %d channels per layer (B widened to match BLT), %dx%d kernels, %d time steps, readout at every step\n"+
-		"training: Adam lr %g, batch %d, %d epochs, loss summed over steps (BPTT), seed %d, same for every variant",
+		"training: Adam lr %g, batch %d, %d epochs, loss summed over steps (BPTT), %s, same for every variant",
 		r.Data, o.Shape, o.Value, 100*o.Fraction, o.Threshold, 100*r.Coverage.Mean, 100*r.Coverage.Min, 100*r.Coverage.Max,
-		n.Kind, n.Level, c.Channels, c.Kernel, c.Kernel, c.Steps, c.LR, c.Batch, c.Epochs, c.Seed)
+		n.Kind, n.Level, c.Channels, c.Kernel, c.Kernel, c.Steps, c.LR, c.Batch, c.Epochs, seedList(c))
+}
+
+func seedList(c Config) string {
+	if len(c.Seeds) <= 1 {
+		return fmt.Sprintf("seed %d", c.Seed)
+	}
+	var p []string
+	for _, s := range c.Seeds {
+		p = append(p, strconv.FormatUint(s, 10))
+	}
+	return fmt.Sprintf("seeds %s (weights, batch order and generated images; occluder coverage above is seed %d's)", strings.Join(p, ","), c.Seeds[0])
 }
 
 func (r *Result) variants() []string {
@@ -356,35 +439,60 @@ func (r *Result) variants() []string {
 	return out
 }
 
-// WriteTable prints the accuracies, one row per variant, one column per condition.
+// WriteTable prints the accuracies, one row per variant, one column per condition: the mean
+// over seeds, with the standard deviation over seeds when there are several.
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "variant\tparams\tchannels\tkernel\t%s\ttrain s\t\n", strings.Join(Conditions, "\t"))
 	for _, v := range r.variants() {
-		first := r.Get(v, Conditions[0])
+		first, _ := r.Stat(v, Conditions[0])
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d", strings.ToUpper(v), first.Params, first.Channels, first.Kernel)
 		for _, c := range Conditions {
-			fmt.Fprintf(tw, "\t%.3f", r.Get(v, c).Accuracy)
+			st, _ := r.Stat(v, c)
+			if len(st.Values) > 1 {
+				fmt.Fprintf(tw, "\t%.3f ± %.3f", st.Mean, st.SD)
+			} else {
+				fmt.Fprintf(tw, "\t%.3f", st.Mean)
+			}
 		}
-		fmt.Fprintf(tw, "\t%.0f\t\n", first.TrainSecs)
+		fmt.Fprintf(tw, "\t%.0f\t\n", first.TrainSec)
 	}
 	return tw.Flush()
 }
 
-// Summary compares the recurrent variants with B in each condition, in accuracy points.
+// Summary compares the recurrent variants with B in each condition, in accuracy points: the
+// mean difference over seeds and, with several seeds, its standard deviation and the number of
+// seeds in which the variant is ahead of B (the seeds pair the variants: same images, same
+// batch order).
 func (r *Result) Summary() string {
 	var b strings.Builder
-	if r.Get("b", "occluded") == nil {
+	if _, ok := r.Stat("b", "occluded"); !ok {
 		return ""
 	}
 	for _, c := range Conditions {
-		base := r.Get("b", c).Accuracy
+		base, _ := r.Stat("b", c)
 		var parts []string
 		for _, v := range r.variants() {
 			if v == "b" {
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s %+.1f", strings.ToUpper(v), 100*(r.Get(v, c).Accuracy-base)))
+			st, _ := r.Stat(v, c)
+			if len(st.Values) != len(base.Values) {
+				continue
+			}
+			d := make([]float64, len(st.Values))
+			ahead := 0
+			for i := range d {
+				d[i] = 100 * (st.Values[i] - base.Values[i])
+				if d[i] > 0 {
+					ahead++
+				}
+			}
+			if len(d) == 1 {
+				parts = append(parts, fmt.Sprintf("%s %+.1f", strings.ToUpper(v), d[0]))
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %+.1f ± %.1f (ahead in %d of %d seeds)", strings.ToUpper(v), stat.Mean(d, nil), stat.StdDev(d, nil), ahead, len(d)))
 		}
 		fmt.Fprintf(&b, "%s: accuracy minus B's (points): %s\n", c, strings.Join(parts, ", "))
 	}
@@ -393,12 +501,9 @@ func (r *Result) Summary() string {
 
 // WriteCSV writes one line per variant and condition, with the accuracy at every time step.
 func (r *Result) WriteCSV(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	head := []string{"variant", "params", "channels", "kernel", "condition", "n", "accuracy"}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	head := []string{"seed", "variant", "params", "channels", "kernel", "condition", "n", "accuracy"}
 	steps := 0
 	if len(r.Rows) > 0 {
 		steps = len(r.Rows[0].PerStep)
@@ -409,7 +514,7 @@ func (r *Result) WriteCSV(path string) error {
 	head = append(head, "train_seconds")
 	w.Write(head)
 	for _, row := range r.Rows {
-		rec := []string{row.Variant, strconv.Itoa(row.Params), strconv.Itoa(row.Channels), strconv.Itoa(row.Kernel), row.Condition,
+		rec := []string{strconv.FormatUint(row.Seed, 10), row.Variant, strconv.Itoa(row.Params), strconv.Itoa(row.Channels), strconv.Itoa(row.Kernel), row.Condition,
 			strconv.Itoa(row.N), strconv.FormatFloat(row.Accuracy, 'f', 4, 64)}
 		for _, a := range row.PerStep {
 			rec = append(rec, strconv.FormatFloat(a, 'f', 4, 64))
@@ -419,16 +524,18 @@ func (r *Result) WriteCSV(path string) error {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		f.Close()
 		return err
 	}
-	return f.Close()
+	return nn.WriteFileAtomic(path, buf.Bytes())
 }
 
 // Plot draws grouped bars of accuracy per condition, one colour per variant, as a PNG.
 func (r *Result) Plot(path string) error {
 	p := plot.New()
 	p.Title.Text = "Recognition of clean, occluded and noisy digits"
+	if n := len(r.Config.Seeds); n > 1 {
+		p.Title.Text += fmt.Sprintf(" (mean of %d seeds; SD in the table)", n)
+	}
 	p.Y.Label.Text = "accuracy"
 	p.Y.Min, p.Y.Max = 0, 1.3 // room for the legend above the bars
 	vs := r.variants()
@@ -436,7 +543,8 @@ func (r *Result) Plot(path string) error {
 	for i, v := range vs {
 		vals := make(plotter.Values, len(Conditions))
 		for ci, c := range Conditions {
-			vals[ci] = r.Get(v, c).Accuracy
+			st, _ := r.Stat(v, c)
+			vals[ci] = st.Mean
 		}
 		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {

@@ -225,7 +225,7 @@ func TestExperimentEndToEnd(t *testing.T) {
 	f, _ := os.Open(csvPath)
 	recs, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(recs) != 13 || recs[0][6] != "accuracy" || recs[0][10] != "accuracy_t4" {
+	if err != nil || len(recs) != 13 || recs[0][0] != "seed" || recs[0][7] != "accuracy" || recs[0][11] != "accuracy_t4" {
 		t.Errorf("csv: %v %v", recs, err)
 	}
 	if err := res.Plot(pngPath); err != nil {
@@ -235,5 +235,40 @@ func TestExperimentEndToEnd(t *testing.T) {
 	defer pf.Close()
 	if _, err := png.Decode(pf); err != nil {
 		t.Errorf("plot: %v", err)
+	}
+
+	// Several seeds: every seed's rows, tables of means, and a summary counting seeds.
+	cfg.Variants, cfg.Seeds = []string{"b", "bl"}, []uint64{1, 2}
+	multi, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(multi.Rows) != 2*2*len(Conditions) {
+		t.Fatalf("%d rows for 2 seeds x 2 variants", len(multi.Rows))
+	}
+	// Seed 1 reproduces the single-seed run.
+	if a, b := multi.Get("b", "occluded").Accuracy, res.Get("b", "occluded").Accuracy; a != b {
+		t.Errorf("seed 1 of two: B occluded %v, alone %v", a, b)
+	}
+	st, ok := multi.Stat("bl", "noisy")
+	var sum float64
+	var n int
+	for _, r := range multi.Rows {
+		if r.Variant == "bl" && r.Condition == "noisy" {
+			sum += r.Accuracy
+			n++
+		}
+	}
+	if !ok || len(st.Values) != 2 || n != 2 || math.Abs(st.Mean-sum/2) > 1e-12 {
+		t.Errorf("stat %+v, rows sum %v over %d", st, sum, n)
+	}
+	table.Reset()
+	multi.WriteTable(&table)
+	if !strings.Contains(table.String(), "±") || !strings.Contains(multi.Summary(), "of 2 seeds") || !strings.Contains(multi.Settings(), "seeds 1,2") {
+		t.Errorf("multi-seed table:\n%s\n%s\n%s", table.String(), multi.Summary(), multi.Settings())
+	}
+	cfg.Seeds = []uint64{3, 3}
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "seed 3 listed twice") {
+		t.Errorf("repeated seed: %v", err)
 	}
 }
