@@ -240,3 +240,24 @@ func pairedTest(a, b *Row, s *benchmarks.Spec, dir string, seed uint64) (Test, e
 }
 
 func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// TestPair is the paired bootstrap test of model a against reference b on RSA benchmark s,
+// from their benchmarks.Score results ra and rb (scored with the same seed and bootstrap, and
+// with CacheDir cache, from which the best layers' activations are read again). It serves
+// callers that score models themselves, such as the constraints experiment.
+func TestPair(s *benchmarks.Spec, a, b *nn.Graph, ra, rb *benchmarks.Result, cache string, seed uint64) (Test, error) {
+	rows := [2]Row{{Model: a.Name, Network: a.Name}, {Model: b.Name, Network: b.Name}}
+	for i, x := range []struct {
+		g *nn.Graph
+		r *benchmarks.Result
+	}{{a, ra}, {b, rb}} {
+		fillRow(&rows[i], x.r)
+		if s.Metric.Type == "rsa" && x.r.Bootstrap > 0 {
+			var err error
+			if rows[i].rdm, err = layerRDM(x.g, s, x.r.BestLayer, cache); err != nil {
+				return Test{}, fmt.Errorf("compare: %s on %s: %w", x.g.Name, s.Name, err)
+			}
+		}
+	}
+	return pairedTest(&rows[0], &rows[1], s, "", seed)
+}

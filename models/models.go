@@ -118,3 +118,29 @@ func conv(out, k, stride, pad int) *nn.Conv2D {
 func maxpool(k, stride, pad int) *nn.MaxPool2D {
 	return &nn.MaxPool2D{Kernel: nn.Dims{k}, Stride: nn.Dims{stride}, Pad: nn.Dims{pad}}
 }
+
+// Depth is the number of weighted layers (conv2d, local2d, dense) on the longest path from the
+// input to the output of g, as network depth is usually counted: 18 for ResNet-18 (the stem,
+// 16 block convolutions and the readout; the 1x1 skip convolutions are on shorter paths), 8 for
+// AlexNet, 6 for cifar-cnn. Recurrent inputs (name@prev) are not followed, so a recurrent
+// network's depth is that of one time step.
+func Depth(g *nn.Graph) int {
+	at := map[string]int{"input": 0}
+	best := 0
+	for _, n := range g.Nodes {
+		d := 0
+		for _, in := range n.Inputs {
+			if strings.HasSuffix(in, "@prev") {
+				continue
+			}
+			d = max(d, at[in])
+		}
+		switch n.Op.Type() {
+		case "conv2d", "local2d", "dense":
+			d++
+		}
+		at[n.Name] = d
+		best = max(best, d)
+	}
+	return best
+}

@@ -144,3 +144,16 @@ func TestForwardRuns(t *testing.T) {
 		t.Errorf("lenet5 output %v", out.Shape)
 	}
 }
+
+func TestDepth(t *testing.T) {
+	for name, want := range map[string]int{"cifar-cnn": 6, "lenet5": 5, "alexnet": 8, "resnet18": 18, "resnet10-cifar-w16": 10,
+		"resnet18-cifar-w16": 18, "resnet34-cifar-w16": 34} {
+		g, err := Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := Depth(g); d != want {
+			t.Errorf("%s: depth %d, want %d", name, d, want)
+		}
+	}
+}

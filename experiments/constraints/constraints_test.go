@@ -2,12 +2,14 @@ package constraints
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ventral-lab/ventral/compare"
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/internal/mirror"
 	"github.com/ventral-lab/ventral/nn"
@@ -115,5 +117,90 @@ func TestBadVariants(t *testing.T) {
 	cfg.Model, cfg.Variants = path, []string{"dale"}
 	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "no conv2d") {
 		t.Errorf("dale on an MLP: %v", err)
+	}
+}
+
+// deeperSpec is tinySpec with a third convolution, under another name.
+func deeperSpec(t *testing.T) string {
+	g := &nn.Graph{Name: "tiny-deep", InputShape: []int{3, 12, 12}}
+	g.Chain("conv1", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1", nn.ReLU()).
+		Chain("conv1b", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1b", nn.ReLU()).
+		Chain("pool1", &nn.MaxPool2D{Kernel: nn.Dims{2}}).
+		Chain("conv2", &nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu2", nn.ReLU()).
+		Chain("pool2", &nn.MaxPool2D{Kernel: nn.Dims{2}}).Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
+	path := filepath.Join(t.TempDir(), "deep.yaml")
+	if err := g.SaveSpec(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Another architecture trains with the same recipe, every row is tested against the
+// unconstrained model, and a rerun in the same folder reuses the runs.
+func TestAlsoPairedAndResume(t *testing.T) {
+	for _, f := range []string{"kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat", "kriegeskorte92/92_brainRDMs.mat"} {
+		mirror.Path(t, f)
+	}
+	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	cfg := Defaults()
+	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
+	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{deeperSpec(t)}
+	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 20
+	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay = "sgd", 0.05, true, true, 1, 1e-4
+	cfg.Out = t.TempDir()
+	var log bytes.Buffer
+	cfg.Log = &log
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[2].Model != "tiny-deep" || rows[2].Depth != 4 || rows[1].Depth != 3 || rows[0].Depth != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	for i, r := range rows {
+		for _, x := range []compare.Test{r.Monkey, r.Human} {
+			if x.Reference != "tiny" {
+				t.Errorf("%s: reference %q, want the unconstrained tiny", r.Variant, x.Reference)
+			}
+			if i == 1 {
+				if x.Note != "the reference" {
+					t.Errorf("none: %+v", x)
+				}
+				continue
+			}
+			if x.Note != "" || !(x.P >= 0 && x.P <= 1) || !(x.DiffLow <= x.Diff && x.Diff <= x.DiffHigh) || x.Samples != 20 {
+				t.Errorf("%s: test %+v", r.Variant, x)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, "tiny-deep", "model.safetensors")); err != nil {
+		t.Errorf("no run folder for tiny-deep: %v", err)
+	}
+	var table bytes.Buffer
+	WriteTable(&table, cfg, rows)
+	if !strings.Contains(table.String(), "vs none") || !strings.Contains(table.String(), "SGD (Nesterov 0.9) lr 0.05 cosine") {
+		t.Errorf("table:\n%s", table.String())
+	}
+	// Same settings: the trained runs are reused, with the same outcome.
+	log.Reset()
+	again, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "resuming") || strings.Contains(log.String(), "epoch 1/2") {
+		t.Errorf("rerun did not reuse the runs:\n%s", log.String())
+	}
+	for i := range rows {
+		a, b := rows[i], again[i]
+		a.Seconds, b.Seconds = 0, 0
+		if a.TestAcc != b.TestAcc || a.MonkeyIT != b.MonkeyIT || fmt.Sprint(a.Human.P) != fmt.Sprint(b.Human.P) {
+			t.Errorf("rerun row %d: %+v, first %+v", i, b, a)
+		}
+	}
+	// Other settings in the same folder are refused.
+	cfg.LR = 0.1
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Errorf("other settings in the same folder: %v", err)
 	}
 }
