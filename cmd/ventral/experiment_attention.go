@@ -15,7 +15,7 @@ import (
 func init() {
 	def := attention.Defaults()
 	cfg := def
-	var layers, betas, out string
+	var layers, betas, out, images string
 	cmd := &cobra.Command{
 		Use:   "attention",
 		Short: "Lindsay and Miller 2018: feature-similarity gain attention and category detection, by layer and strength",
@@ -23,7 +23,9 @@ func init() {
 			"max(0, 1 + beta * tuning), where a map's tuning is its mean response to the category minus its mean\n" +
 			"over categories, normalised (Lindsay and Miller 2018, eLife 7:e38105), and measures detection of the\n" +
 			"attended category on test images (AUC of its logit; d', hit and false-alarm rates and balanced accuracy\n" +
-			"of 'present iff it is the top class'), for every --layers and --betas. Without --checkpoint the model is\n" +
+			"of 'present iff it is among the top k classes', k the objects in the image), for every --layers and\n" +
+			"--betas, on clean test images and on merged ones (two test images of different categories averaged,\n" +
+			"as in Lindsay and Miller's merged-image task). Without --checkpoint the model is\n" +
 			"first trained briefly. Prints a table and writes attention.csv to --out.",
 		Example: "  ventral experiment attention --out runs/attention\n" +
 			"  ventral experiment attention --checkpoint runs/cifar/model.safetensors --layers relu2,relu4 --betas 0,1,5 --out runs/att",
@@ -32,7 +34,7 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			cfg.Layers, cfg.Betas = splitList(layers), nil
+			cfg.Layers, cfg.Betas, cfg.Images = splitList(layers), nil, splitList(images)
 			for _, b := range strings.Split(betas, ",") {
 				if b = strings.TrimSpace(b); b == "" {
 					continue
@@ -74,6 +76,7 @@ func init() {
 	f.StringVar(&cfg.Checkpoint, "checkpoint", "", "a trained model (model.safetensors from ventral train)")
 	f.StringVar(&cfg.Data, "data", def.Data, "data set: cifar10 or mnist")
 	f.StringVar(&layers, "layers", "", "layers where attention acts, comma-separated (default: every ReLU with feature maps)")
+	f.StringVar(&images, "images", strings.Join(def.Images, ","), "test conditions, comma-separated: clean, merged")
 	f.StringVar(&betas, "betas", strings.Join(bs, ","), "gain strengths, comma-separated")
 	f.IntVar(&cfg.TrainN, "train", def.TrainN, "training images when training here")
 	f.IntVar(&cfg.Epochs, "epochs", def.Epochs, "training epochs when training here")

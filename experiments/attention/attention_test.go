@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,8 +166,18 @@ func TestExperimentEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 4 || res.Rows[0].Layer != "relu1" || res.Rows[3].Layer != "relu2" || res.Rows[0].LogitChange != 0 {
+	// 2 layers x (clean, merged) x 2 betas.
+	if len(res.Rows) != 8 || res.Rows[0].Layer != "relu1" || res.Rows[7].Layer != "relu2" || res.Rows[0].LogitChange != 0 ||
+		res.Rows[0].Images != "clean" || res.Rows[2].Images != "merged" {
 		t.Fatalf("rows %+v", res.Rows)
+	}
+	// Two objects per merged image: a category is present in about twice as many merged
+	// images, and the unattended model detects it worse than in single images.
+	if m, c := res.Rows[2], res.Rows[0]; !(m.AUC < c.AUC) {
+		t.Errorf("merged AUC %.3f not below clean %.3f", m.AUC, c.AUC)
+	}
+	if !strings.Contains(res.Summary(), "merged images: unattended AUC") {
+		t.Errorf("summary %q", res.Summary())
 	}
 	var buf bytes.Buffer
 	res.WriteTable(&buf)
@@ -178,11 +189,58 @@ func TestExperimentEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(csvPath)
-	if n := strings.Count(string(b), "\n"); n != 5 {
-		t.Errorf("csv has %d lines, want 5", n)
+	if n := strings.Count(string(b), "\n"); n != 9 {
+		t.Errorf("csv has %d lines, want 9", n)
 	}
 	cfg.Betas = []float64{-1}
 	if _, err := Run(cfg); err == nil {
 		t.Error("negative beta: no error")
+	}
+}
+
+func TestMergeAndDetectObjects(t *testing.T) {
+	ds := synthetic(40, 7)
+	m, objs, err := Merge(ds, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := ds.ImageSize()
+	for i, o := range objs {
+		if len(o) != 2 || o[0] != ds.Labels[i] || o[1] == o[0] {
+			t.Fatalf("image %d: categories %v, label %d", i, o, ds.Labels[i])
+		}
+		// The merged image is the mean of image i and some image of category o[1].
+		found := false
+		for j := 0; j < ds.N && !found; j++ {
+			if ds.Labels[j] != o[1] {
+				continue
+			}
+			same := true
+			for p := 0; p < per && same; p++ {
+				same = math.Abs(float64(m.X[i*per+p]-(ds.X[i*per+p]+ds.X[j*per+p])/2)) < 1e-6
+			}
+			found = same
+		}
+		if !found {
+			t.Fatalf("merged image %d is not the mean of image %d and an image of category %d", i, i, o[1])
+		}
+	}
+	again, _, _ := Merge(ds, 3)
+	if !slices.Equal(again.X, m.X) {
+		t.Error("same seed, other merged images")
+	}
+	// Top-k decisions: image 0 holds {0, 1}, image 1 holds {2}.
+	logits := [][]float32{{3, 1, 2}, {0, 5, 1}}
+	objects := [][]int{{0, 1}, {2}}
+	d := DetectObjects(logits, objects, 1) // rank 3 in image 0 (miss); rank 1 in image 1 (false alarm)
+	if d.Hit != 0 || d.FalseAlarm != 1 {
+		t.Errorf("category 1: hit %v, false alarm %v", d.Hit, d.FalseAlarm)
+	}
+	d = DetectObjects(logits, objects, 2) // rank 2 of 2 objects in image 0 (false alarm); rank 2 of 1 in image 1 (miss)
+	if d.Hit != 0 || d.FalseAlarm != 1 || d.AUC != 0 {
+		t.Errorf("category 2: %+v", d)
+	}
+	if _, _, err := Merge(synthetic(1, 1), 1); err == nil {
+		t.Error("merging one image: no error")
 	}
 }

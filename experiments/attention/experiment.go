@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,28 +33,43 @@ type Detection struct {
 	MeanLogit float64
 }
 
-// Detect scores detection of category c from logits [N][classes] and labels.
+// Detect scores detection of category c from logits [N][classes] and labels (one object per
+// image).
 func Detect(logits [][]float32, labels []int, c int) Detection {
+	objs := make([][]int, len(labels))
+	for i, l := range labels {
+		objs[i] = []int{l}
+	}
+	return DetectObjects(logits, objs, c)
+}
+
+// DetectObjects scores detection of category c in images that hold several objects (objects[i]
+// lists image i's categories): c is present where it is one of them, and the decision
+// "present" is that c is among the model's top k classes, k the number of objects in the image
+// (the top class for a single image; the top two for two merged images).
+func DetectObjects(logits [][]float32, objects [][]int, c int) Detection {
 	var pos, neg []float64
 	var hits, fas int
 	var d Detection
 	for i, row := range logits {
 		s := float64(row[c])
 		d.MeanLogit += s
-		top := 0
+		// c is among the top k when fewer than k classes score above it.
+		above := 0
 		for j, v := range row {
-			if v > row[top] {
-				top = j
+			if j != c && v > row[c] {
+				above++
 			}
 		}
-		if labels[i] == c {
+		chosen := above < len(objects[i])
+		if slices.Contains(objects[i], c) {
 			pos = append(pos, s)
-			if top == c {
+			if chosen {
 				hits++
 			}
 		} else {
 			neg = append(neg, s)
-			if top == c {
+			if chosen {
 				fas++
 			}
 		}
@@ -125,17 +142,21 @@ type Config struct {
 	TestN       int     // test images for detection
 	Layers      []string
 	Betas       []float64
-	Seed        uint64
-	Threads     int
-	Log         io.Writer
+	// Images are the test conditions: "clean" (single test images) and "merged" (each test
+	// image averaged pixel by pixel with another of a different category, Lindsay and Miller's
+	// "merged images": the attended category competes with a distractor). Default: both.
+	Images  []string
+	Seed    uint64
+	Threads int
+	Log     io.Writer
 }
 
 // Defaults: cifar-cnn trained for 3 epochs on 5,000 CIFAR-10 images (Adam 0.001, batch 32)
-// unless a checkpoint is given; tuning from 2,000 training images; detection on 500 test images;
-// gains at relu1 ... relu4 with beta 0, 0.5, 1, 2, 4.
+// unless a checkpoint is given; tuning from 2,000 training images; detection on 500 clean and
+// 500 merged test images; gains at every ReLU with feature maps, beta 0, 0.25, 0.5, 1, 2.
 func Defaults() Config {
 	return Config{Model: "cifar-cnn", Data: "cifar10", TrainN: 5000, Epochs: 3, Batch: 32, LR: 0.001, TuningN: 2000, TestN: 500,
-		Betas: []float64{0, 0.5, 1, 2, 4}, Seed: 1}
+		Betas: []float64{0, 0.25, 0.5, 1, 2}, Images: []string{"clean", "merged"}, Seed: 1}
 }
 
 // Settings describes the configuration in one line.
@@ -148,8 +169,8 @@ func (c Config) Settings() string {
 	for _, v := range c.Betas {
 		b = append(b, strconv.FormatFloat(v, 'g', -1, 64))
 	}
-	return fmt.Sprintf("model %s %s; tuning from %d training images; detection on %d test images; layers %s; beta %s",
-		c.Model, src, c.TuningN, c.TestN, strings.Join(c.Layers, " "), strings.Join(b, " "))
+	return fmt.Sprintf("model %s %s; tuning from %d training images; detection on %d test images (%s); layers %s; beta %s; seed %d",
+		c.Model, src, c.TuningN, c.TestN, strings.Join(c.Images, ", "), strings.Join(c.Layers, " "), strings.Join(b, " "), c.Seed)
 }
 
 func (c Config) logf(format string, a ...any) {
@@ -161,8 +182,9 @@ func (c Config) logf(format string, a ...any) {
 // Row is the detection performance at one layer and strength, averaged over the categories
 // (each attended in turn, detected among all test images).
 type Row struct {
-	Layer string
-	Beta  float64
+	Images string // "clean" or "merged"
+	Layer  string
+	Beta   float64
 	Detection
 	// LogitChange is the mean change, from beta 0, of the attended category's logit.
 	LogitChange float64
@@ -193,6 +215,14 @@ func Run(cfg Config) (*Result, error) {
 	}
 	if len(cfg.Betas) == 0 {
 		return nil, fmt.Errorf("attention: no beta values")
+	}
+	if len(cfg.Images) == 0 {
+		cfg.Images = []string{"clean"}
+	}
+	for _, im := range cfg.Images {
+		if im != "clean" && im != "merged" {
+			return nil, fmt.Errorf("attention: images %q (expected clean or merged)", im)
+		}
 	}
 	for _, b := range cfg.Betas {
 		if b < 0 || math.IsNaN(b) {
@@ -256,9 +286,36 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	res.Accuracy /= float64(len(base))
-	baseDet := make([]Detection, nc)
-	for c := range baseDet {
-		baseDet[c] = Detect(base, testSet.Labels, c)
+	// One test set per image condition, with each image's categories.
+	type cond struct {
+		name    string
+		ds      *datasets.Dataset
+		objects [][]int
+		base    []Detection
+	}
+	var conds []cond
+	for _, name := range cfg.Images {
+		c := cond{name: name, ds: testSet}
+		switch name {
+		case "clean":
+			for _, l := range testSet.Labels {
+				c.objects = append(c.objects, []int{l})
+			}
+		case "merged":
+			if c.ds, c.objects, err = Merge(testSet, cfg.Seed); err != nil {
+				return nil, err
+			}
+		}
+		lg := base
+		if name != "clean" {
+			if lg, err = Logits(g, c.ds, 0); err != nil {
+				return nil, err
+			}
+		}
+		for k := 0; k < nc; k++ {
+			c.base = append(c.base, DetectObjects(lg, c.objects, k))
+		}
+		conds = append(conds, c)
 	}
 	for _, layer := range cfg.Layers {
 		start := time.Now()
@@ -270,26 +327,27 @@ func Run(cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, beta := range cfg.Betas {
-			var dets []Detection
-			var change float64
-			for c := 0; c < nc; c++ {
-				d := baseDet[c]
-				if beta != 0 {
-					if err := att.Attend(tun, c, beta); err != nil {
-						return nil, err
+		for _, cd := range conds {
+			for _, beta := range cfg.Betas {
+				var dets []Detection
+				var change float64
+				for c := 0; c < nc; c++ {
+					d := cd.base[c]
+					if beta != 0 {
+						if err := att.Attend(tun, c, beta); err != nil {
+							return nil, err
+						}
+						lg, err := Logits(att.Graph, cd.ds, 0)
+						if err != nil {
+							return nil, err
+						}
+						d = DetectObjects(lg, cd.objects, c)
 					}
-					lg, err := Logits(att.Graph, testSet, 0)
-					if err != nil {
-						return nil, err
-					}
-					d = Detect(lg, testSet.Labels, c)
+					change += d.MeanLogit - cd.base[c].MeanLogit
+					dets = append(dets, d)
 				}
-				change += d.MeanLogit - baseDet[c].MeanLogit
-				dets = append(dets, d)
+				res.Rows = append(res.Rows, Row{Images: cd.name, Layer: layer, Beta: beta, Detection: mean(dets), LogitChange: change / float64(nc)})
 			}
-			row := Row{Layer: layer, Beta: beta, Detection: mean(dets), LogitChange: change / float64(nc)}
-			res.Rows = append(res.Rows, row)
 		}
 		cfg.logf("layer %s done in %.0fs\n", layer, time.Since(start).Seconds())
 	}
@@ -316,27 +374,98 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w, "Feature-similarity gain attention (Lindsay and Miller 2018): detect the attended category")
 	fmt.Fprintf(w, "settings: %s\n", r.Config.Settings())
 	fmt.Fprintf(w, "unattended top-1 accuracy %.3f; rows average over the categories, each attended in turn\n", r.Accuracy)
-	fmt.Fprintln(w, "detection: 'present' iff the attended category is the top class (hit, false alarm, d', balanced accuracy); AUC of its logit")
+	fmt.Fprintln(w, "images: clean (one test image) or merged (two test images of different categories averaged: Lindsay and Miller's merged images)")
+	fmt.Fprintln(w, "detection: 'present' iff the attended category is among the top k classes, k the objects in the image (hit, false alarm, d', balanced accuracy); AUC of its logit")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\tbeta\tAUC\td'\taccuracy\thit\tfalse alarm\tlogit change")
+	fmt.Fprintln(tw, "images\tlayer\tbeta\tAUC\td'\taccuracy\thit\tfalse alarm\tlogit change")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%g\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%+.3f\n", row.Layer, row.Beta, row.AUC, row.DPrime, row.Accuracy, row.Hit, row.FalseAlarm, row.LogitChange)
+		fmt.Fprintf(tw, "%s\t%s\t%g\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%+.3f\n", row.Images, row.Layer, row.Beta, row.AUC, row.DPrime, row.Accuracy, row.Hit, row.FalseAlarm, row.LogitChange)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprint(w, r.Summary())
+	return err
 }
 
 // WriteCSV writes the rows to path, atomically.
 func (r *Result) WriteCSV(path string) error {
 	var b strings.Builder
 	cw := csv.NewWriter(&b)
-	cw.Write([]string{"layer", "beta", "auc", "dprime", "accuracy", "hit", "false_alarm", "mean_logit", "logit_change"})
+	cw.Write([]string{"images", "layer", "beta", "auc", "dprime", "accuracy", "hit", "false_alarm", "mean_logit", "logit_change"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, row := range r.Rows {
-		cw.Write([]string{row.Layer, f(row.Beta), f(row.AUC), f(row.DPrime), f(row.Accuracy), f(row.Hit), f(row.FalseAlarm), f(row.MeanLogit), f(row.LogitChange)})
+		cw.Write([]string{row.Images, row.Layer, f(row.Beta), f(row.AUC), f(row.DPrime), f(row.Accuracy), f(row.Hit), f(row.FalseAlarm), f(row.MeanLogit), f(row.LogitChange)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return err
 	}
 	return nn.WriteFileAtomic(path, []byte(b.String()))
+}
+
+// Summary names, per image condition, the layer and strength that raise detection most (by
+// AUC and by balanced accuracy) over the unattended model.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	for _, im := range r.Config.Images {
+		var base *Row
+		var bestAUC, bestAcc *Row
+		for i := range r.Rows {
+			row := &r.Rows[i]
+			if row.Images != im {
+				continue
+			}
+			if row.Beta == 0 {
+				base = row
+				continue
+			}
+			if bestAUC == nil || row.AUC > bestAUC.AUC {
+				bestAUC = row
+			}
+			if bestAcc == nil || row.Accuracy > bestAcc.Accuracy {
+				bestAcc = row
+			}
+		}
+		if base == nil || bestAUC == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s images: unattended AUC %.3f, balanced accuracy %.3f; best attention: AUC %.3f (%+.3f) at %s beta %g, accuracy %.3f (%+.3f) at %s beta %g\n",
+			im, base.AUC, base.Accuracy, bestAUC.AUC, bestAUC.AUC-base.AUC, bestAUC.Layer, bestAUC.Beta,
+			bestAcc.Accuracy, bestAcc.Accuracy-base.Accuracy, bestAcc.Layer, bestAcc.Beta)
+	}
+	return b.String()
+}
+
+// Merge returns ds with every image averaged pixel by pixel with a partner image of another
+// category (partners drawn with seed), and each merged image's two categories.
+func Merge(ds *datasets.Dataset, seed uint64) (*datasets.Dataset, [][]int, error) {
+	if ds.Labels == nil || ds.N < 2 {
+		return nil, nil, fmt.Errorf("attention: merging needs a labelled set of at least 2 images, %s has %d", ds.Name, ds.N)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6d657267))
+	out := *ds
+	out.Name = ds.Name + " (merged pairs)"
+	per := ds.ImageSize()
+	out.X = make([]float32, len(ds.X))
+	objects := make([][]int, ds.N)
+	for i := 0; i < ds.N; i++ {
+		j := -1
+		for try := 0; try < 100*ds.N; try++ {
+			k := rng.IntN(ds.N)
+			if ds.Labels[k] != ds.Labels[i] {
+				j = k
+				break
+			}
+		}
+		if j < 0 {
+			return nil, nil, fmt.Errorf("attention: %s has a single category; merged images need two", ds.Name)
+		}
+		a, bb, o := ds.X[i*per:(i+1)*per], ds.X[j*per:(j+1)*per], out.X[i*per:(i+1)*per]
+		for p := range o {
+			o[p] = (a[p] + bb[p]) / 2
+		}
+		objects[i] = []int{ds.Labels[i], ds.Labels[j]}
+	}
+	return &out, objects, nil
 }
