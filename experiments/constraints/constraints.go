@@ -126,12 +126,15 @@ func (c Config) Settings() string {
 	if c.Crop > 0 {
 		aug += fmt.Sprintf(", crop %d", c.Crop)
 	}
-	also := ""
-	if len(c.Also) > 0 {
-		also = ", also " + strings.Join(c.Also, " ")
+	vs := ""
+	if len(c.Variants) > 0 {
+		vs = ", variants " + strings.Join(c.Variants, " ")
 	}
-	return fmt.Sprintf("model %s, data %s, %d training images x %d epochs, batch %d, %s lr %g%s, weight decay %g%s, %d test images, seed %d, bootstrap %d, variants %s%s",
-		c.Model, c.Data, c.TrainN, c.Epochs, c.Batch, opt, c.LR, sched, c.WeightDecay, aug, c.TestN, c.Seed, c.Bootstrap, strings.Join(c.Variants, " "), also)
+	if len(c.Also) > 0 {
+		vs += ", also " + strings.Join(c.Also, " ")
+	}
+	return fmt.Sprintf("model %s, data %s, %d training images x %d epochs, batch %d, %s lr %g%s, weight decay %g%s, %d test images, seed %d, bootstrap %d%s",
+		c.Model, c.Data, c.TrainN, c.Epochs, c.Batch, opt, c.LR, sched, c.WeightDecay, aug, c.TestN, c.Seed, c.Bootstrap, vs)
 }
 
 func (c Config) logf(format string, a ...any) {
