@@ -17,7 +17,7 @@ func init() {
 // hmaxBands is table 1 of Serre, Wolf, Bileschi, Riesenhuber and Poggio 2007 (PAMI 29:411):
 // per C1 band, two S1 filter sizes with their Gabor σ and λ, the C1 pooling grid N and the
 // sampling step Δs (the grid overlaps its neighbours by half). The sizes, σ, λ and grids agree
-// with two independent public re-implementations of the 2007 model checked against this table;
+// with two independent public re-implementations of the Serre et al. model;
 // some implementations of the earlier (2005) model use other steps.
 var hmaxBands = []struct {
 	sizes      [2]int
