@@ -18,7 +18,7 @@ func init() {
 // per C1 band, two S1 filter sizes with their Gabor σ and λ, the C1 pooling grid N and the
 // sampling step Δs (the grid overlaps its neighbours by half). The sizes, σ, λ and grids agree
 // with two independent public re-implementations of the Serre et al. model;
-// some implementations of the earlier (2005) model use other steps.
+// at least one of them uses other C1 steps.
 var hmaxBands = []struct {
 	sizes      [2]int
 	sigma, lam [2]float64
