@@ -407,13 +407,18 @@ func (r *Result) Settings() string {
 	c := r.Config
 	o, _ := c.Occluder.withDefaults()
 	n, _ := c.Noise.withDefaults()
+	occ := fmt.Sprintf("%s shapes of grey level %.2g hiding %.0f%% of each digit's ink (pixels >= %.2g; achieved mean %.1f%%, range %.1f-%.1f%%)",
+		o.Shape, o.Value, 100*o.Fraction, o.Threshold, 100*r.Coverage.Mean, 100*r.Coverage.Min, 100*r.Coverage.Max)
+	if o.Shape == "debris" {
+		occ = fmt.Sprintf("debris: %dx%d fragments of other digits adding ink equal to %.0f%% of each digit's (pixels >= %.2g; achieved mean %.1f%%, range %.1f-%.1f%%)",
+			DebrisSize, DebrisSize, 100*o.Fraction, o.Threshold, 100*r.Coverage.Mean, 100*r.Coverage.Min, 100*r.Coverage.Max)
+	}
 	return fmt.Sprintf("data: %s\n"+
-		"occluders: %s shapes of grey level %.2g hiding %.0f%% of each digit's ink (pixels >= %.2g; achieved mean %.1f%%, range %.1f-%.1f%%)\n"+
+		"occluders: %s\n"+
 		"noise: %s, level %.2g, clipped to [0,1]\n"+
 		"models: %d channels per layer (B widened to match BLT), %dx%d kernels, %d time steps, readout at every step\n"+
 		"training: Adam lr %g, batch %d, %d epochs, loss summed over steps (BPTT), %s, same for every variant",
-		r.Data, o.Shape, o.Value, 100*o.Fraction, o.Threshold, 100*r.Coverage.Mean, 100*r.Coverage.Min, 100*r.Coverage.Max,
-		n.Kind, n.Level, c.Channels, c.Kernel, c.Kernel, c.Steps, c.LR, c.Batch, c.Epochs, seedList(c))
+		r.Data, occ, n.Kind, n.Level, c.Channels, c.Kernel, c.Kernel, c.Steps, c.LR, c.Batch, c.Epochs, seedList(c))
 }
 
 func seedList(c Config) string {

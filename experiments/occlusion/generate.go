@@ -20,6 +20,13 @@
 // [Fraction, Fraction+Tolerance] except for rare digits where no draw fits (then it may fall
 // short or overshoot; Coverage reports the mean and range achieved).
 //
+// Shape "debris" follows Spoerer et al.'s digit-debris task instead: rather than grey shapes,
+// fragments of other digits (9x9 crops around ink of other images of the same set) are laid
+// over the image (pixel-wise maximum) at uniformly drawn positions until the ink they add
+// (background pixels raised to the foreground threshold or above) reaches Fraction of the
+// digit's own ink. The debris hides nothing but looks like the digit's own strokes; Coverage
+// then reports the added ink as a fraction of the digit's.
+//
 // # Noise
 //
 // AddNoise adds independent pixel noise, Gaussian with standard deviation Level or uniform in
@@ -44,7 +51,7 @@ import (
 // used as given (DefaultOccluder has 0.5).
 type Occluder struct {
 	Fraction  float64 // fraction of the digit's foreground to hide, in [0, 1]
-	Shape     string  // "mixed" (default), "blobs" or "bars"
+	Shape     string  // "mixed" (default), "blobs", "bars" or "debris"
 	Value     float32 // grey level of the occluders, in [0, 1]
 	Threshold float32 // foreground threshold [0.25]
 	Tolerance float64 // allowed overshoot of Fraction [0.1]
@@ -66,8 +73,8 @@ func (o Occluder) withDefaults() (Occluder, error) {
 	switch {
 	case math.IsNaN(o.Fraction) || o.Fraction < 0 || o.Fraction > 1:
 		return o, fmt.Errorf("occlusion: fraction %v must be in [0, 1]", o.Fraction)
-	case o.Shape != "mixed" && o.Shape != "blobs" && o.Shape != "bars":
-		return o, fmt.Errorf("occlusion: unknown occluder shape %q (expected mixed, blobs or bars)", o.Shape)
+	case o.Shape != "mixed" && o.Shape != "blobs" && o.Shape != "bars" && o.Shape != "debris":
+		return o, fmt.Errorf("occlusion: unknown occluder shape %q (expected mixed, blobs, bars or debris)", o.Shape)
 	case o.Value < 0 || o.Value > 1 || o.Value != o.Value:
 		return o, fmt.Errorf("occlusion: occluder value %v must be in [0, 1]", o.Value)
 	case o.Threshold < 0 || o.Threshold > 1:
@@ -87,6 +94,9 @@ func Occlude(img []float32, h, w int, o Occluder, rng *rand.Rand) (float64, erro
 	}
 	if h <= 0 || w <= 0 || len(img) != h*w {
 		return 0, fmt.Errorf("occlusion: image of %d values is not %dx%d", len(img), h, w)
+	}
+	if o.Shape == "debris" {
+		return 0, fmt.Errorf("occlusion: debris needs other digits to cut fragments from; use Occluded, Mixed or AddDebris")
 	}
 	fg := make([]bool, len(img))
 	nfg, r0, r1, c0, c1 := 0, h, -1, w, -1
@@ -149,6 +159,79 @@ func Occlude(img []float32, h, w int, o Occluder, rng *rand.Rand) (float64, erro
 		}
 	}
 	return float64(covered) / float64(nfg), nil
+}
+
+// DebrisSize is the side of the digit fragments of the debris occluder.
+const DebrisSize = 9
+
+// AddDebris lays fragments of other images of src (never image self) over img, an h x w image,
+// in place, until the ink they add reaches o.Fraction of img's ink (see the package
+// documentation; at most 200 fragments). It returns the ink added as a fraction of img's.
+func AddDebris(img []float32, h, w int, src *datasets.Dataset, self int, o Occluder, rng *rand.Rand) (float64, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return 0, err
+	}
+	if len(img) != h*w || src.H != h || src.W != w || src.C != 1 {
+		return 0, fmt.Errorf("occlusion: debris for a %dx%d image from %s of [%d %d %d] images", h, w, src.Name, src.C, src.H, src.W)
+	}
+	if src.N < 2 {
+		return 0, fmt.Errorf("occlusion: debris needs another image to cut fragments from; %s has %d", src.Name, src.N)
+	}
+	k := min(DebrisSize, h, w)
+	nfg := 0
+	for _, v := range img {
+		if v >= o.Threshold {
+			nfg++
+		}
+	}
+	if nfg == 0 || o.Fraction == 0 {
+		return 0, nil
+	}
+	added := 0
+	for draw := 0; draw < 200 && float64(added) < o.Fraction*float64(nfg); draw++ {
+		j := rng.IntN(src.N - 1)
+		if j >= self {
+			j++
+		}
+		other := src.Image(j)
+		// Centre the crop on an ink pixel of the other digit, so the fragment holds a stroke.
+		var ink []int
+		for i, v := range other {
+			if v >= o.Threshold {
+				ink = append(ink, i)
+			}
+		}
+		if len(ink) == 0 {
+			continue
+		}
+		at := ink[rng.IntN(len(ink))]
+		sr := min(max(at/w-k/2, 0), h-k)
+		sc := min(max(at%w-k/2, 0), w-k)
+		dr, dc := rng.IntN(h-k+1), rng.IntN(w-k+1)
+		for r := 0; r < k; r++ {
+			for c := 0; c < k; c++ {
+				v := other[(sr+r)*w+sc+c]
+				d := &img[(dr+r)*w+dc+c]
+				if v > *d {
+					if *d < o.Threshold && v >= o.Threshold {
+						added++
+					}
+					*d = v
+				}
+			}
+		}
+	}
+	return float64(added) / float64(nfg), nil
+}
+
+// occludeImage occludes image i of out (a copy of src) with shapes or debris.
+func occludeImage(out, src *datasets.Dataset, i int, o Occluder, seed uint64) (float64, error) {
+	rng := imageRand(seed, i, streamOcclude)
+	if o.Shape == "debris" {
+		return AddDebris(out.Image(i), out.H, out.W, src, i, o, rng)
+	}
+	return Occlude(out.Image(i), out.H, out.W, o, rng)
 }
 
 // Noise configures AddNoise.
@@ -230,7 +313,7 @@ func Occluded(ds *datasets.Dataset, o Occluder, seed uint64) (*datasets.Dataset,
 	}
 	cv := Coverage{Min: 1}
 	for i := 0; i < out.N; i++ {
-		f, err := Occlude(out.Image(i), out.H, out.W, o, imageRand(seed, i, streamOcclude))
+		f, err := occludeImage(out, ds, i, o, seed)
 		if err != nil {
 			return nil, Coverage{}, err
 		}
@@ -272,7 +355,7 @@ func Mixed(ds *datasets.Dataset, o Occluder, n Noise, seed uint64) (*datasets.Da
 	for i := 0; i < out.N; i++ {
 		switch imageRand(seed, i, streamMix).IntN(3) {
 		case 1:
-			if _, err := Occlude(out.Image(i), out.H, out.W, o, imageRand(seed, i, streamOcclude)); err != nil {
+			if _, err := occludeImage(out, ds, i, o, seed); err != nil {
 				return nil, err
 			}
 		case 2:

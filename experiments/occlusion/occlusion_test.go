@@ -272,3 +272,58 @@ func TestExperimentEndToEnd(t *testing.T) {
 		t.Errorf("repeated seed: %v", err)
 	}
 }
+
+// Debris adds ink cut from other digits and never removes the digit's own: every pixel is the
+// maximum of the source pixel and some other image's pixel, and the added ink, counted here
+// independently, reaches the fraction asked for.
+func TestDebris(t *testing.T) {
+	ds := strokes(100)
+	o := Occluder{Fraction: 0.5, Shape: "debris"}
+	a, cov, err := Occluded(ds, o, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := Occluded(ds, o, 5)
+	if !slices.Equal(a.X, b.X) || !slices.Equal(ds.X, strokes(100).X) {
+		t.Fatal("debris is not deterministic, or changed the source")
+	}
+	reached := 0
+	for i := 0; i < ds.N; i++ {
+		src, dst := ds.Image(i), a.Image(i)
+		ink, added := 0, 0
+		for j, v := range src {
+			if dst[j] < v {
+				t.Fatalf("image %d pixel %d: debris lowered %v to %v", i, j, v, dst[j])
+			}
+			if v >= 0.25 {
+				ink++
+			} else if dst[j] >= 0.25 {
+				added++
+			}
+			if dst[j] != v {
+				found := false
+				for k := 0; k < ds.N && !found; k++ {
+					if k != i {
+						found = slices.Contains(ds.Image(k), dst[j])
+					}
+				}
+				if !found {
+					t.Fatalf("image %d pixel %d: value %v comes from no other image", i, j, dst[j])
+				}
+			}
+		}
+		if ink > 0 && float64(added) >= 0.5*float64(ink) {
+			reached++
+		}
+	}
+	if reached < ds.N*9/10 || cov.Mean < 0.5 {
+		t.Errorf("debris reached the fraction in %d of %d images; mean %.3f", reached, ds.N, cov.Mean)
+	}
+	if _, err := Occlude(make([]float32, 784), 28, 28, o, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("Occlude with debris and no source: no error")
+	}
+	one := strokes(1)
+	if _, _, err := Occluded(one, o, 1); err == nil {
+		t.Error("debris from a one-image set: no error")
+	}
+}
