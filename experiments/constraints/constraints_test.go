@@ -35,13 +35,20 @@ func synthetic(n int, seed uint64) *datasets.Dataset {
 	return ds
 }
 
-func tinySpec(t *testing.T) string {
-	g := &nn.Graph{Name: "tiny", InputShape: []int{3, 12, 12}}
-	g.Chain("conv1", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1", nn.ReLU()).
-		Chain("pool1", &nn.MaxPool2D{Kernel: nn.Dims{2}}).
+func tinySpec(t *testing.T) string { return specFile(t, "tiny", false) }
+
+// specFile writes a small CNN as a spec file: conv, pool, conv, pool, dense; deeper adds a
+// second convolution before the first pooling.
+func specFile(t *testing.T, name string, deeper bool) string {
+	g := &nn.Graph{Name: name, InputShape: []int{3, 12, 12}}
+	g.Chain("conv1", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1", nn.ReLU())
+	if deeper {
+		g.Chain("conv1b", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1b", nn.ReLU())
+	}
+	g.Chain("pool1", &nn.MaxPool2D{Kernel: nn.Dims{2}}).
 		Chain("conv2", &nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu2", nn.ReLU()).
 		Chain("pool2", &nn.MaxPool2D{Kernel: nn.Dims{2}}).Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
-	path := filepath.Join(t.TempDir(), "tiny.yaml")
+	path := filepath.Join(t.TempDir(), name+".yaml")
 	if err := g.SaveSpec(path); err != nil {
 		t.Fatal(err)
 	}
@@ -120,21 +127,6 @@ func TestBadVariants(t *testing.T) {
 	}
 }
 
-// deeperSpec is tinySpec with a third convolution, under another name.
-func deeperSpec(t *testing.T) string {
-	g := &nn.Graph{Name: "tiny-deep", InputShape: []int{3, 12, 12}}
-	g.Chain("conv1", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1", nn.ReLU()).
-		Chain("conv1b", &nn.Conv2D{Out: 6, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu1b", nn.ReLU()).
-		Chain("pool1", &nn.MaxPool2D{Kernel: nn.Dims{2}}).
-		Chain("conv2", &nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}).Chain("relu2", nn.ReLU()).
-		Chain("pool2", &nn.MaxPool2D{Kernel: nn.Dims{2}}).Chain("flatten", nn.Flatten{}).Chain("fc", &nn.Dense{Out: 3})
-	path := filepath.Join(t.TempDir(), "deep.yaml")
-	if err := g.SaveSpec(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // Another architecture trains with the same recipe, every row is tested against the
 // unconstrained model, and a rerun in the same folder reuses the runs.
 func TestAlsoPairedAndResume(t *testing.T) {
@@ -145,7 +137,7 @@ func TestAlsoPairedAndResume(t *testing.T) {
 	t.Setenv("VENTRAL_HOME", t.TempDir())
 	cfg := Defaults()
 	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
-	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{deeperSpec(t)}
+	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{specFile(t, "tiny-deep", true)}
 	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 20
 	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay = "sgd", 0.05, true, true, 1, 1e-4
 	cfg.Out = t.TempDir()
