@@ -64,6 +64,9 @@ type Config struct {
 	LR          float64
 	WeightDecay float64
 	Cosine      bool
+	// Warmup raises the learning rate linearly over this many first steps (SGD on a network
+	// without batchnorm, such as cifar-cnn, can stall at chance without it).
+	Warmup int
 	// Flip and Crop augment the training images (random horizontal flips; random crops after
 	// padding by Crop pixels).
 	Flip      bool
@@ -119,6 +122,9 @@ func (c Config) Settings() string {
 	if c.Cosine {
 		sched = " cosine"
 	}
+	if c.Warmup > 0 {
+		sched += fmt.Sprintf(", warm-up %d steps", c.Warmup)
+	}
 	aug := ""
 	if c.Flip {
 		aug += ", flip"
@@ -156,9 +162,9 @@ func Run(cfg Config) ([]Row, error) {
 	if len(cfg.Variants) == 0 && len(cfg.Also) == 0 {
 		return nil, fmt.Errorf("constraints: no variants")
 	}
-	if cfg.Epochs < 0 || cfg.Batch <= 0 || cfg.LR <= 0 || cfg.WeightDecay < 0 || cfg.Crop < 0 {
-		return nil, fmt.Errorf("constraints: epochs %d, batch %d, lr %g, weight decay %g and crop %d must not be negative (batch and lr positive)",
-			cfg.Epochs, cfg.Batch, cfg.LR, cfg.WeightDecay, cfg.Crop)
+	if cfg.Epochs < 0 || cfg.Batch <= 0 || cfg.LR <= 0 || cfg.WeightDecay < 0 || cfg.Crop < 0 || cfg.Warmup < 0 {
+		return nil, fmt.Errorf("constraints: epochs %d, batch %d, lr %g, weight decay %g, crop %d and warm-up %d must not be negative (batch and lr positive)",
+			cfg.Epochs, cfg.Batch, cfg.LR, cfg.WeightDecay, cfg.Crop, cfg.Warmup)
 	}
 	oc := optim.Config{Name: "adam", LR: cfg.LR, WeightDecay: cfg.WeightDecay}
 	switch cfg.Optimizer {
@@ -275,6 +281,7 @@ func Run(cfg Config) ([]Row, error) {
 			if cfg.Cosine {
 				tc.Schedule = optim.Schedule{Kind: "cosine"}
 			}
+			tc.Schedule.WarmupSteps = cfg.Warmup
 			if cfg.Out != "" {
 				tc.Out = filepath.Join(cfg.Out, runFolder(g.Name))
 			}

@@ -139,7 +139,7 @@ func TestAlsoPairedAndResume(t *testing.T) {
 	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
 	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{specFile(t, "tiny-deep", true)}
 	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 20
-	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay = "sgd", 0.05, true, true, 1, 1e-4
+	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay, cfg.Warmup = "sgd", 0.05, true, true, 1, 1e-4, 3
 	cfg.Out = t.TempDir()
 	var log bytes.Buffer
 	cfg.Log = &log
@@ -171,7 +171,7 @@ func TestAlsoPairedAndResume(t *testing.T) {
 	}
 	var table bytes.Buffer
 	WriteTable(&table, cfg, rows)
-	if !strings.Contains(table.String(), "vs none") || !strings.Contains(table.String(), "SGD (Nesterov 0.9) lr 0.05 cosine") {
+	if !strings.Contains(table.String(), "vs none") || !strings.Contains(table.String(), "SGD (Nesterov 0.9) lr 0.05 cosine, warm-up 3 steps") {
 		t.Errorf("table:\n%s", table.String())
 	}
 	// Same settings: the trained runs are reused, with the same outcome.
