@@ -169,6 +169,12 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 	}
 	spe := ld.NumBatches()
 	total := cfg.Epochs * spe
+	// A warm-up as long as the run never reaches the base rate, and under a cosine schedule it
+	// leaves the rate at the floor throughout: the run would silently not train.
+	if cfg.Schedule.WarmupSteps >= total {
+		return nil, fmt.Errorf("train: a warm-up of %d steps is not shorter than the run's %d steps (%d epochs x %d batches); shorten it",
+			cfg.Schedule.WarmupSteps, total, cfg.Epochs, spe)
+	}
 	if step != startEpoch*spe {
 		return nil, fmt.Errorf("train: checkpoint at epoch %d has %d steps, expected %d (batch size or data set changed?)", startEpoch, step, startEpoch*spe)
 	}

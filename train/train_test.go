@@ -334,3 +334,14 @@ func TestSubsetKeepsEveryClass(t *testing.T) {
 		t.Error("Subset is not deterministic")
 	}
 }
+
+// A warm-up that covers the whole run would leave the rate below base (and, under a cosine
+// schedule, at zero) throughout: refused, naming both lengths.
+func TestWarmupLongerThanRun(t *testing.T) {
+	cfg := baseConfig(t, "")
+	cfg.Epochs = 1
+	cfg.Schedule = optim.Schedule{Kind: "cosine", WarmupSteps: 10000}
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "warm-up of 10000 steps") {
+		t.Fatalf("warm-up longer than the run: %v", err)
+	}
+}
