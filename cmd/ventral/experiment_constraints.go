@@ -102,7 +102,7 @@ func init() {
 	f.Float64Var(&cfg.LR, "lr", def.LR, "learning rate")
 	f.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 weight decay on weights")
 	f.BoolVar(&cfg.Cosine, "cosine", false, "cosine learning-rate schedule (default: constant)")
-	f.IntVar(&cfg.Warmup, "warmup", 0, "linear learning-rate warm-up steps (SGD on cifar-cnn needs a few hundred)")
+	f.IntVar(&cfg.Warmup, "warmup", 0, "linear learning-rate warm-up steps (SGD on cifar-cnn stalls without some)")
 	f.BoolVar(&cfg.Flip, "flip", false, "augment: random horizontal flips")
 	f.IntVar(&cfg.Crop, "crop", 0, "augment: random crops after padding by this many pixels")
 	f.IntVar(&cfg.Bootstrap, "bootstrap", def.Bootstrap, "benchmark bootstrap samples (-1: none)")
