@@ -145,7 +145,9 @@ type BootTest struct {
 	A, B *BootResult
 	Diff *BootResult // distribution of score(A) - score(B) on the same resamples
 	// P is the two-sided bootstrap p of "A and B score the same": twice the smaller of the
-	// fractions of differences <= 0 and >= 0, at most 1.
+	// fractions of differences <= 0 and >= 0, each counted as (k+1)/(B+1) over B valid samples
+	// so that a finite bootstrap never reports p = 0 (Davison and Hinkley 1997; the smallest p
+	// is 2/(B+1)), at most 1.
 	P float64
 }
 
@@ -186,7 +188,7 @@ func BootstrapTest(a, b *RDM, refs []*RDM, m Method, opt BootOptions) (*BootTest
 	diff := summarise(r[0].Estimate-r[1].Estimate, d)
 	p := math.NaN()
 	if valid > 0 {
-		p = math.Min(1, 2*float64(min(le, ge))/float64(valid))
+		p = math.Min(1, 2*float64(min(le, ge)+1)/float64(valid+1))
 	}
 	return &BootTest{A: r[0], B: r[1], Diff: diff, P: p}, nil
 }

@@ -384,6 +384,10 @@ func TestBootstrapTest(t *testing.T) {
 	if !(bt.P < 0.01) || bt.Diff.Estimate <= 0 {
 		t.Fatalf("true model vs random: p %v diff %v", bt.P, bt.Diff.Estimate)
 	}
+	// Every resample favours the true model, yet a finite bootstrap cannot give p = 0.
+	if bt.P != 2.0/301 {
+		t.Fatalf("all 300 resamples on one side: p %v, want 2/301", bt.P)
+	}
 	bt, _ = BootstrapTest(truth, truth, subs, KendallTauA, BootOptions{Samples: 100, Seed: 7})
 	if bt.P != 1 {
 		t.Fatalf("model vs itself p %v", bt.P)
