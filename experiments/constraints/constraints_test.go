@@ -55,7 +55,9 @@ func specFile(t *testing.T, name string, deeper bool) string {
 	return path
 }
 
-func TestEndToEnd(t *testing.T) {
+// tinyConfig is Defaults on the tiny model and synthetic images, with the benchmarks' data from
+// the mirror and a private cache.
+func tinyConfig(t *testing.T) Config {
 	for _, f := range []string{"kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat", "kriegeskorte92/92_brainRDMs.mat"} {
 		mirror.Path(t, f)
 	}
@@ -63,6 +65,11 @@ func TestEndToEnd(t *testing.T) {
 	t.Setenv("VENTRAL_HOME", t.TempDir())
 	cfg := Defaults()
 	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
+	return cfg
+}
+
+func TestEndToEnd(t *testing.T) {
+	cfg := tinyConfig(t)
 	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Bootstrap = 120, 60, 1, 20, 0.01, -1
 	var log bytes.Buffer
 	cfg.Log = &log
@@ -130,13 +137,7 @@ func TestBadVariants(t *testing.T) {
 // Another architecture trains with the same recipe, every row is tested against the
 // unconstrained model, and a rerun in the same folder reuses the runs.
 func TestAlsoPairedAndResume(t *testing.T) {
-	for _, f := range []string{"kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat", "kriegeskorte92/92_brainRDMs.mat"} {
-		mirror.Path(t, f)
-	}
-	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
-	t.Setenv("VENTRAL_HOME", t.TempDir())
-	cfg := Defaults()
-	cfg.Model, cfg.Train, cfg.Test = tinySpec(t), synthetic(120, 1), synthetic(60, 2)
+	cfg := tinyConfig(t)
 	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{specFile(t, "tiny-deep", true)}
 	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 20
 	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay, cfg.Warmup = "sgd", 0.05, true, true, 1, 1e-4, 3
