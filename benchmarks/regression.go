@@ -251,6 +251,22 @@ func normalize(r, c float64) *float64 {
 	return ptr(v)
 }
 
+// withIntervals gives a regression layer score its 95% bootstrap interval (B samples in boot;
+// none: the score itself) and, with a ceiling, its normalised score and interval.
+func withIntervals(ls LayerScore, boot []float64, ceil float64, B int) LayerScore {
+	ls.CILow, ls.CIHigh = ls.Score, ls.Score
+	if B > 0 {
+		ls.CILow, ls.CIHigh = ciOf(boot)
+	}
+	if ceil != 0 {
+		ls.Normalized = normalize(ls.Score, ceil)
+		if B > 0 {
+			ls.NormCILow, ls.NormCIHigh = normalize(ls.CILow, ceil), normalize(ls.CIHigh, ceil)
+		}
+	}
+	return ls
+}
+
 func scoreRidge(model *nn.Graph, bench *Spec, layers []string, opts Options, B int, res *Result) error {
 	if bench.Data.Train == nil {
 		return fmt.Errorf("metric ridge needs data with a train/test split")
@@ -386,17 +402,8 @@ func scoreRidge(model *nn.Graph, bench *Spec, layers []string, opts Options, B i
 		}
 	})
 	for i, l := range layers {
-		ls := LayerScore{Layer: l, Score: full[i], Selection: sel[i], CILow: full[i], CIHigh: full[i], PerNeuroid: Floats(perN[i])}
-		if B > 0 {
-			ls.CILow, ls.CIHigh = ciOf(boot[i])
-		}
-		if ceil != 0 {
-			ls.Normalized = normalize(full[i], ceil)
-			if B > 0 {
-				ls.NormCILow, ls.NormCIHigh = normalize(ls.CILow, ceil), normalize(ls.CIHigh, ceil)
-			}
-		}
-		res.Layers = append(res.Layers, ls)
+		ls := LayerScore{Layer: l, Score: full[i], Selection: sel[i], PerNeuroid: Floats(perN[i])}
+		res.Layers = append(res.Layers, withIntervals(ls, boot[i], ceil, B))
 	}
 	setBestVsSecond(res, full, boot, layers, B)
 	return nil
@@ -534,18 +541,8 @@ func scorePLS(model *nn.Graph, bench *Spec, layers []string, opts Options, B int
 		}
 	})
 	for i, l := range layers {
-		ls := LayerScore{Layer: l, Score: full[i], SE: ptr(se[i]), Selection: sel[i], CILow: full[i], CIHigh: full[i],
-			FoldScores: Floats(perFold[i]), PerNeuroid: Floats(perN[i])}
-		if B > 0 {
-			ls.CILow, ls.CIHigh = ciOf(boot[i])
-		}
-		if ceil != 0 {
-			ls.Normalized = normalize(full[i], ceil)
-			if B > 0 {
-				ls.NormCILow, ls.NormCIHigh = normalize(ls.CILow, ceil), normalize(ls.CIHigh, ceil)
-			}
-		}
-		res.Layers = append(res.Layers, ls)
+		ls := LayerScore{Layer: l, Score: full[i], SE: ptr(se[i]), Selection: sel[i], FoldScores: Floats(perFold[i]), PerNeuroid: Floats(perN[i])}
+		res.Layers = append(res.Layers, withIntervals(ls, boot[i], ceil, B))
 	}
 	setBestVsSecond(res, full, boot, layers, B)
 	return nil

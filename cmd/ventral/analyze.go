@@ -178,15 +178,9 @@ func analyzeVisualizeCmd(af *analyzeFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var chans []int
-			if channels != "" {
-				for _, s := range strings.Split(channels, ",") {
-					c, err := strconv.Atoi(strings.TrimSpace(s))
-					if err != nil {
-						return fmt.Errorf("--channels: %w", err)
-					}
-					chans = append(chans, c)
-				}
+			chans, err := parseList("channels", channels, "an integer", strconv.Atoi)
+			if err != nil {
+				return err
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%-16s %8s %12s\n", "layer", "channel", "activation")
@@ -324,13 +318,15 @@ func analyzeLesionCmd(af *analyzeFlags) *cobra.Command {
 			if len(layers) == 0 {
 				return fmt.Errorf("lesion needs --layers (one or more of: %v)", g.LayerNames())
 			}
-			var fr []float64
-			for _, s := range strings.Split(fractions, ",") {
-				v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-				if err != nil || v < 0 || v > 1 {
-					return fmt.Errorf("--fractions: %q is not a fraction in [0, 1]", s)
+			fr, err := parseList("fractions", fractions, "a fraction in [0, 1]", func(s string) (float64, error) {
+				v, err := strconv.ParseFloat(s, 64)
+				if err == nil && (v < 0 || v > 1) {
+					err = fmt.Errorf("out of range")
 				}
-				fr = append(fr, v)
+				return v, err
+			})
+			if err != nil {
+				return err
 			}
 			o := analysis.SweepOptions{Fractions: fr, Units: units, Seed: af.seed, ScoreLayer: scoreLayer,
 				Score: benchmarks.Options{Seed: af.seed, Bootstrap: bootstrap}}

@@ -69,20 +69,7 @@ func behaviourData(name, split string, limit int, seed uint64) (*datasets.Datase
 	return sub, nil
 }
 
-func parseLevels(s string) ([]float64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil {
-			return nil, fmt.Errorf("--levels: %q is not a number", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+func parseLevels(s string) ([]float64, error) { return parseFloats("levels", s) }
 
 func init() {
 	root := &cobra.Command{

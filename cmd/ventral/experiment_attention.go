@@ -34,16 +34,10 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			cfg.Layers, cfg.Betas, cfg.Images = splitList(layers), nil, splitList(images)
-			for _, b := range strings.Split(betas, ",") {
-				if b = strings.TrimSpace(b); b == "" {
-					continue
-				}
-				v, err := strconv.ParseFloat(b, 64)
-				if err != nil {
-					return fmt.Errorf("--betas: %w", err)
-				}
-				cfg.Betas = append(cfg.Betas, v)
+			cfg.Layers, cfg.Images = splitList(layers), splitList(images)
+			var err error
+			if cfg.Betas, err = parseFloats("betas", betas); err != nil {
+				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err

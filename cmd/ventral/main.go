@@ -37,15 +37,26 @@ func main() {
 	}
 }
 
-// parseSeeds reads a --seeds flag: comma-separated unsigned integers ("" gives none).
-func parseSeeds(list string) ([]uint64, error) {
-	var out []uint64
+// parseList reads a comma-separated flag with parse for each item ("" gives none); a bad item
+// is reported as "--NAME: "ITEM" is not WHAT".
+func parseList[T any](name, list, what string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for _, f := range splitList(list) {
-		v, err := strconv.ParseUint(f, 10, 64)
+		v, err := parse(f)
 		if err != nil {
-			return nil, fmt.Errorf("--seeds: %q is not a non-negative integer", f)
+			return nil, fmt.Errorf("--%s: %q is not %s", name, f, what)
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// parseFloats reads a comma-separated list of numbers from flag --name.
+func parseFloats(name, list string) ([]float64, error) {
+	return parseList(name, list, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+}
+
+// parseSeeds reads a --seeds flag: comma-separated unsigned integers ("" gives none).
+func parseSeeds(list string) ([]uint64, error) {
+	return parseList("seeds", list, "a non-negative integer", func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 }
