@@ -119,24 +119,6 @@ func blobs(rng *rand.Rand, size int) *tensor.Tensor {
 	return x
 }
 
-func corr(a, b []float32) float64 {
-	var ma, mb float64
-	for i := range a {
-		ma += float64(a[i])
-		mb += float64(b[i])
-	}
-	ma /= float64(len(a))
-	mb /= float64(len(b))
-	var sab, saa, sbb float64
-	for i := range a {
-		da, db := float64(a[i])-ma, float64(b[i])-mb
-		sab += da * db
-		saa += da * da
-		sbb += db * db
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
 func TestHMAXShiftTolerance(t *testing.T) {
 	const size = 96
 	g, err := Build("hmax", Options{InputSize: size})
@@ -171,9 +153,9 @@ func TestHMAXShiftTolerance(t *testing.T) {
 	// S1 at band 1's two filter sizes (channels 0-7), the units C1 band 1 pools.
 	a, b := half("s1")
 	fine := 8 * size * size
-	s1 := corr(a[:fine], b[:fine])
-	c1 := corr(half("c1_b1"))
-	c2 := corr(half("c1_b2"))
+	s1 := pearson(a[:fine], b[:fine])
+	c1 := pearson(half("c1_b1"))
+	c2 := pearson(half("c1_b2"))
 	t.Logf("correlation with the 2-pixel shifted image: S1 (sizes 7, 9) %.3f, C1 band 1 %.3f, band 2 %.3f", s1, c1, c2)
 	if !(1-c1 < (1-s1)/3 && c1 > 0.8) {
 		t.Errorf("C1 (%.3f) is not much more shift tolerant than S1 (%.3f)", c1, s1)
