@@ -107,6 +107,23 @@ func Load(name, split string) (*Dataset, error) {
 	return nil, fmt.Errorf("datasets: unknown dataset %q (want mnist or cifar10)", name)
 }
 
+// LoadSplits returns train and test, loading with Load those that are nil: callers that accept
+// data sets in place of a named one (experiments, tests) fill in what they were not given.
+func LoadSplits(name string, train, test *Dataset) (*Dataset, *Dataset, error) {
+	var err error
+	if train == nil {
+		if train, err = Load(name, "train"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if test == nil {
+		if test, err = Load(name, "test"); err != nil {
+			return nil, nil, err
+		}
+	}
+	return train, test, nil
+}
+
 // u8set is a decoded image set of bytes, the form kept in decoded caches.
 type u8set struct {
 	pix     []byte

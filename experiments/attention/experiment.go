@@ -229,17 +229,9 @@ func Run(cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("attention: beta %g must be >= 0", b)
 		}
 	}
-	var err error
-	trainSet, testSet := cfg.Train, cfg.Test
-	if trainSet == nil {
-		if trainSet, err = datasets.Load(cfg.Data, "train"); err != nil {
-			return nil, err
-		}
-	}
-	if testSet == nil {
-		if testSet, err = datasets.Load(cfg.Data, "test"); err != nil {
-			return nil, err
-		}
+	trainSet, testSet, err := datasets.LoadSplits(cfg.Data, cfg.Train, cfg.Test)
+	if err != nil {
+		return nil, err
 	}
 	testSet = train.Subset(testSet, cfg.TestN)
 	var g *nn.Graph

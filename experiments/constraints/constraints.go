@@ -225,16 +225,9 @@ func Run(cfg Config) ([]Row, error) {
 			return nil, err
 		}
 	}
-	trainSet, testSet := cfg.Train, cfg.Test
-	if trainSet == nil {
-		if trainSet, err = datasets.Load(cfg.Data, "train"); err != nil {
-			return nil, err
-		}
-	}
-	if testSet == nil {
-		if testSet, err = datasets.Load(cfg.Data, "test"); err != nil {
-			return nil, err
-		}
+	trainSet, testSet, err := datasets.LoadSplits(cfg.Data, cfg.Train, cfg.Test)
+	if err != nil {
+		return nil, err
 	}
 	trainSet, testSet = train.Subset(trainSet, cfg.TrainN), train.Subset(testSet, cfg.TestN)
 	var specs []*benchmarks.Spec

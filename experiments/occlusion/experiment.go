@@ -153,7 +153,6 @@ func Run(cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var err error
 	log := cfg.Log
 	if log == nil {
 		log = io.Discard
@@ -161,16 +160,9 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Threads > 0 {
 		tensor.SetThreads(cfg.Threads)
 	}
-	trainSet, testSet := cfg.Train, cfg.Test
-	if trainSet == nil {
-		if trainSet, err = datasets.Load("mnist", "train"); err != nil {
-			return nil, err
-		}
-	}
-	if testSet == nil {
-		if testSet, err = datasets.Load("mnist", "test"); err != nil {
-			return nil, err
-		}
+	trainSet, testSet, err := datasets.LoadSplits("mnist", cfg.Train, cfg.Test)
+	if err != nil {
+		return nil, err
 	}
 	for _, ds := range []*datasets.Dataset{trainSet, testSet} {
 		if ds.N == 0 || ds.C != 1 || ds.H != ds.W || ds.Labels == nil {
