@@ -1,0 +1,101 @@
+// Package imports turns networks trained in other frameworks into ventral models: an ONNX file
+// (what PyTorch exports), a TensorFlow Lite flatbuffer or a TensorFlow.js layers model
+// (model.json plus weight shards) becomes an nn.Graph of ventral's own ops with the file's
+// weights, its preprocessing and its class labels. The graph is an ordinary ventral model: its
+// spec (Graph.SpecYAML) plus its parameters reproduce it, so it is scored, dissected, checkpointed
+// and fine-tuned like a zoo model, and "random:" builds the same architecture with fresh weights.
+//
+// The parsers of the file formats live in formats/onnx, formats/tflite and formats/tfjs; this
+// package maps what they read onto nn ops. Layer names are the file's own node (or output)
+// names, so a user picks layers by the names they know.
+package imports
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/stimuli"
+)
+
+// Model is an imported network.
+type Model struct {
+	// Graph is built and holds the file's weights. Graph.Meta carries "format", "source",
+	// "citation" (when known), the preprocessing (stimuli.MetaKey) and the classes.
+	Graph *nn.Graph
+	// Format is "onnx", "tflite" or "tfjs".
+	Format string
+	// Preprocess turns a [C H W] image in [0,1] into the network's input (also in Graph.Meta).
+	Preprocess stimuli.Preprocess
+	// Labels names the outputs of the classifier, in the model's own output index order (nil
+	// when neither the file nor a sidecar gives them).
+	Labels []string
+	// Operators counts the file's operators by type (for `ventral models inspect`).
+	Operators map[string]int
+	// Notes are facts about the import a user should know (dequantized weights, folded nodes).
+	Notes []string
+}
+
+// Options adjust an import. Zero values keep what the file and its sidecar say.
+type Options struct {
+	// Sidecar overrides the sidecar YAML path (default: see SidecarPath).
+	Sidecar string
+}
+
+// A loader reads one format. Formats register themselves from their own files.
+type loader struct {
+	format string
+	// match reports whether path is a file of this format (by name, then by magic bytes).
+	match func(path string, head []byte) bool
+	load  func(path string, side *Sidecar, o Options) (*Model, error)
+}
+
+var loaders []loader
+
+func register(l loader) { loaders = append(loaders, l) }
+
+// Formats lists the registered formats.
+func Formats() []string {
+	var out []string
+	for _, l := range loaders {
+		out = append(out, l.format)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsImportPath reports whether path names a file that one of the importers reads (by its name:
+// .onnx, .tflite, model.json or any .json beside weight shards).
+func IsImportPath(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".onnx" || ext == ".tflite" || strings.EqualFold(filepath.Base(path), "model.json")
+}
+
+// Load imports the network at path, choosing the importer by file name and content.
+func Load(path string, o Options) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	head := make([]byte, 64)
+	n, _ := f.Read(head)
+	f.Close()
+	head = head[:n]
+	side, err := ReadSidecar(path, o.Sidecar)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range loaders {
+		if l.match(path, head) {
+			m, err := l.load(path, side, o)
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("import %s: not a file any importer reads (formats: %s; by name: .onnx, .tflite, model.json)", path, strings.Join(Formats(), ", "))
+}
