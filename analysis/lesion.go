@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -256,7 +257,7 @@ func LesionSweep(g *nn.Graph, o SweepOptions) ([]LesionRow, error) {
 			}
 		}
 		if o.Benchmark != nil {
-			res, err := benchmarks.Score(lg, o.Benchmark, o.Score)
+			res, err := benchmarks.Score(subject.FromGraph(lg), o.Benchmark, o.Score)
 			if err != nil {
 				return nil, err
 			}

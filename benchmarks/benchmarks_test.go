@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"github.com/ventral-lab/ventral/models"
+	"github.com/ventral-lab/ventral/subject"
 	"math"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestScoreHumanITDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Seed: 1, Bootstrap: 200, CacheDir: t.TempDir()}
-	r1, err := Score(g, b, opts)
+	r1, err := Score(subject.FromGraph(g), b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +115,12 @@ func TestScoreHumanITDeterministic(t *testing.T) {
 		t.Error("best layer not marked")
 	}
 	// Scoring again (activations now from the cache, and without) gives identical numbers.
-	r2, err := Score(g, b, opts)
+	r2, err := Score(subject.FromGraph(g), b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.CacheDir = ""
-	r3, err := Score(g, b, opts)
+	r3, err := Score(subject.FromGraph(g), b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestScoreMonkeyIT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Score(tinyModel(t), b, Options{Seed: 3, Bootstrap: 100, Layers: []string{"relu1", "fc"}})
+	r, err := Score(subject.FromGraph(tinyModel(t)), b, Options{Seed: 3, Bootstrap: 100, Layers: []string{"relu1", "fc"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestScoreAllenRidge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Score(tinyModel(t), b, Options{Seed: 1, Bootstrap: 100})
+	r, err := Score(subject.FromGraph(tinyModel(t)), b, Options{Seed: 1, Bootstrap: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestScoreAllenRidge(t *testing.T) {
 	}
 	// More folds than training stimuli is a clear error.
 	b.Metric.Folds = 101
-	if _, err := Score(tinyModel(t), b, Options{}); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "101 folds") {
+	if _, err := Score(subject.FromGraph(tinyModel(t)), b, Options{}); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "101 folds") {
 		t.Fatalf("folds: %v", err)
 	}
 }
@@ -235,7 +236,7 @@ ceiling: {type: none}
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Score(tinyModel(t), s, Options{Bootstrap: 10})
+	_, err = Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 10})
 	if !errors.Is(err, neural.ErrStimulusMismatch) {
 		t.Fatalf("mismatched ids: %v", err)
 	}
@@ -259,7 +260,7 @@ func TestScoreRefusesHMAXWithoutPrototypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Score(g, b, Options{}); err == nil || !strings.Contains(err.Error(), "prototypes") {
+	if _, err := Score(subject.FromGraph(g), b, Options{}); err == nil || !strings.Contains(err.Error(), "prototypes") {
 		t.Errorf("HMAX without prototypes: %v", err)
 	}
 }

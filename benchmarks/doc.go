@@ -27,7 +27,9 @@
 //	  data: {kind: rdm, dataset: kriegeskorte92, file: 92_brainRDMs.mat, variable: RDMs, field: RDM}
 //	  note: "how the ceiling is estimated, or why there is none"
 //
-// Unknown keys are errors. Score runs a model on a benchmark: it extracts the layers'
+// Unknown keys are errors. Score runs a model on a benchmark. It sees the model only through
+// subject.Model (a ventral graph via subject.FromGraph, an imported network, or activations
+// precomputed elsewhere via subject.Open), never its layers' internals: it asks for the layers'
 // activations, computes the metric per layer, the ceiling, raw and normalised scores
 // (normalised = raw / ceiling; for the RSA noise ceiling of Nili et al. 2014 the upper bound),
 // 95% percentile bootstrap intervals over stimuli, and the layer-to-region mapping: the best

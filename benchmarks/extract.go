@@ -2,11 +2,10 @@ package benchmarks
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ventral-lab/ventral/activations"
-	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/stimuli"
+	"github.com/ventral-lab/ventral/subject"
 )
 
 // LoadStimuli loads the stimulus sets named in specs (split is "" or a split name such as
@@ -26,44 +25,22 @@ var LoadStimuli = func(set, split string) (*stimuli.Set, error) {
 	return nil, fmt.Errorf("unknown stimulus set %q (known: kriegeskorte92, allen-mouse-v1)", set)
 }
 
-// DefaultLayers lists every node whose output is a feature map or vector: all but the loss and
-// softmax nodes.
-func DefaultLayers(g *nn.Graph) []string {
-	var out []string
-	for _, n := range g.Nodes {
-		t := strings.ToLower(n.Op.Type())
-		if strings.Contains(t, "softmax") || strings.Contains(t, "loss") || strings.Contains(t, "cross_entropy") {
-			continue
-		}
-		// Flatten and dropout pass their input through unchanged at inference: scoring them
-		// again would only repeat the previous layer's row in every table.
-		if t == "flatten" || t == "dropout" {
-			continue
-		}
-		out = append(out, n.Name)
-	}
-	return out
-}
-
-// extract returns each layer's responses to the stimuli (stimuli x features, the output at the
-// last time step, flattened) through package activations: each stimulus is preprocessed as
-// stimuli.ForModel says, and with cacheDir set the activations are read from and written to its
-// content-addressed, checksummed cache (keyed by model digest, image digest, preprocessing and
-// layer). Warnings (e.g. a corrupt cache entry, recomputed) go to res.
-func extract(g *nn.Graph, set *stimuli.Set, layers []string, cacheDir string, res *Result) ([]*activations.Matrix, error) {
-	p, err := stimuli.ForModel(g)
+// extract returns each layer's responses to the stimuli (stimuli x features, one row per
+// stimulus in the set's order) from the model (subject.Model.Activations: a graph extracts
+// through package activations and, with cacheDir set, its content-addressed cache). Warnings
+// (e.g. a corrupt cache entry, recomputed) go to res.
+func extract(model subject.Model, set *stimuli.Set, layers []string, cacheDir string, res *Result) ([]*activations.Matrix, error) {
+	feats, err := model.Activations(set, layers, subject.Options{CacheDir: cacheDir, Warn: func(msg string) { res.Warnings = append(res.Warnings, msg) }})
 	if err != nil {
 		return nil, err
 	}
-	o := activations.Options{Dir: cacheDir, NoCache: cacheDir == "", Quiet: true, Batch: 16, Preprocess: &p,
-		Warn: func(msg string) { res.Warnings = append(res.Warnings, msg) }}
-	r, err := activations.Extract(g, set, layers, o)
-	if err != nil {
-		return nil, err
+	if len(feats) != len(layers) {
+		return nil, fmt.Errorf("model %q returned %d layers' activations for %d requested", model.Name(), len(feats), len(layers))
 	}
-	out := make([]*activations.Matrix, len(layers))
-	for i, l := range r.Layers {
-		out[i] = l.Features
+	for i, f := range feats {
+		if f == nil || f.Rows != set.Len() {
+			return nil, fmt.Errorf("model %q: layer %q: activations for %d stimuli expected", model.Name(), layers[i], set.Len())
+		}
 	}
-	return out, nil
+	return feats, nil
 }

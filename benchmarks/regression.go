@@ -12,8 +12,8 @@ import (
 	"github.com/ventral-lab/ventral/metrics/regression"
 	"github.com/ventral-lab/ventral/metrics/stats"
 	"github.com/ventral-lab/ventral/neural"
-	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/stimuli"
+	"github.com/ventral-lab/ventral/subject"
 	"github.com/ventral-lab/ventral/tensor"
 )
 
@@ -267,7 +267,7 @@ func withIntervals(ls LayerScore, boot []float64, ceil float64, B int) LayerScor
 	return ls
 }
 
-func scoreRidge(model *nn.Graph, bench *Spec, layers []string, opts Options, B int, res *Result) error {
+func scoreRidge(model subject.Model, bench *Spec, layers []string, opts Options, B int, res *Result) error {
 	if bench.Data.Train == nil {
 		return fmt.Errorf("metric ridge needs data with a train/test split")
 	}
@@ -414,7 +414,7 @@ func scoreRidge(model *nn.Graph, bench *Spec, layers []string, opts Options, B i
 // the median over neuroids per fold, and the mean and standard error over folds. The layer
 // is chosen by the same cross-validation within a seeded half of the stimuli and scored
 // within the other half. Intervals come from a bootstrap over folds.
-func scorePLS(model *nn.Graph, bench *Spec, layers []string, opts Options, B int, res *Result) error {
+func scorePLS(model subject.Model, bench *Spec, layers []string, opts Options, B int, res *Result) error {
 	set, err := LoadStimuli(bench.Stimuli.Set, "")
 	if err != nil {
 		return err

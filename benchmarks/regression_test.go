@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -76,7 +77,7 @@ func TestScorePLSSplitHalf(t *testing.T) {
 		t.Fatalf("pls folds default %d", s.Metric.Folds)
 	}
 	opts := Options{Seed: 2, Bootstrap: 50, Layers: []string{"relu1", "fc"}}
-	r, err := Score(tinyModel(t), s, opts)
+	r, err := Score(subject.FromGraph(tinyModel(t)), s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestScorePLSSplitHalf(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := Score(tinyModel(t), s, opts)
+	r2, err := Score(subject.FromGraph(tinyModel(t)), s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +123,17 @@ func TestScorePLSSplitHalf(t *testing.T) {
 
 	// Bad input stays clear.
 	s.Metric.Folds = 50
-	if _, err := Score(tinyModel(t), s, opts); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "50 folds") {
+	if _, err := Score(subject.FromGraph(tinyModel(t)), s, opts); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "50 folds") {
 		t.Errorf("folds: %v", err)
 	}
 	s.Metric.Folds = 10
 	s.Metric.Stratify = "colour"
-	if _, err := Score(tinyModel(t), s, opts); err == nil || !strings.Contains(err.Error(), "category") {
+	if _, err := Score(subject.FromGraph(tinyModel(t)), s, opts); err == nil || !strings.Contains(err.Error(), "category") {
 		t.Errorf("unknown stratify column: %v", err)
 	}
 	writeK92Responses(t, dir, 1)
 	s.Metric.Stratify = ""
-	if _, err := Score(tinyModel(t), s, opts); err == nil || !strings.Contains(err.Error(), "repetitions") {
+	if _, err := Score(subject.FromGraph(tinyModel(t)), s, opts); err == nil || !strings.Contains(err.Error(), "repetitions") {
 		t.Errorf("split-half without repetitions: %v", err)
 	}
 	if _, err := Parse([]byte("name: x\nversion: 1\ncitation: c\nstimuli: {set: allen-mouse-v1, train: train, test: test}\ndata: {kind: assembly, train: {path: a.npy}, test: {path: b.npy}}\nmetric: {type: pls}\nceiling: {type: none}\n"), "x"); err == nil {
@@ -149,7 +150,7 @@ func TestBadMatVariable(t *testing.T) {
 		want     error
 	}{{"no_such_variable", neural.ErrMissingVariable}, {"stimuli_92objs", neural.ErrWrongType}} {
 		s := userSpec(t, dir, fmt.Sprintf("data: {kind: assembly, path: %q, variable: %s}\nmetric: {type: rsa}\nceiling: {type: none}\n", mp, c.variable))
-		_, err := Score(tinyModel(t), s, Options{Bootstrap: 5})
+		_, err := Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 5})
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.variable) {
 			t.Errorf("variable %s: %v", c.variable, err)
 		}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/ventral-lab/ventral/metrics/rsa"
 	"github.com/ventral-lab/ventral/metrics/stats"
-	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/subject"
 )
 
 // rsaCore compares upper-triangle RDM vectors under pair weights. A weight vector w over the
@@ -163,7 +163,7 @@ func (c *rsaCore) ceiling(s *sample) (lower, upper float64) {
 	return lower / n, upper / n
 }
 
-func scoreRSA(model *nn.Graph, bench *Spec, layers []string, opts Options, B int, res *Result) error {
+func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B int, res *Result) error {
 	set, err := LoadStimuli(bench.Stimuli.Set, "")
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/metrics/stats"
 	"github.com/ventral-lab/ventral/neural"
-	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/subject"
 )
 
 // Options control Score.
@@ -33,26 +33,17 @@ var ErrTooFewStimuli = errors.New("too few stimuli")
 
 // Score shows the benchmark's stimuli to the model, compares each layer's responses with the
 // neural data by the benchmark's metric, and chooses the layer that stands for the benchmark's
-// region on data kept apart from the data that scores it.
-func Score(model *nn.Graph, bench *Spec, opts Options) (*Result, error) {
-	if !model.Built() {
-		return nil, fmt.Errorf("model %q is not built", model.Name)
-	}
-	// HMAX-style S2 layers match stored prototypes; unsampled ones would give every stimulus
-	// the same response and meaningless (NaN-free but constant) scores.
-	for _, n := range model.Nodes {
-		if n.Op.Type() == "rbf" && model.Meta["prototypes"] == "" {
-			return nil, fmt.Errorf("model %q: its S2 prototypes (layer %q) have not been sampled; use models.HMAXPrototypes, or 'ventral compare --models %s', which samples them from natural images", model.Name, n.Name, model.Name)
-		}
-	}
+// region on data kept apart from the data that scores it. The model is any subject.Model: a
+// ventral graph (subject.FromGraph), an imported network, or precomputed activations.
+func Score(model subject.Model, bench *Spec, opts Options) (*Result, error) {
 	layers := opts.Layers
+	var err error
 	if len(layers) == 0 {
-		layers = DefaultLayers(model)
-	}
-	for _, l := range layers {
-		if model.Node(l) == nil {
-			return nil, fmt.Errorf("model %q has no layer %q (layers: %s)", model.Name, l, strings.Join(model.LayerNames(), ", "))
+		if layers, err = subject.DefaultLayers(model); err != nil {
+			return nil, err
 		}
+	} else if err := subject.CheckLayers(model, layers); err != nil {
+		return nil, err
 	}
 	B := opts.Bootstrap
 	if B == 0 {
@@ -65,7 +56,7 @@ func Score(model *nn.Graph, bench *Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Benchmark: bench.Name, Version: bench.Version, Region: bench.Region, Model: model.Name,
+	res := &Result{Benchmark: bench.Name, Version: bench.Version, Region: bench.Region, Model: model.Name(),
 		ModelDigest: dig, Seed: opts.Seed, Bootstrap: B, Metric: bench.Metric.Type,
 		Ceiling: Ceiling{Method: bench.Ceiling.Type, Note: strings.TrimSpace(bench.Ceiling.Note)}}
 	switch bench.Metric.Type {

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"github.com/ventral-lab/ventral/subject"
 	"os"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestAlexNetTiming(t *testing.T) {
 			t.Fatal(err)
 		}
 		t0 := time.Now()
-		r, err := Score(g, b, Options{Seed: 1, Bootstrap: 1000, CacheDir: os.Getenv("VENTRAL_TIMING_CACHE")})
+		r, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 1000, CacheDir: os.Getenv("VENTRAL_TIMING_CACHE")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ package compare
 
 import (
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"io"
 	"math"
 	"os"
@@ -281,7 +282,7 @@ func Run(cfg Config) (*Table, error) {
 		for bi, s := range specs {
 			cfg.logf("%s: scoring on %s", name, s.Name)
 			t1 := time.Now()
-			r, err := benchmarks.Score(g, s, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache})
+			r, err := benchmarks.Score(subject.FromGraph(g), s, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache})
 			if err != nil {
 				return nil, fmt.Errorf("compare: %s: %w", name, err)
 			}

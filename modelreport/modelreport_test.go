@@ -3,6 +3,7 @@ package modelreport
 import (
 	"bytes"
 	"encoding/xml"
+	"github.com/ventral-lab/ventral/subject"
 	"image/png"
 	"io"
 	"os"
@@ -254,7 +255,7 @@ func TestForGraphWithScores(t *testing.T) {
 	}
 	var rs [2]*benchmarks.Result
 	for i, g := range gs {
-		if rs[i], err = benchmarks.Score(g, spec, benchmarks.Options{Seed: 1, Bootstrap: 10}); err != nil {
+		if rs[i], err = benchmarks.Score(subject.FromGraph(g), spec, benchmarks.Options{Seed: 1, Bootstrap: 10}); err != nil {
 			t.Fatal(err)
 		}
 	}

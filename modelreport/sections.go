@@ -2,6 +2,7 @@ package modelreport
 
 import (
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"math"
 	"os"
 	"path/filepath"
@@ -249,7 +250,7 @@ func (j *job) benchmarks() ([]report.Section, error) {
 				continue
 			}
 			fmt.Fprintf(j.o.Log, "report: scoring %s on %s\n", j.g.Name, name)
-			res, err := benchmarks.Score(j.g, spec, benchmarks.Options{Seed: j.o.Seed, Bootstrap: j.o.Bootstrap})
+			res, err := benchmarks.Score(subject.FromGraph(j.g), spec, benchmarks.Options{Seed: j.o.Seed, Bootstrap: j.o.Bootstrap})
 			if err != nil {
 				return nil, fmt.Errorf("scoring %s: %w", name, err)
 			}

@@ -6,6 +6,7 @@ package quickstart
 
 import (
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"io"
 	"os"
 	"path/filepath"
@@ -172,7 +173,7 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 			dst **benchmarks.Result
 		}{{tr.Graph, &c.Trained}, {untrained, &c.Untrained}} {
 			fmt.Fprintf(cfg.Log, "quickstart: scoring %s on %s\n", m.g.Name, spec.Name)
-			res, err := benchmarks.Score(m.g, spec, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap})
+			res, err := benchmarks.Score(subject.FromGraph(m.g), spec, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap})
 			if err != nil {
 				return nil, fmt.Errorf("scoring %s on %s: %w", m.g.Name, spec.Name, err)
 			}

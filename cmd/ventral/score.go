@@ -9,37 +9,51 @@ import (
 
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/results"
+	"github.com/ventral-lab/ventral/subject"
 	"github.com/ventral-lab/ventral/train"
 )
 
 func init() {
 	var (
-		model, bench, layers, dbPath, cache string
+		model, acts, name, bench, layers, dbPath, cache string
 		asJSON, noRecord                    bool
 		bootstrap                           int
 		seed                                uint64
 	)
 	cmd := &cobra.Command{
-		Use:   "score --model NAME|SPEC|RUN --benchmark NAME|SPEC",
+		Use:   "score (--model NAME|SPEC|RUN | --activations FEATS.npz) --benchmark NAME|SPEC",
 		Short: "Score a model's layers on a neural benchmark and record the result",
 		Long: "Score shows the benchmark's stimuli to the model, compares every layer (or --layers) with the\n" +
 			"neural data, prints the per-layer table and the best layer (chosen on held-out data), and\n" +
 			"records the result in the results database. --model is a zoo name or model spec (initialised\n" +
 			"with --seed) or a training run folder or .safetensors checkpoint (its trained weights).\n" +
+			"--activations scores a model run anywhere else from its activations: an .npz with one array\n" +
+			"per layer, named by the layer, one row per stimulus in the benchmark's stimulus order (or with\n" +
+			"an integer array 'ids' giving each row's stimulus id; LAYER@SPLIT arrays for a train/test split).\n" +
 			"Built-in benchmarks: " + strings.Join(benchmarks.Builtin(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if model == "" || bench == "" {
-				return fmt.Errorf("score needs --model and --benchmark")
+			if (model == "") == (acts == "") || bench == "" {
+				return fmt.Errorf("score needs --benchmark and one of --model and --activations")
 			}
-			g, err := train.LoadModel(model)
-			if err != nil {
-				return err
-			}
-			if !g.Built() {
-				if err := g.Build(seed); err != nil {
+			var m subject.Model
+			if acts != "" {
+				p, err := subject.Open(acts, name)
+				if err != nil {
 					return err
 				}
+				m = p
+			} else {
+				g, err := train.LoadModel(model)
+				if err != nil {
+					return err
+				}
+				if !g.Built() {
+					if err := g.Build(seed); err != nil {
+						return err
+					}
+				}
+				m = subject.FromGraph(g)
 			}
 			b, err := benchmarks.Load(bench)
 			if err != nil {
@@ -50,7 +64,7 @@ func init() {
 				opts.Layers = strings.Split(layers, ",")
 			}
 			start := time.Now()
-			r, err := benchmarks.Score(g, b, opts)
+			r, err := benchmarks.Score(m, b, opts)
 			if err != nil {
 				return err
 			}
@@ -91,6 +105,8 @@ func init() {
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "model name from the zoo, a model spec file, a training run folder or a .safetensors checkpoint")
+	f.StringVar(&acts, "activations", "", "precomputed activations (.npz, one array per layer) of a model run elsewhere, in place of --model")
+	f.StringVar(&name, "name", "", "the model's name in results with --activations (default: the file name)")
 	f.StringVar(&bench, "benchmark", "", "built-in benchmark name or a benchmark spec file")
 	f.StringVar(&layers, "layers", "", "comma-separated layers to score (default: all but loss/softmax)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")

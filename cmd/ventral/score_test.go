@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventral-lab/ventral/activations"
 	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/formats/npy"
 	"github.com/ventral-lab/ventral/internal/mirror"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/results"
+	"github.com/ventral-lab/ventral/stimuli"
 	"github.com/ventral-lab/ventral/train"
 )
 
@@ -124,4 +127,80 @@ func executeErr(args ...string) (string, error) {
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	return out.String(), err
+}
+
+// `ventral score --activations` scores a model's precomputed activations (an .npz written from
+// activations.Extract) with the numbers `ventral score --model` gives the model itself.
+func TestScoreActivationsFlag(t *testing.T) {
+	mirror.Path(t, "kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat")
+	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	sc, _, err := rootCmd.Find([]string{"score"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, f := range []string{"activations", "name", "model", "layers"} {
+			sc.Flags().Set(f, "")
+		}
+		sc.Flags().Set("json", "false")
+		sc.Flags().Set("no-record", "false")
+	})
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(spec, []byte(tinySpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := nn.ParseSpec([]byte(tinySpec), "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	set, err := benchmarks.LoadStimuli("kriegeskorte92", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := stimuli.ForModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := []string{"relu1", "pool1", "fc"}
+	ext, err := activations.Extract(g, set, layers, activations.Options{NoCache: true, Quiet: true, Preprocess: &pre})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrays := map[string]*npy.Array{}
+	for _, l := range ext.Layers {
+		a := &npy.Array{Shape: []int{l.Features.Rows, l.Features.Cols}}
+		for _, v := range l.Features.Data {
+			a.Data = append(a.Data, float64(v))
+		}
+		arrays[l.Name] = a
+	}
+	feats := filepath.Join(dir, "feats.npz")
+	if err := npy.WriteNPZ(feats, arrays, false); err != nil {
+		t.Fatal(err)
+	}
+	const bench = "kriegeskorte92-monkeyIT-rsa"
+	common := []string{"--benchmark", bench, "--bootstrap", "20", "--seed", "3", "--json", "--no-record", "--layers", strings.Join(layers, ",")}
+	var res [2]benchmarks.Result
+	for i, src := range [][]string{{"--model", spec, "--activations="}, {"--activations", feats, "--name", "tiny-elsewhere", "--model="}} {
+		out := execute(t, append(append([]string{"score"}, src...), common...)...)
+		if err := json.Unmarshal([]byte(out), &res[i]); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	a, _ := json.Marshal(res[0].Layers)
+	b, _ := json.Marshal(res[1].Layers)
+	if string(a) != string(b) || res[0].BestLayer != res[1].BestLayer || res[0].HeldOut != res[1].HeldOut {
+		t.Fatalf("--model:\n%s\n--activations:\n%s", a, b)
+	}
+	if res[1].Model != "tiny-elsewhere" || !strings.HasPrefix(res[1].ModelDigest, "sha256:") {
+		t.Fatalf("model %q digest %q", res[1].Model, res[1].ModelDigest)
+	}
+	if _, err := executeErr("score", "--model", spec, "--activations", feats, "--benchmark", bench); err == nil || !strings.Contains(err.Error(), "one of --model and --activations") {
+		t.Fatalf("both sources: %v", err)
+	}
 }

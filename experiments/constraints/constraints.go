@@ -16,6 +16,7 @@ package constraints
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/ventral-lab/ventral/subject"
 	"io"
 	"math"
 	"os"
@@ -255,7 +256,7 @@ func Run(cfg Config) ([]Row, error) {
 	if err := base.Build(cfg.Seed); err != nil {
 		return nil, err
 	}
-	baseLayers := benchmarks.DefaultLayers(base)
+	baseLayers := subject.GraphDefaultLayers(base)
 	cfg.logf("settings: %s\n", cfg.Settings())
 	rows := make([]Row, len(vs))
 	graphs := make([]*nn.Graph, len(vs))
@@ -292,7 +293,7 @@ func Run(cfg Config) ([]Row, error) {
 		}
 		results[i] = make([]*benchmarks.Result, len(specs))
 		for k, s := range specs {
-			if results[i][k], err = benchmarks.Score(g, s, benchmarks.Options{Layers: layers, Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache}); err != nil {
+			if results[i][k], err = benchmarks.Score(subject.FromGraph(g), s, benchmarks.Options{Layers: layers, Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache}); err != nil {
 				return nil, fmt.Errorf("variant %s, %s: %w", row.Variant, s.Name, err)
 			}
 		}

@@ -1,0 +1,104 @@
+package subject
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ventral-lab/ventral/activations"
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/stimuli"
+)
+
+// Graph is a ventral network (zoo, spec, checkpoint or imported) as a subject.
+type Graph struct{ g *nn.Graph }
+
+// FromGraph wraps a graph. It must be built (and, for HMAX-style models, have its S2
+// prototypes sampled) before a benchmark records from it; Layers says so otherwise.
+func FromGraph(g *nn.Graph) *Graph { return &Graph{g: g} }
+
+// Graph returns the wrapped network.
+func (m *Graph) Graph() *nn.Graph { return m.g }
+
+// Name implements Model.
+func (m *Graph) Name() string { return m.g.Name }
+
+// Digest implements Model: nn.Graph.Digest (spec and weights).
+func (m *Graph) Digest() (string, error) { return m.g.Digest() }
+
+// Layers implements Model: every node, in graph order, at its relative position; all but
+// softmax, loss, flatten and dropout nodes are default layers (GraphDefaultLayers).
+func (m *Graph) Layers() ([]Layer, error) {
+	g := m.g
+	if !g.Built() {
+		return nil, fmt.Errorf("model %q is not built", g.Name)
+	}
+	// HMAX-style S2 layers match stored prototypes; unsampled ones would give every stimulus
+	// the same response and meaningless (NaN-free but constant) scores.
+	for _, n := range g.Nodes {
+		if n.Op.Type() == "rbf" && g.Meta["prototypes"] == "" {
+			return nil, fmt.Errorf("model %q: its S2 prototypes (layer %q) have not been sampled; use models.HMAXPrototypes, or 'ventral compare --models %s', which samples them from natural images", g.Name, n.Name, g.Name)
+		}
+	}
+	def := map[string]bool{}
+	for _, n := range GraphDefaultLayers(g) {
+		def[n] = true
+	}
+	out := make([]Layer, len(g.Nodes))
+	for i, n := range g.Nodes {
+		d := 0.0
+		if len(g.Nodes) > 1 {
+			d = float64(i) / float64(len(g.Nodes)-1)
+		}
+		out[i] = Layer{Name: n.Name, Depth: d, Default: def[n.Name]}
+	}
+	return out, nil
+}
+
+// GraphDefaultLayers lists every node whose output is a feature map or vector: all but the
+// loss and softmax nodes, and flatten and dropout, which pass their input through unchanged at
+// inference (scoring them again would only repeat the previous layer's row in every table).
+func GraphDefaultLayers(g *nn.Graph) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		t := strings.ToLower(n.Op.Type())
+		if strings.Contains(t, "softmax") || strings.Contains(t, "loss") || strings.Contains(t, "cross_entropy") {
+			continue
+		}
+		if t == "flatten" || t == "dropout" {
+			continue
+		}
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// Preprocess implements Model: the preprocessing the graph declares, completed to its input
+// shape (stimuli.ForModel).
+func (m *Graph) Preprocess() (*stimuli.Preprocess, error) {
+	p, err := stimuli.ForModel(m.g)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Activations implements Model through activations.Extract: each stimulus preprocessed as
+// Preprocess says, the output at the last time step flattened, in batches of 16 so memory holds
+// one batch of every layer plus the result; with o.CacheDir the rows are read from and written
+// to its content-addressed, checksummed cache.
+func (m *Graph) Activations(set *stimuli.Set, layers []string, o Options) ([]*activations.Matrix, error) {
+	p, err := m.Preprocess()
+	if err != nil {
+		return nil, err
+	}
+	ao := activations.Options{Dir: o.CacheDir, NoCache: o.CacheDir == "", Quiet: true, Batch: 16, Preprocess: p, Warn: o.warn}
+	r, err := activations.Extract(m.g, set, layers, ao)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*activations.Matrix, len(layers))
+	for i, l := range r.Layers {
+		out[i] = l.Features
+	}
+	return out, nil
+}
