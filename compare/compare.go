@@ -45,7 +45,7 @@ const (
 )
 
 // RandomPrefix marks a zoo model (or spec file) to be scored with untrained random weights.
-const RandomPrefix = "random:"
+const RandomPrefix = train.RandomPrefix
 
 // DefaultPrototypeImages is the number of natural images HMAX prototypes are sampled from.
 const DefaultPrototypeImages = 200
@@ -339,15 +339,8 @@ func Run(cfg Config) (*Table, error) {
 	return t, nil
 }
 
-// loadModel resolves one entry of Config.Models.
+// loadModel resolves one entry of Config.Models (train.LoadModel, which also takes random:).
 func loadModel(name string) (*nn.Graph, error) {
-	if base, ok := strings.CutPrefix(name, RandomPrefix); ok {
-		g, err := models.Resolve(base)
-		if err != nil {
-			return nil, fmt.Errorf("compare: model %q: %w", name, err)
-		}
-		return models.Constrain(g, models.Constraints{Random: true})
-	}
 	g, err := train.LoadModel(name)
 	if err != nil {
 		msg := err.Error()

@@ -7,14 +7,24 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ventral-lab/ventral/imports"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/nn"
 )
 
-// LoadModel returns the model named by nameOrSpecOrDir, the way commands take --model:
+// RandomPrefix marks a model to be used with seeded fresh weights: "random:NAME" is the
+// architecture of NAME (any form LoadModel takes) with none of its trained weights, the
+// untrained control of a comparison.
+const RandomPrefix = "random:"
+
+// LoadModel returns the model named by nameOrSpecOrDir, the way every command takes --model:
 //
 //   - a training run folder (holding model.safetensors) or a .safetensors checkpoint file:
 //     LoadCheckpoint rebuilds the graph from its saved spec with its trained weights (built);
+//   - a network from another framework, by path (.onnx, .tflite, a TF.js model.json) or by its
+//     zoo name (imports.Names): imported with its weights, preprocessing and labels (built);
+//   - "random:" followed by any of these forms: the same architecture, unbuilt and marked
+//     random (models.IsRandom), so the caller's Build(seed) gives it fresh weights;
 //   - otherwise a zoo name or a model spec file (.yaml, .yml, .json): models.Resolve, unbuilt
 //     (the caller builds it with a seed).
 //
@@ -22,7 +32,14 @@ import (
 func LoadModel(nameOrSpecOrDir string) (*nn.Graph, error) {
 	p := nameOrSpecOrDir
 	if p == "" {
-		return nil, errors.New("no model given (a zoo name, a spec file, a training run folder or a .safetensors checkpoint)")
+		return nil, errors.New("no model given (a zoo name, a spec file, a training run folder, a .safetensors checkpoint, an .onnx/.tflite/model.json file, or random: before any of these)")
+	}
+	if base, ok := strings.CutPrefix(p, RandomPrefix); ok {
+		g, err := LoadModel(base)
+		if err != nil {
+			return nil, err
+		}
+		return models.Constrain(g, models.Constraints{Random: true})
 	}
 	st, err := os.Stat(p)
 	switch {
@@ -36,6 +53,21 @@ func LoadModel(nameOrSpecOrDir string) (*nn.Graph, error) {
 			return nil, fmt.Errorf("model checkpoint %s: %w", p, err)
 		}
 		return loadCheckpointGraph(p)
+	case imports.IsImportPath(p):
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", p, err)
+		}
+		m, err := imports.Load(p, imports.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return m.Graph, nil
+	}
+	if m, ok, err := importedByName(p); ok {
+		if err != nil {
+			return nil, err
+		}
+		return m.Graph, nil
 	}
 	return models.Resolve(p)
 }

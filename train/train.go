@@ -116,7 +116,11 @@ func Resume(dir string, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := opt.LoadState(ck.Optim, ck.Graph.Params()); err != nil {
+	params, err := trainable(ck.Graph)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ck.Path, err)
+	}
+	if err := opt.LoadState(ck.Optim, params); err != nil {
 		return nil, fmt.Errorf("%s: %w", ck.Path, err)
 	}
 	var rows []Row
@@ -182,7 +186,10 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 	svJSON, _ := json.Marshal(sv)
 	optJSON, _ := json.Marshal(opt.Config())
 	ctx := nn.NewCtx(true, cfg.Seed)
-	params := g.Params()
+	params, err := trainable(g)
+	if err != nil {
+		return nil, err
+	}
 	base := opt.Config().LR
 	end := cfg.Epochs
 	if cfg.StopAfter > 0 {

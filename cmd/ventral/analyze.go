@@ -13,7 +13,6 @@ import (
 	"github.com/ventral-lab/ventral/analysis"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/datasets"
-	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/train"
 )
@@ -45,26 +44,7 @@ func init() {
 // loadAnalyzeModel resolves --model: a folder or .safetensors file is a checkpoint, anything
 // else a zoo name or spec built with the seed.
 func loadAnalyzeModel(spec string, seed uint64) (*nn.Graph, error) {
-	if spec == "" {
-		return nil, fmt.Errorf("--model is required (a zoo name: %s; a spec file; or a checkpoint)", strings.Join(models.Names(), ", "))
-	}
-	if st, err := os.Stat(spec); err == nil && (st.IsDir() || strings.HasSuffix(spec, ".safetensors")) {
-		ck, err := train.LoadCheckpoint(spec)
-		if err != nil {
-			return nil, err
-		}
-		return ck.Graph, nil
-	}
-	g, err := models.Resolve(spec)
-	if err != nil {
-		return nil, err
-	}
-	if !g.Built() {
-		if err := g.Build(seed); err != nil {
-			return nil, err
-		}
-	}
-	return g, nil
+	return builtModel(spec, seed)
 }
 
 // layerList parses --layers, checking every name; empty gives def.

@@ -12,34 +12,15 @@ import (
 
 	"github.com/ventral-lab/ventral/behaviour"
 	"github.com/ventral-lab/ventral/datasets"
-	"github.com/ventral-lab/ventral/models"
-	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/tensor"
-	"github.com/ventral-lab/ventral/train"
 )
 
 // behaviourModel loads --model: a training output folder or .safetensors checkpoint, else a
 // registered name or spec file, built (untrained) with seed.
 func behaviourModel(spec string, seed uint64) (*behaviour.Classifier, error) {
-	if spec == "" {
-		return nil, fmt.Errorf("--model is required (a name, a spec file or a checkpoint folder)")
-	}
-	var g *nn.Graph
-	if st, err := os.Stat(spec); err == nil && (st.IsDir() || strings.HasSuffix(spec, ".safetensors")) {
-		ck, err := train.LoadCheckpoint(spec)
-		if err != nil {
-			return nil, err
-		}
-		g = ck.Graph
-	} else {
-		if g, err = models.Resolve(spec); err != nil {
-			return nil, err
-		}
-		if !g.Built() {
-			if err := g.Build(seed); err != nil {
-				return nil, err
-			}
-		}
+	g, err := builtModel(spec, seed)
+	if err != nil {
+		return nil, err
 	}
 	return behaviour.NewClassifier(g)
 }

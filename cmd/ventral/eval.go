@@ -27,26 +27,33 @@ func init() {
 			if threads > 0 {
 				tensor.SetThreads(threads)
 			}
-			ck, err := train.LoadCheckpoint(dir)
+			g, err := train.LoadModel(dir)
 			if err != nil {
 				return err
+			}
+			if !g.Built() {
+				return fmt.Errorf("eval needs trained weights; %s has none (give a run folder, a checkpoint or an imported network)", dir)
 			}
 			_, test, err := loadData(data, -1, testLim)
 			if err != nil {
 				return err
 			}
-			acc, loss, err := train.Evaluate(ck.Graph, test, batch)
+			acc, loss, err := train.Evaluate(g, test, batch)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "model=%s epoch=%d images=%d loss=%.4f\n", ck.Graph.Name, ck.Epoch, test.N, loss)
+			epoch := ""
+			if ck, err := train.LoadCheckpoint(dir); err == nil {
+				epoch = fmt.Sprintf(" epoch=%d", ck.Epoch)
+			}
+			fmt.Fprintf(w, "model=%s%s images=%d loss=%.4f\n", g.Name, epoch, test.N, loss)
 			fmt.Fprintf(w, "accuracy=%.4f\n", acc)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.String("model", "", "training output folder (holding model.safetensors) or checkpoint file")
+	f.String("model", "", "a model with trained weights: a training run folder, a checkpoint, or an imported network")
 	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
 	f.IntVar(&batch, "batch", 256, "batch size")
 	f.IntVar(&threads, "threads", 0, "GEMM threads (0: all cores)")

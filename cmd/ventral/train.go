@@ -20,13 +20,16 @@ func init() {
 		seed                                uint64
 		lr, momentum, wd, clip              float64
 		nesterov, resume, flip, overwrite   bool
+		newHead                             bool
+		freezeUntil                         string
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model on mnist or cifar10, writing metrics, curves and checkpoints to --out",
 		Example: "  ventral train --model lenet5 --data mnist --epochs 5 --batch 64 --seed 1 --out runs/lenet5\n" +
 			"  ventral train --model lenet.yaml --data mnist --optimizer adamw --lr 1e-3 --schedule cosine --out runs/lenet\n" +
-			"  ventral train --out runs/lenet --data mnist --resume --epochs 20",
+			"  ventral train --out runs/lenet --data mnist --resume --epochs 20\n" +
+			"  ventral train --model mobilenetv2-imagenet-onnx --data cifar10 --new-head --freeze-until NODE --epochs 1 --out runs/ft",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -37,6 +40,9 @@ func init() {
 				return err
 			}
 			cfg := train.Config{Train: trainSet, Test: testSet, DataName: data, Threads: threads, Log: cmd.OutOrStdout()}
+			if resume && (newHead || freezeUntil != "") {
+				return fmt.Errorf("--resume keeps the run's classifier and frozen layers; drop --new-head and --freeze-until")
+			}
 			if resume {
 				if cmd.Flags().Changed("epochs") {
 					cfg.Epochs = epochs
@@ -47,12 +53,25 @@ func init() {
 			if model == "" {
 				return fmt.Errorf("--model is required (a model name or a spec file)")
 			}
-			g, err := models.Resolve(model)
+			g, err := train.LoadModel(model)
 			if err != nil {
 				return err
 			}
-			if err := g.Build(seed); err != nil {
-				return err
+			if !g.Built() {
+				if newHead || freezeUntil != "" {
+					return fmt.Errorf("--new-head and --freeze-until fine-tune trained weights; %s has none (give a run folder, a checkpoint or an imported network)", model)
+				}
+				if err := g.Build(seed); err != nil {
+					return err
+				}
+			} else if newHead || freezeUntil != "" || !sameInput(g.InputShape, trainSet) {
+				ft := train.FineTune{FreezeUntil: freezeUntil, Seed: seed, Input: []int{trainSet.C, trainSet.H, trainSet.W}}
+				if newHead {
+					ft.Classes = trainSet.Classes
+				}
+				if g, err = train.PrepareFineTune(g, ft); err != nil {
+					return err
+				}
 			}
 			sched, err := optim.ParseSchedule(schedule)
 			if err != nil {
@@ -70,7 +89,7 @@ func init() {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model name ("+strings.Join(models.Names(), ", ")+") or spec file (.yaml, .json)")
+	f.StringVar(&model, "model", "", "model: a zoo name ("+strings.Join(models.Names(), ", ")+"), a spec file, a run folder or checkpoint (fine-tuning), an .onnx/.tflite/model.json file or an imported network's name")
 	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
 	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one)")
 	f.IntVar(&batch, "batch", 64, "batch size")
@@ -91,7 +110,14 @@ func init() {
 	f.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
 	f.IntVar(&testLimit, "test-limit", 0, "evaluate on the first N test images only (0: all)")
 	f.BoolVar(&overwrite, "overwrite", false, "replace a checkpoint already in --out")
+	f.BoolVar(&newHead, "new-head", false, "fine-tune: replace the model's classifier by a fresh one for the data set's classes")
+	f.StringVar(&freezeUntil, "freeze-until", "", "fine-tune: leave the parameters of this layer and all before it unchanged")
 	rootCmd.AddCommand(cmd)
+}
+
+// sameInput reports whether the model takes the data set's images as they are.
+func sameInput(in []int, ds *datasets.Dataset) bool {
+	return len(in) == 3 && in[0] == ds.C && in[1] == ds.H && in[2] == ds.W
 }
 
 // loadData loads the train and test splits, each cut to its limit when positive (the train
