@@ -58,6 +58,11 @@ type LayerScore struct {
 	CIHigh     float64  `json:"ci_high"`
 	NormCILow  *float64 `json:"normalized_ci_low,omitempty"`
 	NormCIHigh *float64 `json:"normalized_ci_high,omitempty"`
+	// AboveCeiling flags a normalised score above 1: the layer scores higher than the data's
+	// own reliability estimate, which is then an underestimate or does not bound this score
+	// (r / reliability exceeds 1 for a model of the noise-free signal); tables mark it
+	// (AboveCeilingMark, AboveCeilingNote), it is never printed silently.
+	AboveCeiling bool `json:"above_ceiling,omitempty"`
 	// Selection is the score used to choose the best layer, on data apart from the data that
 	// scores it (rsa: the selection half of the stimuli; regression: inner cross-validation on
 	// the training stimuli).
@@ -102,6 +107,8 @@ type Result struct {
 	Selection         string   `json:"selection"`
 	HeldOut           float64  `json:"held_out_score"`
 	HeldOutNormalized *float64 `json:"held_out_normalized,omitempty"`
+	// HeldOutAboveCeiling flags a HeldOutNormalized above 1 (see LayerScore.AboveCeiling).
+	HeldOutAboveCeiling bool `json:"held_out_above_ceiling,omitempty"`
 	// SecondLayer is the best of the other layers on the profile; BestVsSecondP is the
 	// one-sided bootstrap p value that the best layer's score is not above SecondLayer's.
 	SecondLayer   string   `json:"second_layer,omitempty"`
@@ -117,6 +124,32 @@ func (r *Result) Best() LayerScore {
 		}
 	}
 	return LayerScore{}
+}
+
+// AboveCeilingMark is the table mark of a normalised score above 1; AboveCeilingNote its
+// footnote.
+const (
+	AboveCeilingMark = "†"
+	AboveCeilingNote = "† normalised score above 1: the model scores above the data's ceiling estimate (an estimate from few repetitions or subjects; and r divided by a reliability exceeds 1 for a model that predicts the noise-free signal): read it as at the ceiling, not as a fraction of the explainable variance"
+)
+
+// markAboveCeiling flags every normalised score above 1 and adds one warning naming them.
+func (r *Result) markAboveCeiling() {
+	var which []string
+	for i := range r.Layers {
+		l := &r.Layers[i]
+		if l.Normalized != nil && *l.Normalized > 1 {
+			l.AboveCeiling = true
+			which = append(which, fmt.Sprintf("%s %.3f", l.Layer, *l.Normalized))
+		}
+	}
+	if r.HeldOutNormalized != nil && *r.HeldOutNormalized > 1 {
+		r.HeldOutAboveCeiling = true
+		which = append(which, fmt.Sprintf("held-out %s %.3f", r.BestLayer, *r.HeldOutNormalized))
+	}
+	if len(which) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("normalised scores above 1 (%s): above the ceiling estimate, see the note on %s", strings.Join(which, ", "), AboveCeilingMark))
+	}
 }
 
 // JSON returns the result as indented JSON.
@@ -147,6 +180,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		norm := "-"
 		if l.Normalized != nil {
 			norm = fmt.Sprintf("%.3f", *l.Normalized)
+			if l.AboveCeiling {
+				norm += AboveCeilingMark
+			}
 		}
 		se := ""
 		if hasSE {
@@ -171,11 +207,22 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "; %s\n", r.Formula)
 	fmt.Fprintf(&b, "best layer (%s): %s, held-out score %.3f", r.Selection, r.BestLayer, r.HeldOut)
 	if r.HeldOutNormalized != nil {
-		fmt.Fprintf(&b, " (normalised %.3f)", *r.HeldOutNormalized)
+		mark := ""
+		if r.HeldOutAboveCeiling {
+			mark = AboveCeilingMark
+		}
+		fmt.Fprintf(&b, " (normalised %.3f%s)", *r.HeldOutNormalized, mark)
 	}
 	b.WriteString("\n")
 	if r.SecondLayer != "" {
 		fmt.Fprintf(&b, "best vs second (%s): bootstrap p = %.4f (%d samples)\n", r.SecondLayer, r.BestVsSecondP, r.Bootstrap)
+	}
+	above := r.HeldOutAboveCeiling
+	for _, l := range r.Layers {
+		above = above || l.AboveCeiling
+	}
+	if above {
+		b.WriteString(AboveCeilingNote + "\n")
 	}
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)

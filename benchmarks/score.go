@@ -72,6 +72,7 @@ func Score(model subject.Model, bench *Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("benchmark %s: %w", bench.Name, err)
 	}
+	res.markAboveCeiling()
 	return res, nil
 }
 

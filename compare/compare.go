@@ -104,6 +104,9 @@ type Row struct {
 	CIHigh     float64  `json:"ci_high"`
 	Normalized *float64 `json:"normalized,omitempty"`
 	Ceiling    float64  `json:"ceiling,omitempty"`
+	// AboveCeiling flags a normalised score (held-out or on all stimuli) above 1, marked in
+	// the table (benchmarks.AboveCeilingMark).
+	AboveCeiling bool `json:"above_ceiling,omitempty"`
 	Bootstrap  int      `json:"bootstrap"`
 	RunID      int64    `json:"run_id,omitempty"`
 	// Seconds is the scoring time; PrepSeconds the model's loading and preparation time
@@ -368,6 +371,7 @@ func fillRow(row *Row, r *benchmarks.Result) {
 	row.BestLayer, row.HeldOut, row.HeldOutNormalized = r.BestLayer, r.HeldOut, r.HeldOutNormalized
 	row.Score, row.CILow, row.CIHigh, row.Normalized = b.Score, b.CILow, b.CIHigh, b.Normalized
 	row.Ceiling, row.Bootstrap, row.Warnings = r.Ceiling.Value, r.Bootstrap, r.Warnings
+	row.AboveCeiling = r.HeldOutAboveCeiling || b.AboveCeiling
 }
 
 // rowsOf returns the rows of one benchmark.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/ventral-lab/ventral/benchmarks"
 )
 
 // Alpha is the level at which Answer calls a paired test's difference significant.
@@ -73,12 +75,21 @@ func shortKind(k string) string {
 func (t *Table) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tkind\tbenchmark\tbest layer\theld-out\tnormalised\tscore (all)\t95% interval\ttime\t")
+	above := false
 	for _, r := range t.Rows {
+		norm := optNum(r.HeldOutNormalized)
+		if r.AboveCeiling {
+			norm += benchmarks.AboveCeilingMark
+			above = true
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%.1fs\t\n", r.name(), shortKind(r.Kind), r.Benchmark, r.BestLayer,
-			num(r.HeldOut), optNum(r.HeldOutNormalized), num(r.Score), num(r.CILow), num(r.CIHigh), r.Seconds+r.PrepSeconds)
+			num(r.HeldOut), norm, num(r.Score), num(r.CILow), num(r.CIHigh), r.Seconds+r.PrepSeconds)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if above {
+		fmt.Fprintln(w, benchmarks.AboveCeilingNote+" (held-out or on all stimuli).")
 	}
 	fmt.Fprintln(w, "best layer: chosen on half of the stimuli (seeded split), held-out: its score on the other half;")
 	fmt.Fprintln(w, "normalised: held-out score / noise ceiling upper bound on that half; score (all): the best layer on all stimuli, 95% bootstrap interval over stimuli.")
@@ -102,7 +113,7 @@ func (t *Table) WriteTable(w io.Writer) error {
 func (t *Table) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"model", "label", "network", "kind", "weights", "benchmark", "region", "best_layer", "held_out", "held_out_normalized",
-		"score", "ci_low", "ci_high", "normalized", "ceiling", "bootstrap", "seed", "seconds", "prep_seconds", "run_id"})
+		"score", "ci_low", "ci_high", "normalized", "ceiling", "bootstrap", "seed", "seconds", "prep_seconds", "run_id", "above_ceiling"})
 	f := func(x float64) string {
 		if math.IsNaN(x) {
 			return ""
@@ -118,7 +129,7 @@ func (t *Table) WriteCSV(w io.Writer) error {
 	for _, r := range t.Rows {
 		cw.Write([]string{r.Model, r.name(), r.Network, r.Kind, r.Weights, r.Benchmark, r.Region, r.BestLayer, f(r.HeldOut), p(r.HeldOutNormalized),
 			f(r.Score), f(r.CILow), f(r.CIHigh), p(r.Normalized), f(r.Ceiling), strconv.Itoa(r.Bootstrap),
-			strconv.FormatUint(t.Seed, 10), f(r.Seconds), f(r.PrepSeconds), strconv.FormatInt(r.RunID, 10)})
+			strconv.FormatUint(t.Seed, 10), f(r.Seconds), f(r.PrepSeconds), strconv.FormatInt(r.RunID, 10), strconv.FormatBool(r.AboveCeiling)})
 	}
 	cw.Flush()
 	return cw.Error()
