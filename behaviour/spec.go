@@ -115,7 +115,7 @@ func ParseSpec(data []byte, source string) (*Spec, error) {
 // locate returns the stimulus folder and the trials glob.
 func (s *Spec) locate() (stim, trials string, err error) {
 	if s.Root != "" || s.Dataset == "" {
-		return filepath.Join(s.Root, s.Stimuli), filepath.Join(s.Root, s.Trials), nil
+		return underRoot(s.Root, s.Stimuli), underRoot(s.Root, s.Trials), nil
 	}
 	if stim, err = datasets.ResolveDir(s.Dataset, s.Stimuli); err != nil {
 		return "", "", fmt.Errorf("spec %s: %w", s.Source, err)
@@ -126,6 +126,15 @@ func (s *Spec) locate() (stim, trials string, err error) {
 		return "", "", fmt.Errorf("spec %s: %w", s.Source, err)
 	}
 	return stim, filepath.Join(d, pat), nil
+}
+
+// underRoot resolves p against the spec's folder; an absolute p stands as it is
+// (filepath.Join would make "/data/x" relative to the folder).
+func underRoot(root, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(root, p)
 }
 
 // stimulusPath maps a trial to its stimulus path under the stimulus folder.
