@@ -235,8 +235,10 @@ func (a *Assembly) Matrix() (rows, cols int, data []float64) {
 	return len(m.Stimuli), len(m.Neuroids) * len(m.TimeBins), slices.Clone(m.Data)
 }
 
-// Clean drops the neuroids that have a NaN (or infinite) response or that are constant over
-// stimuli, and returns one warning per dropped neuroid. It fails when nothing is left.
+// Clean drops the neuroids that cannot be used: an infinite response, a stimulus (or time bin)
+// without any finite repetition, or a repetition mean that is constant over stimuli. NaN marks a
+// missing repetition, so unequal repetition counts are kept: means use the repetitions present.
+// It returns one warning per dropped neuroid and fails when nothing is left.
 func (a *Assembly) Clean() (*Assembly, []Warning, error) {
 	S, N, T, R := a.Shape()
 	var keep []int
@@ -247,17 +249,35 @@ func (a *Assembly) Clean() (*Assembly, []Warning, error) {
 		first := math.NaN()
 		for s := 0; s < S && bad == ""; s++ {
 			for t := 0; t < T && bad == ""; t++ {
+				var sum float64
+				k := 0
 				for r := 0; r < R; r++ {
 					v := a.At(s, n, t, r)
-					if math.IsNaN(v) || math.IsInf(v, 0) {
-						bad = fmt.Sprintf("non-finite response (%v) to stimulus %s: excluded", v, a.Stimuli[s])
+					if math.IsInf(v, 0) {
+						bad = fmt.Sprintf("infinite response (%v) to stimulus %s: excluded", v, a.Stimuli[s])
 						break
 					}
-					if math.IsNaN(first) {
-						first = v
-					} else if v != first {
-						constant = false
+					if !math.IsNaN(v) {
+						sum += v
+						k++
 					}
+				}
+				if bad != "" {
+					break
+				}
+				if k == 0 {
+					what := "stimulus " + a.Stimuli[s]
+					if T > 1 {
+						what += ", time bin " + a.TimeBins[t]
+					}
+					bad = fmt.Sprintf("no response (every repetition NaN) to %s: excluded", what)
+					break
+				}
+				m := sum / float64(k)
+				if math.IsNaN(first) {
+					first = m
+				} else if m != first {
+					constant = false
 				}
 			}
 		}
@@ -271,7 +291,11 @@ func (a *Assembly) Clean() (*Assembly, []Warning, error) {
 		keep = append(keep, n)
 	}
 	if len(keep) == 0 {
-		return nil, warns, fmt.Errorf("neural: assembly %q: all %d neuroids are NaN or constant", a.Name, N)
+		reason := ""
+		if len(warns) > 0 {
+			reason = ", e.g. " + warns[0].String()
+		}
+		return nil, warns, fmt.Errorf("neural: assembly %q: none of the %d neuroids is usable (each has a stimulus without any response, an infinite response or constant means)%s", a.Name, N, reason)
 	}
 	if len(keep) == N {
 		return a, nil, nil

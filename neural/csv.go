@@ -27,7 +27,8 @@ func ReadCSVFile(path string) (*Assembly, error) {
 
 // ReadCSV reads an assembly from CSV in long or wide form; the form is told by the header.
 //
-// Long form (one response per row) has the columns stimulus_id, neuroid_id and value, and
+// Long form (one response per row) has the columns stimulus_id, neuroid_id (or stimulus and
+// neuroid) and value, and
 // optionally time_bin and repetition (labels; order of first appearance is kept). The columns
 // region, subject and electrode, and any column "neuroid.X", are per-neuroid metadata (X);
 // "stimulus.X" columns are per-stimulus metadata. Any other column is an error. A response that
@@ -64,6 +65,21 @@ func ReadCSV(r io.Reader, name string) (*Assembly, error) {
 	col := map[string]int{}
 	for i, h := range hdr {
 		col[h] = i
+	}
+	// Long form may also name its id columns stimulus and neuroid.
+	if _, ok := col["neuroid_id"]; !ok {
+		if i, ok := col["neuroid"]; ok {
+			hdr[i] = "neuroid_id"
+			delete(col, "neuroid")
+			col["neuroid_id"] = i
+			if j, ok := col["stimulus"]; ok {
+				if _, dup := col["stimulus_id"]; !dup {
+					hdr[j] = "stimulus_id"
+					delete(col, "stimulus")
+					col["stimulus_id"] = j
+				}
+			}
+		}
 	}
 	_, hasN := col["neuroid_id"]
 	_, hasV := col["value"]

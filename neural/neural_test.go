@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,7 +110,7 @@ const longCSV = `stimulus_id,neuroid_id,repetition,value,region,stimulus.categor
 a,n1,1,1.0,IT,face
 a,n1,2,3.0,IT,face
 b,n1,1,2.0,IT,body
-b,n1,2,2.0,IT,body
+b,n1,2,4.0,IT,body
 a,n2,1,5,V4,face
 a,n2,2,5,V4,face
 b,n2,1,5,V4,body
@@ -127,7 +128,7 @@ func TestCSVLongAndClean(t *testing.T) {
 		t.Fatalf("shape %d %d %d", s, n, r)
 	}
 	m := a.MeanReps()
-	if m.At(0, 0, 0, 0) != 2 || m.At(1, 0, 0, 0) != 2 {
+	if m.At(0, 0, 0, 0) != 2 || m.At(1, 0, 0, 0) != 3 {
 		t.Fatalf("mean over reps: %v", m.Data)
 	}
 	if a.StimulusMeta["category"][1] != "body" {
@@ -140,7 +141,7 @@ func TestCSVLongAndClean(t *testing.T) {
 	if _, err := a.SelectRegion("V1"); err == nil {
 		t.Fatal("selecting a missing region should fail")
 	}
-	// n2 is constant, n3 has a NaN: both are excluded with warnings.
+	// n2 is constant, n3 has no response to stimulus a: both are excluded with warnings.
 	c, warns, err := a.Clean()
 	if err != nil {
 		t.Fatal(err)
@@ -200,5 +201,76 @@ func TestNPYDecode(t *testing.T) {
 	}
 	if dims[0] != 2 || dims[1] != 3 || d[1] != 2 || d[3] != 4 {
 		t.Fatalf("%v %v", dims, d)
+	}
+}
+
+// NaN marks a missing repetition: a neuroid with unequal repetition counts is kept and its
+// means use the repetitions present; only a neuroid without any response to some stimulus, or
+// with constant means, is dropped, by name.
+func TestCleanUnequalRepetitions(t *testing.T) {
+	nan := math.NaN()
+	a := New([]string{"s1", "s2", "s3"}, []string{"n1", "n2", "n3"}, nil, 3)
+	vals := [][3][3]float64{ // [stimulus][neuroid][rep]
+		{{1, 2, nan}, {1, nan, nan}, {nan, nan, nan}},
+		{{4, 5, 6}, {2, 2, 2}, {1, 2, 3}},
+		{{7, nan, nan}, {3, 5, nan}, {1, 1, 1}},
+	}
+	for s := range vals {
+		for n := range vals[s] {
+			for r, v := range vals[s][n] {
+				a.Set(s, n, 0, r, v)
+			}
+		}
+	}
+	c, warns, err := a.Clean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Neuroids, []string{"n1", "n2"}) || len(warns) != 1 || warns[0].Neuroid != "n3" || !strings.Contains(warns[0].String(), "stimulus s1") {
+		t.Fatalf("kept %v, warnings %v", c.Neuroids, warns)
+	}
+	m := c.MeanReps()
+	want := []float64{1.5, 1, 5, 2, 7, 4} // s x n
+	for i, w := range want {
+		if m.Data[i] != w {
+			t.Fatalf("means %v, want %v", m.Data, want)
+		}
+	}
+	if rc := c.RepCounts(); !slices.Equal(rc[0], []int{2, 1}) || !slices.Equal(rc[2], []int{1, 2}) {
+		t.Fatalf("repetition counts %v", rc)
+	}
+}
+
+// FromArray puts the named axes of any order into [stimulus, neuroid, time_bin, repetition].
+func TestFromArrayDims(t *testing.T) {
+	// shape [neuroid=2, repetition=3, stimulus=4], value = 100*n + 10*r + s
+	data := make([]float64, 2*3*4)
+	for n := 0; n < 2; n++ {
+		for r := 0; r < 3; r++ {
+			for s := 0; s < 4; s++ {
+				data[(n*3+r)*4+s] = float64(100*n + 10*r + s)
+			}
+		}
+	}
+	a, err := FromArray("x", data, []int{2, 3, 4}, []string{"neuroid", "repetition", "stimulus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, n, tb, r := a.Shape(); s != 4 || n != 2 || tb != 1 || r != 3 {
+		t.Fatalf("shape %d %d %d %d", s, n, tb, r)
+	}
+	for s := 0; s < 4; s++ {
+		for n := 0; n < 2; n++ {
+			for r := 0; r < 3; r++ {
+				if got := a.At(s, n, 0, r); got != float64(100*n+10*r+s) {
+					t.Fatalf("(%d,%d,%d) = %v", s, n, r, got)
+				}
+			}
+		}
+	}
+	for _, bad := range [][]string{{"neuroid", "stimulus"}, {"neuroid", "neuroid", "stimulus"}, {"neuroid", "trial", "stimulus"}, {"repetition", "time_bin", "stimulus"}} {
+		if _, err := FromArray("x", data, []int{2, 3, 4}, bad); err == nil {
+			t.Fatalf("dims %v accepted", bad)
+		}
 	}
 }

@@ -20,6 +20,9 @@ type NpyOptions struct {
 	Scale float64
 	// IDs names the stimuli; default "0", "1", ... (the row number).
 	IDs []string
+	// HWC says each row is stored height x width x channels (as images usually are in
+	// Python); the default is channels first, as Shape.
+	HWC bool
 }
 
 type npySource struct {
@@ -28,6 +31,7 @@ type npySource struct {
 	shape []int // C H W
 	row   int   // values per row
 	scale float64
+	hwc   bool // rows are stored H W C
 }
 
 func (n *npySource) image(i int) (*tensor.Tensor, error) {
@@ -42,6 +46,15 @@ func (n *npySource) image(i int) (*tensor.Tensor, error) {
 	}
 	t := tensor.New(n.shape...)
 	inv := 1 / n.scale
+	if n.hwc {
+		C, HW := n.shape[0], n.shape[1]*n.shape[2]
+		for p := 0; p < HW; p++ {
+			for c := 0; c < C; c++ {
+				t.Data[c*HW+p] = float32(n.hd.Value(buf, p*C+c) * inv)
+			}
+		}
+		return t, nil
+	}
 	for k := range t.Data {
 		t.Data[k] = float32(n.hd.Value(buf, k) * inv)
 	}
@@ -112,5 +125,5 @@ func FromNpy(name, path string, o NpyOptions) (*Set, error) {
 	if scale == 0 {
 		scale = 1
 	}
-	return newSet(name, append([]string(nil), ids...), &npySource{path: path, hd: hd, shape: shape, row: row, scale: scale})
+	return newSet(name, append([]string(nil), ids...), &npySource{path: path, hd: hd, shape: shape, row: row, scale: scale, hwc: o.HWC})
 }
