@@ -6,7 +6,14 @@
 //	version: 1
 //	citation: "Kriegeskorte et al. 2008 ..."
 //	region: IT                          # also selects neuroids when data have region metadata
-//	stimuli: {set: kriegeskorte92}      # or {set: allen-mouse-v1, train: train, test: test}
+//	stimuli: {set: kriegeskorte92}      # a built-in set, or {set: allen-mouse-v1, train: train, test: test}
+//	# stimuli:                          # ... or a file: images.zip | a folder | x.npy | x.npz | x.mat
+//	#   path: images.zip                # relative to this spec, or absolute; or dataset: + file: (hash-checked)
+//	#   variable: images                # .npz member / .mat struct array (field: image)
+//	#   id_offset: 1                    # arrays: ids are row numbers from 0 (+ id_offset); or id_variable: ids
+//	#   metadata: stimuli.csv           # optional, a row per stimulus; without it ids are the sorted file names
+//	#   id_column: id                   # the CSV's id column; file_column: file makes rows name the images
+//	#   degrees: 8                      # visual angle of the images
 //	data:
 //	  kind: rdm                         # rdm | assembly
 //	  dataset: kriegeskorte92           # a registered dataset file (hash-checked) ...
@@ -14,6 +21,9 @@
 //	  # path: my.csv                    # ... or a local file, relative to the spec
 //	  variable: RDMs_mIT_hIT_fig1(2)    # MAT path: var(k).field, one-based index
 //	  field: RDM                        # struct field holding each RDM
+//	  # dims: [neuroid, stimulus, repetition]  assembly arrays: the axes in file order (any order of
+//	  #                                 stimulus, neuroid, time_bin, repetition); NaN = missing repetition
+//	  # stimulus_ids: order             # rows follow the stimulus set; or an id column / variable name
 //	  # train: {file: ...}  test: {file: ...}   a shipped train/test split (regression)
 //	metric:
 //	  type: rsa                         # rsa | ridge | pls

@@ -8,23 +8,6 @@ import (
 	"github.com/ventral-lab/ventral/subject"
 )
 
-// LoadStimuli loads the stimulus sets named in specs (split is "" or a split name such as
-// "train"). It may be replaced, e.g. by tests; the default knows kriegeskorte92
-// (stimuli.Kriegeskorte92: ids "1".."92" in RDM order, with a category column) and
-// allen-mouse-v1 (stimuli.AllenMouseV1: splits train and test, ids "0".. in row order).
-var LoadStimuli = func(set, split string) (*stimuli.Set, error) {
-	switch set {
-	case "kriegeskorte92":
-		if split != "" {
-			return nil, fmt.Errorf("stimulus set kriegeskorte92 has no split %q", split)
-		}
-		return stimuli.Kriegeskorte92()
-	case "allen-mouse-v1":
-		return stimuli.AllenMouseV1(split)
-	}
-	return nil, fmt.Errorf("unknown stimulus set %q (known: kriegeskorte92, allen-mouse-v1)", set)
-}
-
 // extract returns each layer's responses to the stimuli (stimuli x features, one row per
 // stimulus in the set's order) from the model (subject.Model.Activations: a graph extracts
 // through package activations and, with cacheDir set, its content-addressed cache). Warnings

@@ -271,11 +271,11 @@ func scoreRidge(model subject.Model, bench *Spec, layers []string, opts Options,
 	if bench.Data.Train == nil {
 		return fmt.Errorf("metric ridge needs data with a train/test split")
 	}
-	trSet, err := LoadStimuli(bench.Stimuli.Set, bench.Stimuli.Train)
+	trSet, err := bench.StimulusSet(bench.Stimuli.Train)
 	if err != nil {
 		return err
 	}
-	teSet, err := LoadStimuli(bench.Stimuli.Set, bench.Stimuli.Test)
+	teSet, err := bench.StimulusSet(bench.Stimuli.Test)
 	if err != nil {
 		return err
 	}
@@ -415,7 +415,7 @@ func scoreRidge(model subject.Model, bench *Spec, layers []string, opts Options,
 // is chosen by the same cross-validation within a seeded half of the stimuli and scored
 // within the other half. Intervals come from a bootstrap over folds.
 func scorePLS(model subject.Model, bench *Spec, layers []string, opts Options, B int, res *Result) error {
-	set, err := LoadStimuli(bench.Stimuli.Set, "")
+	set, err := bench.StimulusSet("")
 	if err != nil {
 		return err
 	}

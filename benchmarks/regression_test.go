@@ -87,7 +87,7 @@ func TestScorePLSSplitHalf(t *testing.T) {
 	if len(r.Neuroids) != 6 || strings.Contains(strings.Join(r.Neuroids, ","), "flat") {
 		t.Fatalf("neuroids %v: the NaN and constant ones should be excluded", r.Neuroids)
 	}
-	if !strings.Contains(strings.Join(r.Warnings, "\n"), "2 neuroids excluded") {
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "2 neuroid(s) excluded: nanNeuroid, flat") {
 		t.Fatalf("warnings %q", r.Warnings)
 	}
 	if !(r.Ceiling.Value > 0.5 && r.Ceiling.Value <= 1) || len(r.NeuroidCeiling) != 6 || !strings.Contains(r.Formula, "Spearman-Brown") {

@@ -164,7 +164,7 @@ func (c *rsaCore) ceiling(s *sample) (lower, upper float64) {
 }
 
 func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B int, res *Result) error {
-	set, err := LoadStimuli(bench.Stimuli.Set, "")
+	set, err := bench.StimulusSet("")
 	if err != nil {
 		return err
 	}

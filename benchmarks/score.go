@@ -80,10 +80,7 @@ func Score(model subject.Model, bench *Spec, opts Options) (*Result, error) {
 // or a path relative to the spec file.
 func (s *Spec) dataPath(dataset, file, path string) (string, error) {
 	if path != "" {
-		if filepath.IsAbs(path) || s.dir == "" {
-			return path, nil
-		}
-		return filepath.Join(s.dir, path), nil
+		return s.localPath(path), nil
 	}
 	return datasets.Resolve(dataset, file)
 }
@@ -99,7 +96,7 @@ func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result
 	if err != nil {
 		return nil, err
 	}
-	a, err := neural.ReadFile(p, variable, d.Transpose)
+	a, err := readAssembly(d, p, variable, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +114,7 @@ func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result
 		return nil, err
 	}
 	if len(warns) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d neuroids excluded (NaN or constant), e.g. %s", filepath.Base(p), len(warns), warns[0]))
+		res.Warnings = append(res.Warnings, droppedWarning(filepath.Base(p), warns))
 	}
 	return a, nil
 }

@@ -35,12 +35,34 @@ type Spec struct {
 	dir string
 }
 
-// StimuliSpec names the stimulus set. With a train/test split, Train and Test name the
-// set's splits (e.g. set allen-mouse-v1, train "train", test "test").
+// StimuliSpec says what the model is shown: a built-in set by name (Set: kriegeskorte92,
+// allen-mouse-v1; with a train/test split, Train and Test name the set's splits), or a file:
+// a local Path (relative to the spec file, or absolute) or a registered dataset's File
+// (hash-checked). A file is a folder or .zip of images (ids: the file paths, sorted), a
+// .npy/.npz array of images (ids: row numbers from IDOffset, default 0, or the numeric
+// IDVariable) or a .mat struct array (Variable, with the image in Field; ids from 1).
+// Metadata is an optional CSV with a row per stimulus: matched by IDColumn (default id), or,
+// with FileColumn, naming each row's image (the rows then give order and ids).
 type StimuliSpec struct {
-	Set   string `yaml:"set"`
+	Set   string `yaml:"set,omitempty"`
 	Train string `yaml:"train,omitempty"`
 	Test  string `yaml:"test,omitempty"`
+
+	Path       string  `yaml:"path,omitempty"`
+	Dataset    string  `yaml:"dataset,omitempty"`
+	File       string  `yaml:"file,omitempty"`
+	Variable   string  `yaml:"variable,omitempty"`
+	Field      string  `yaml:"field,omitempty"`
+	Shape      []int   `yaml:"shape,omitempty"`
+	Layout     string  `yaml:"layout,omitempty"`
+	Scale      float64 `yaml:"scale,omitempty"`
+	IDVariable string  `yaml:"id_variable,omitempty"`
+	IDOffset   int     `yaml:"id_offset,omitempty"`
+	Metadata   string  `yaml:"metadata,omitempty"`
+	IDColumn   string  `yaml:"id_column,omitempty"`
+	FileColumn string  `yaml:"file_column,omitempty"`
+	// Degrees is the visual angle of the stimuli (width), 0 if unknown.
+	Degrees float64 `yaml:"degrees,omitempty"`
 }
 
 // DataSpec says where neural data are: a registered dataset file (Dataset + File, found and
@@ -48,14 +70,25 @@ type StimuliSpec struct {
 type DataSpec struct {
 	// Kind is "rdm" (the file holds RDMs: Variable/Field as in neural.ReadRDMsMAT) or
 	// "assembly" (responses: .mat, .npy, .npz or .csv).
-	Kind      string   `yaml:"kind"`
-	Dataset   string   `yaml:"dataset,omitempty"`
-	File      string   `yaml:"file,omitempty"`
-	Path      string   `yaml:"path,omitempty"`
-	Variable  string   `yaml:"variable,omitempty"`
-	Field     string   `yaml:"field,omitempty"`
+	Kind     string `yaml:"kind"`
+	Dataset  string `yaml:"dataset,omitempty"`
+	File     string `yaml:"file,omitempty"`
+	Path     string `yaml:"path,omitempty"`
+	Variable string `yaml:"variable,omitempty"`
+	Field    string `yaml:"field,omitempty"`
+	// Dims names an array's axes in file order: any order of stimulus, neuroid, time_bin and
+	// repetition (stimulus and neuroid required); NaN marks a missing repetition. Without
+	// Dims an array is stimuli x neuroids [x time bins [x repetitions]], or with Transpose
+	// (deprecated: dims [neuroid, stimulus, ...] says the same) neuroids x stimuli.
+	Dims      []string `yaml:"dims,omitempty"`
 	Transpose bool     `yaml:"transpose,omitempty"`
-	DimNames  []string `yaml:"dim_names,omitempty"`
+	// StimulusIDs says which stimulus each row of the data is: "order" (the stimulus set's
+	// order; the counts must agree), or the name of a stimulus metadata column of the data
+	// (a CSV's stimulus.X) or of an .npz/.mat variable holding numeric ids. Default: the ids
+	// the file gives (CSV ids; .npy/.npz rows "0", "1", ...; .mat rows "1", "2", ...).
+	StimulusIDs string `yaml:"stimulus_ids,omitempty"`
+	// DimNames names the dimensions of a struct array of RDMs (kind rdm).
+	DimNames []string `yaml:"dim_names,omitempty"`
 	// Train and Test are the files of a shipped train/test split (File is then empty).
 	Train *FileRef `yaml:"train,omitempty"`
 	Test  *FileRef `yaml:"test,omitempty"`
@@ -172,10 +205,11 @@ func (s *Spec) Validate() error {
 		return fmt.Errorf("name is missing")
 	case s.Version < 1:
 		return fmt.Errorf("version must be a positive integer")
-	case s.Stimuli.Set == "":
-		return fmt.Errorf("stimuli.set is missing")
 	case (s.Stimuli.Train == "") != (s.Stimuli.Test == ""):
 		return fmt.Errorf("stimuli: give both train and test splits, or neither")
+	}
+	if err := s.Stimuli.validate(); err != nil {
+		return err
 	}
 	if err := s.Data.validate("data"); err != nil {
 		return err
@@ -281,6 +315,13 @@ func (s *Spec) Validate() error {
 			return err
 		}
 	case "split-half":
+		if m.Type == "rsa" {
+			// A split-half RDM reliability would be defined on a different scale from the
+			// model-to-data RDM correlation (each half's RDM is noisier than the full one), and
+			// dividing one by the other is not a ceiling anyone has validated; refuse rather
+			// than print a number that looks normalised.
+			return fmt.Errorf("ceiling split-half cannot normalise metric rsa: use ceiling rsa-noise-ceiling (with per-subject RDMs as ceiling.data) or none, or metric pls/ridge for a split-half ceiling")
+		}
 		if c.Data != nil {
 			return fmt.Errorf("ceiling split-half uses the benchmark's data (with repetitions) and takes no data of its own")
 		}
@@ -328,6 +369,59 @@ func (d *DataSpec) validate(where string) error {
 	}
 	if d.Kind == "rdm" && d.Variable == "" {
 		return fmt.Errorf("%s: kind rdm needs a variable", where)
+	}
+	if d.Kind == "rdm" && (len(d.Dims) > 0 || d.StimulusIDs != "") {
+		return fmt.Errorf("%s: dims and stimulus_ids apply to kind assembly", where)
+	}
+	if len(d.Dims) > 0 {
+		if d.Transpose {
+			return fmt.Errorf("%s: give dims or transpose, not both (dims [neuroid, stimulus] is the transpose)", where)
+		}
+		seen := map[string]bool{}
+		for _, a := range d.Dims {
+			if !slices.Contains([]string{"stimulus", "neuroid", "time_bin", "repetition"}, a) {
+				return fmt.Errorf("%s.dims: unknown axis %q (expected stimulus, neuroid, time_bin, repetition)", where, a)
+			}
+			if seen[a] {
+				return fmt.Errorf("%s.dims: axis %q named twice", where, a)
+			}
+			seen[a] = true
+		}
+		if !seen["stimulus"] || !seen["neuroid"] {
+			return fmt.Errorf("%s.dims %v: needs a stimulus and a neuroid axis", where, d.Dims)
+		}
+	}
+	return nil
+}
+
+func (st *StimuliSpec) validate() error {
+	n := 0
+	for _, v := range []string{st.Set, st.Path, st.File} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("stimuli: give exactly one of set (a built-in set), path (a local file or folder) and file (with dataset)")
+	}
+	if st.File != "" && st.Dataset == "" {
+		return fmt.Errorf("stimuli: file %q needs a dataset", st.File)
+	}
+	if st.Dataset != "" && st.File == "" {
+		return fmt.Errorf("stimuli: dataset %q needs a file", st.Dataset)
+	}
+	if st.Set != "" {
+		if st.Variable != "" || st.Field != "" || st.Shape != nil || st.Layout != "" || st.Scale != 0 || st.IDVariable != "" || st.IDOffset != 0 {
+			return fmt.Errorf("stimuli: a built-in set %q takes no variable, field, shape, layout, scale, id_variable or id_offset", st.Set)
+		}
+	} else if st.Train != "" {
+		return fmt.Errorf("stimuli: train and test splits name a built-in set's splits; a file holds one set")
+	}
+	if st.Metadata == "" && (st.IDColumn != "" || st.FileColumn != "") {
+		return fmt.Errorf("stimuli: id_column and file_column need metadata (a CSV)")
+	}
+	if st.Degrees < 0 {
+		return fmt.Errorf("stimuli.degrees %v must not be negative", st.Degrees)
 	}
 	return nil
 }

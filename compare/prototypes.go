@@ -103,7 +103,7 @@ func (p *prototypes) disjoint(pre stimuli.Preprocess, inputs map[[32]byte]int) e
 			splits = []string{s.Stimuli.Train, s.Stimuli.Test}
 		}
 		for _, split := range splits {
-			set, err := benchmarks.LoadStimuli(s.Stimuli.Set, split)
+			set, err := s.StimulusSet(split)
 			if err != nil {
 				return err
 			}

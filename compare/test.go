@@ -20,7 +20,7 @@ import (
 // with the benchmark's distance. The activations come from the cache that benchmarks.Score
 // filled (same model, stimuli, preprocessing and layer), so the model is not run again.
 func layerRDM(g *nn.Graph, s *benchmarks.Spec, layer, cache string) ([]float64, error) {
-	set, err := benchmarks.LoadStimuli(s.Stimuli.Set, "")
+	set, err := s.StimulusSet("")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func condensedRDM(x []float32, S, F int, distance string) []float64 {
 // RDMs (the ceiling data) when the target is "subjects", else the data RDMs; dir is the folder
 // of a spec file (for data given by a relative path).
 func references(s *benchmarks.Spec, dir string) ([]*rsa.RDM, []string, error) {
-	set, err := benchmarks.LoadStimuli(s.Stimuli.Set, "")
+	set, err := s.StimulusSet("")
 	if err != nil {
 		return nil, nil, err
 	}
