@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -198,18 +199,28 @@ func strataOf(col string, set *stimuli.Set, a *neural.Assembly) ([]string, error
 }
 
 // splitHalf estimates the split-half ceiling from an assembly's repetitions (features are
-// neuroid x time bin, as Assembly.Matrix).
+// neuroid x time bin, as Assembly.Matrix); NaN marks a missing repetition
+// (ceiling.SplitHalfMissing, 100 seeded splits).
 func splitHalf(a *neural.Assembly, seed uint64) (*ceiling.Reliability, error) {
 	S, N, T, R := a.Shape()
 	if R < 2 {
 		return nil, fmt.Errorf("ceiling split-half needs repetitions; the data have %d per stimulus", R)
 	}
-	resp, err := ceiling.NewResponses(S, N*T, R, a.Data)
+	resp, err := ceiling.NewResponsesMissing(S, N*T, R, a.Data)
 	if err != nil {
 		return nil, fmt.Errorf("ceiling split-half: %w", err)
 	}
-	return ceiling.SplitHalf(resp, 0, seed)
+	rel, err := ceiling.SplitHalfMissing(resp, ceiling.DrawSplits(S, R, splitHalfSplits, seed))
+	if err != nil {
+		return nil, fmt.Errorf("ceiling split-half: %w", err)
+	}
+	if rel.Neuroids == 0 {
+		return nil, fmt.Errorf("ceiling split-half: no neuroid has a finite split-half r (%d stimuli have at least 2 repetitions for every neuroid)", rel.Stimuli)
+	}
+	return rel, nil
 }
+
+const splitHalfSplits = 100
 
 // splitHalfSubset is splitHalf over the stimuli idx.
 func splitHalfSubset(a *neural.Assembly, idx []int, seed uint64) (*ceiling.Reliability, error) {
@@ -230,13 +241,23 @@ func splitHalfSubset(a *neural.Assembly, idx []int, seed uint64) (*ceiling.Relia
 }
 
 const splitHalfFormula = "normalised = raw / ceiling (" + string(ceiling.RatioR) + "); ceiling = median over neuroids of the " +
-	"Spearman-Brown corrected split-half r (Pearson r across stimuli between the means of two random halves of the repetitions, averaged over 100 splits)"
+	"Spearman-Brown corrected split-half r (Pearson r across stimuli between the means of two random halves of each stimulus's present repetitions, " +
+	"an odd one to a random half, stimuli with fewer than 2 left out; averaged over 100 splits)"
 
-// setSplitHalf records a split-half ceiling in res.
+// setSplitHalf records a split-half ceiling in res: its value, per-neuroid values, and how
+// many stimuli and neuroids it used.
 func setSplitHalf(res *Result, rel *ceiling.Reliability) {
 	res.Ceiling.Value = rel.Median
+	res.Ceiling.Stimuli = rel.Stimuli
+	res.Ceiling.Neuroids = rel.Neuroids
 	res.NeuroidCeiling = Floats(rel.PerNeuroid)
 	res.Formula = splitHalfFormula
+	if len(rel.StimuliPerNeuroid) > 0 {
+		lo, hi := slices.Min(rel.StimuliPerNeuroid), slices.Max(rel.StimuliPerNeuroid)
+		if lo != hi {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("ceiling: neuroids have at least 2 repetitions for %d to %d stimuli (%d for every neuroid); each neuroid's ceiling uses its own", lo, hi, rel.Stimuli))
+		}
+	}
 	for _, w := range rel.Warnings {
 		res.Warnings = append(res.Warnings, "ceiling: "+w)
 	}

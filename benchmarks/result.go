@@ -81,6 +81,10 @@ type Ceiling struct {
 	// Value is what scores are divided by (the upper bound for rsa-noise-ceiling).
 	Value float64 `json:"value,omitempty"`
 	Note  string  `json:"note,omitempty"`
+	// Stimuli and Neuroids are what a split-half ceiling used: the stimuli with at least 2
+	// present repetitions for every neuroid, and the neuroids with a finite reliability.
+	Stimuli  int `json:"stimuli,omitempty"`
+	Neuroids int `json:"neuroids,omitempty"`
 }
 
 // Result is the outcome of scoring one model on one benchmark.
@@ -202,7 +206,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, " (lower %.3f, upper %.3f)", r.Ceiling.Lower, r.Ceiling.Upper)
 	}
 	if r.Ceiling.Method == "split-half" {
-		fmt.Fprintf(&b, " (%.3f, median over %d neuroids)", r.Ceiling.Value, len(r.NeuroidCeiling))
+		fmt.Fprintf(&b, " (%.3f, median over %d neuroids; %d stimuli with 2 or more repetitions)", r.Ceiling.Value, r.Ceiling.Neuroids, r.Ceiling.Stimuli)
 	}
 	fmt.Fprintf(&b, "; %s\n", r.Formula)
 	fmt.Fprintf(&b, "best layer (%s): %s, held-out score %.3f", r.Selection, r.BestLayer, r.HeldOut)

@@ -51,6 +51,11 @@ type Reliability struct {
 	Splits     int
 	Excluded   []int // neuroids whose half means were constant in some split (NaN in HalfR)
 	Warnings   []string
+	// SplitHalfMissing only: the stimuli with at least 2 present repetitions for every
+	// neuroid, the number used for each neuroid, and the neuroids with a finite value.
+	Stimuli           int
+	StimuliPerNeuroid []int
+	Neuroids          int
 }
 
 // SplitHalf estimates internal consistency from splits random splits (default 100) of the
