@@ -172,7 +172,7 @@ func TestScoreAllenRidge(t *testing.T) {
 }
 
 func TestSpecRoundTrip(t *testing.T) {
-	if len(Builtin()) != 3 {
+	if len(Builtin()) != 5 {
 		t.Fatalf("built-in: %v", Builtin())
 	}
 	for _, name := range Builtin() {
