@@ -106,9 +106,9 @@ type Row struct {
 	Ceiling    float64  `json:"ceiling,omitempty"`
 	// AboveCeiling flags a normalised score (held-out or on all stimuli) above 1, marked in
 	// the table (benchmarks.AboveCeilingMark).
-	AboveCeiling bool `json:"above_ceiling,omitempty"`
-	Bootstrap  int      `json:"bootstrap"`
-	RunID      int64    `json:"run_id,omitempty"`
+	AboveCeiling bool  `json:"above_ceiling,omitempty"`
+	Bootstrap    int   `json:"bootstrap"`
+	RunID        int64 `json:"run_id,omitempty"`
 	// Seconds is the scoring time; PrepSeconds the model's loading and preparation time
 	// (prototype sampling for HMAX), counted on its first row.
 	Seconds     float64  `json:"seconds"`
