@@ -35,6 +35,8 @@
 //	ceiling:
 //	  type: rsa-noise-ceiling           # rsa-noise-ceiling | split-half | none
 //	  data: {kind: rdm, dataset: kriegeskorte92, file: 92_brainRDMs.mat, variable: RDMs, field: RDM}
+//	  unit: subject                     # rsa-noise-ceiling: rdm (default) | session | subject
+//	                                    # (subject: a subject's RDMs averaged, one subject left out)
 //	  note: "how the ceiling is estimated, or why there is none"
 //
 // Unknown keys are errors. Score runs a model on a benchmark. It sees the model only through

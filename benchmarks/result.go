@@ -80,7 +80,11 @@ type Ceiling struct {
 	Upper  float64 `json:"upper,omitempty"`
 	// Value is what scores are divided by (the upper bound for rsa-noise-ceiling).
 	Value float64 `json:"value,omitempty"`
-	Note  string  `json:"note,omitempty"`
+	// Unit is what the rsa-noise-ceiling counts as one observer (rdm, session or subject:
+	// a subject's sessions averaged) and Units how many there were.
+	Unit  string `json:"unit,omitempty"`
+	Units int    `json:"units,omitempty"`
+	Note  string `json:"note,omitempty"`
 	// Stimuli and Neuroids are what a split-half ceiling used: the stimuli with at least 2
 	// present repetitions for every neuroid, and the neuroids with a finite reliability.
 	Stimuli  int `json:"stimuli,omitempty"`
@@ -203,6 +207,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ceiling: %s", r.Ceiling.Method)
 	if r.Ceiling.Method == "rsa-noise-ceiling" {
+		fmt.Fprintf(&b, " over %d %ss", r.Ceiling.Units, r.Ceiling.Unit)
+		if r.Ceiling.Unit == "subject" {
+			b.WriteString(" (each subject's RDMs averaged; lower bound leaves one subject out)")
+		}
 		fmt.Fprintf(&b, " (lower %.3f, upper %.3f)", r.Ceiling.Lower, r.Ceiling.Upper)
 	}
 	if r.Ceiling.Method == "split-half" {

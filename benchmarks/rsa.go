@@ -6,6 +6,7 @@ import (
 
 	"github.com/ventral-lab/ventral/metrics/rsa"
 	"github.com/ventral-lab/ventral/metrics/stats"
+	"github.com/ventral-lab/ventral/neural"
 	"github.com/ventral-lab/ventral/subject"
 )
 
@@ -184,14 +185,15 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 		if err != nil {
 			return err
 		}
-		if subj.Len() < 2 {
-			return fmt.Errorf("ceiling: the noise ceiling needs at least 2 subject RDMs, have %d", subj.Len())
+		vs, err := ceilingUnits(subj, bench.Ceiling.Unit)
+		if err != nil {
+			return fmt.Errorf("ceiling: %w", err)
 		}
-		var vs [][]float64
-		for i := range subj.RDMs {
-			vs = append(vs, subj.UpperTriangle(i))
+		if len(vs) < 2 {
+			return fmt.Errorf("ceiling: the noise ceiling needs at least 2 %ss, have %d", bench.Ceiling.Unit, len(vs))
 		}
 		c.setSubjects(vs)
+		res.Ceiling.Unit, res.Ceiling.Units = bench.Ceiling.Unit, len(vs)
 	}
 	if bench.Metric.Target == "subjects" {
 		c.targets = c.subjects
@@ -290,6 +292,48 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 	}
 	setBestVsSecond(res, full, boot, layers, B)
 	return nil
+}
+
+// ceilingUnits returns the upper triangles of the noise ceiling's units: each RDM (unit rdm
+// or session), or each subject's RDMs averaged (unit subject, grouped by the set's subject
+// metadata in order of first appearance), so that the lower bound leaves a whole subject out.
+func ceilingUnits(set *neural.RDMSet, unit string) ([][]float64, error) {
+	if unit != "rdm" && len(set.Meta[unit]) != set.Len() {
+		return nil, fmt.Errorf("unit %s: RDM set %s has no %s of each RDM (give the file's dim_names)", unit, set.Name, unit)
+	}
+	if unit != "subject" {
+		out := make([][]float64, set.Len())
+		for i := range out {
+			out[i] = set.UpperTriangle(i)
+		}
+		return out, nil
+	}
+	var order []string
+	members := map[string][]int{}
+	for i, s := range set.Meta["subject"] {
+		if _, ok := members[s]; !ok {
+			order = append(order, s)
+		}
+		members[s] = append(members[s], i)
+	}
+	out := make([][]float64, len(order))
+	for k, s := range order {
+		var mean []float64
+		for _, i := range members[s] {
+			u := set.UpperTriangle(i)
+			if mean == nil {
+				mean = make([]float64, len(u))
+			}
+			for p, v := range u {
+				mean[p] += v
+			}
+		}
+		for p := range mean {
+			mean[p] /= float64(len(members[s]))
+		}
+		out[k] = mean
+	}
+	return out, nil
 }
 
 // setBestVsSecond fills the bootstrap test of the chosen layer against the best of the other

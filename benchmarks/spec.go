@@ -132,7 +132,13 @@ type MetricSpec struct {
 type CeilingSpec struct {
 	Type string    `yaml:"type"`
 	Data *DataSpec `yaml:"data,omitempty"`
-	Note string    `yaml:"note,omitempty"`
+	// Unit is what the rsa-noise-ceiling treats as one independent observer: "rdm" (default,
+	// each RDM of Data), "session" (each RDM, which must carry session metadata, e.g.
+	// dim_names [.., subject, session]) or "subject" (each subject's RDMs averaged first, so the
+	// lower bound leaves a whole subject out). With metric.target subjects the model is
+	// compared with the same units.
+	Unit string `yaml:"unit,omitempty"`
+	Note string `yaml:"note,omitempty"`
 }
 
 // Builtin lists the names of the built-in benchmarks.
@@ -304,6 +310,9 @@ func (s *Spec) Validate() error {
 		if c.Data != nil {
 			return fmt.Errorf("ceiling none takes no data")
 		}
+		if c.Unit != "" {
+			return fmt.Errorf("ceiling none takes no unit")
+		}
 	case "rsa-noise-ceiling":
 		if m.Type != "rsa" {
 			return fmt.Errorf("ceiling rsa-noise-ceiling needs metric rsa")
@@ -314,7 +323,19 @@ func (s *Spec) Validate() error {
 		if err := c.Data.validate("ceiling.data"); err != nil {
 			return err
 		}
+		if c.Unit == "" {
+			c.Unit = "rdm"
+		}
+		if !slices.Contains([]string{"rdm", "session", "subject"}, c.Unit) {
+			return fmt.Errorf("ceiling.unit %q: expected rdm, session or subject", c.Unit)
+		}
+		if c.Unit != "rdm" && c.Data.Kind != "rdm" {
+			return fmt.Errorf("ceiling.unit %s needs ceiling.data.kind rdm with %s metadata (dim_names)", c.Unit, c.Unit)
+		}
 	case "split-half":
+		if c.Unit != "" {
+			return fmt.Errorf("ceiling split-half takes no unit (rsa-noise-ceiling does)")
+		}
 		if m.Type == "rsa" {
 			// A split-half RDM reliability would be defined on a different scale from the
 			// model-to-data RDM correlation (each half's RDM is noisier than the full one), and
