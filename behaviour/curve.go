@@ -65,8 +65,10 @@ func DistortionCurve(c *Classifier, ds *datasets.Dataset, cfg CurveConfig) (*Cur
 	if ds == nil || ds.N == 0 || ds.Labels == nil {
 		return nil, fmt.Errorf("distortion curve: need a non-empty labelled image set")
 	}
-	if err := sameClasses(c.Classes, ds.Classes, c.G.Name, ds.Name); err != nil {
-		return nil, err
+	if c.im16 == nil {
+		if err := sameClasses(c.Classes, ds.Classes, c.G.Name, ds.Name); err != nil {
+			return nil, err
+		}
 	}
 	k := len(ds.Classes)
 	if k == 0 {

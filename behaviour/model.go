@@ -17,6 +17,58 @@ type Classifier struct {
 	HasPre  bool
 	Classes []string // the model's class names (models.Classes), may be nil
 	Batch   int      // images per forward pass (default 64)
+
+	// im16, when set (UseImageNet16), makes Predict answer in a data set's classes through the
+	// ImageNet 16-category mapping.
+	im16 *imageNet16Space
+}
+
+// imageNet16Space maps an ImageNet classifier's outputs onto a data set's classes.
+type imageNet16Space struct {
+	offset   int
+	probs    bool           // the output is already a softmax
+	category []string       // data set class index -> one of the 16 categories
+	index    map[string]int // category -> data set class index
+}
+
+// UseImageNet16 makes Predict answer in dataClasses, each mapped by toCategory onto one of the
+// 16 entry-level categories (ImageNet16Categories): the answer is the data class whose
+// category has the highest mean probability over its ImageNet classes. Every data class must
+// be mapped, each to a different category. The model must be an ImageNet classifier.
+func (c *Classifier) UseImageNet16(dataClasses []string, toCategory map[string]string) error {
+	k := tensor.Numel(c.G.Node(c.G.OutputName()).Shape)
+	off, err := imageNetOffset(k, c.Classes)
+	if err != nil {
+		return fmt.Errorf("model %q: %w", c.G.Name, err)
+	}
+	sp := &imageNet16Space{offset: off, probs: outputsProbabilities(c.G), index: map[string]int{}}
+	for i, dc := range dataClasses {
+		cat, ok := toCategory[dc]
+		if !ok {
+			return fmt.Errorf("class %q has no ImageNet 16-category counterpart", dc)
+		}
+		if _, ok := imageNet16[cat]; !ok {
+			return fmt.Errorf("class %q maps to %q, which is not one of the 16 categories (%v)", dc, cat, ImageNet16Categories())
+		}
+		if j, dup := sp.index[cat]; dup {
+			return fmt.Errorf("classes %q and %q both map to category %q", dataClasses[j], dc, cat)
+		}
+		sp.category = append(sp.category, cat)
+		sp.index[cat] = i
+	}
+	c.im16 = sp
+	return nil
+}
+
+// IsImageNetClassifier reports whether a built model's output is over the ImageNet classes
+// (1000, or 1001 with a background class first).
+func IsImageNetClassifier(g *nn.Graph) bool {
+	n := g.Node(g.OutputName())
+	if n == nil {
+		return false
+	}
+	_, err := imageNetOffset(tensor.Numel(n.Shape), models.Classes(g))
+	return err == nil
 }
 
 // NewClassifier wraps a built model.
@@ -87,6 +139,11 @@ func (c *Classifier) Predict(imgs []*tensor.Tensor) ([]int, error) {
 	}
 	out := make([]int, len(lg))
 	for i, row := range lg {
+		if sp := c.im16; sp != nil {
+			cat := imageNet16Answer(probabilities(row, sp.probs), sp.offset, sp.category)
+			out[i] = sp.index[cat]
+			continue
+		}
 		out[i] = argmax(row, nil)
 	}
 	return out, nil

@@ -42,6 +42,10 @@ type Spec struct {
 	} `yaml:"stimulus"`
 	ClassMap   map[string]string `yaml:"class_map"`
 	Conditions []string          `yaml:"conditions"`
+	// LabelSpace "imagenet16" scores an ImageNet classifier: ClassMap then maps each data set
+	// category onto one of the 16 entry-level categories of Geirhos et al. (2018) (empty: every
+	// one of the 16 onto itself), and the model answers through UseImageNet16.
+	LabelSpace string `yaml:"label_space"`
 
 	// Source is the file (or built-in name) the spec came from; Root, when set, replaces the
 	// Dataset/spec-folder lookup: Stimuli and Trials are then relative to it.
@@ -96,8 +100,23 @@ func ParseSpec(data []byte, source string) (*Spec, error) {
 		return nil, fmt.Errorf("spec %s: no stimuli folder", source)
 	case s.Trials == "":
 		return nil, fmt.Errorf("spec %s: no trials glob", source)
-	case len(s.ClassMap) == 0:
+	case s.LabelSpace != "" && s.LabelSpace != LabelSpaceImageNet16:
+		return nil, fmt.Errorf("spec %s: label_space %q: expected %s or nothing (the model's own classes)", source, s.LabelSpace, LabelSpaceImageNet16)
+	case len(s.ClassMap) == 0 && s.LabelSpace == "":
 		return nil, fmt.Errorf("spec %s: empty class_map", source)
+	}
+	if s.LabelSpace == LabelSpaceImageNet16 {
+		if len(s.ClassMap) == 0 {
+			s.ClassMap = map[string]string{}
+			for _, c := range ImageNet16Categories() {
+				s.ClassMap[c] = c
+			}
+		}
+		for k, v := range s.ClassMap {
+			if _, ok := imageNet16[v]; !ok {
+				return nil, fmt.Errorf("spec %s: class_map maps %q to %q, which is not one of the 16 categories (%s)", source, k, v, strings.Join(ImageNet16Categories(), ", "))
+			}
+		}
 	}
 	if s.Stimulus.Path == "" {
 		s.Stimulus.Path = "{category}/{imagename}"
@@ -245,6 +264,9 @@ func sortedKeys(m map[string]bool) []string {
 // classes named in the class map; it returns the answer (as a data set category) per stimulus.
 func (b *Benchmark) ModelAnswers(c *Classifier) (map[string]string, error) {
 	s := b.Spec
+	if s.LabelSpace == LabelSpaceImageNet16 {
+		return b.modelAnswersImageNet16(c)
+	}
 	if c.Classes == nil {
 		return nil, fmt.Errorf("model %q declares no class names (meta classes); spec %s maps categories onto class names", c.G.Name, s.Source)
 	}
@@ -281,6 +303,32 @@ func (b *Benchmark) ModelAnswers(c *Classifier) (map[string]string, error) {
 	out := map[string]string{}
 	for i, p := range b.Stimuli {
 		out[p] = back[argmax(lg[i], among)]
+	}
+	return out, nil
+}
+
+// modelAnswersImageNet16 answers through the 16-category mapping (UseImageNet16).
+func (b *Benchmark) modelAnswersImageNet16(c *Classifier) (map[string]string, error) {
+	cats := sortedKeysS(b.Spec.ClassMap)
+	cc := *c
+	if err := cc.UseImageNet16(cats, b.Spec.ClassMap); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", b.Spec.Source, err)
+	}
+	imgs := make([]*tensor.Tensor, len(b.Stimuli))
+	for i, p := range b.Stimuli {
+		img, err := readImage(filepath.Join(b.StimulusIn, p))
+		if err != nil {
+			return nil, err
+		}
+		imgs[i] = img
+	}
+	pred, err := cc.Predict(imgs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, p := range b.Stimuli {
+		out[p] = cats[pred[i]]
 	}
 	return out, nil
 }

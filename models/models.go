@@ -6,6 +6,7 @@
 package models
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -108,7 +109,39 @@ func Classes(g *nn.Graph) []string {
 	if g.Meta == nil || g.Meta["classes"] == "" {
 		return nil
 	}
-	return strings.Split(g.Meta["classes"], ",")
+	v := g.Meta["classes"]
+	if strings.HasPrefix(v, "[") {
+		var out []string
+		if err := json.Unmarshal([]byte(v), &out); err == nil {
+			return out
+		}
+	}
+	return strings.Split(v, ",")
+}
+
+// SetClasses stores class names in a model's metadata: comma-separated when no name has a
+// comma or starts with "[" (readable in spec files), else as a JSON array (ImageNet's WordNet
+// labels such as "tench, Tinca tinca").
+func SetClasses(g *nn.Graph, classes []string) {
+	if g.Meta == nil {
+		g.Meta = map[string]string{}
+	}
+	if classes == nil {
+		delete(g.Meta, "classes")
+		return
+	}
+	plain := true
+	for _, c := range classes {
+		if strings.Contains(c, ",") || strings.HasPrefix(c, "[") {
+			plain = false
+		}
+	}
+	if plain {
+		g.Meta["classes"] = strings.Join(classes, ",")
+		return
+	}
+	b, _ := json.Marshal(classes)
+	g.Meta["classes"] = string(b)
 }
 
 // Shorthands that keep architecture files close to the papers' tables.

@@ -157,3 +157,38 @@ func TestDepth(t *testing.T) {
 		}
 	}
 }
+
+func TestSetClassesRoundTrip(t *testing.T) {
+	for _, cl := range [][]string{{"a", "b"}, {"tench, Tinca tinca", "goldfish"}, {"[x]", "y"}} {
+		g := &nn.Graph{}
+		SetClasses(g, cl)
+		if got := Classes(g); len(got) != len(cl) || got[0] != cl[0] || got[1] != cl[1] {
+			t.Errorf("%q -> %q -> %q", cl, g.Meta["classes"], got)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	g, err := Get("lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Summarize(g); err == nil {
+		t.Fatal("an unbuilt model was summarized")
+	}
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LeNet-5 (with 6 and 16 feature maps, 120-84-10): 61,706 parameters.
+	if s.Params != g.NumParams() || s.Params != 61706 || s.Operators["conv2d"] != 2 || s.Depth != 5 || s.Preprocess == nil {
+		t.Fatalf("%+v", s)
+	}
+	var b strings.Builder
+	if err := s.WriteText(&b); err != nil || !strings.Contains(b.String(), "61706 parameters") {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/stimuli"
 	"github.com/ventral-lab/ventral/tensor"
@@ -62,7 +63,9 @@ func PrepareFineTune(g *nn.Graph, f FineTune) (*nn.Graph, error) {
 			return nil, err
 		}
 		sp["output"] = layers[len(layers)-1]["name"]
-		meta["classes"] = strings.Join(f.Classes, ",")
+		tmp := &nn.Graph{}
+		models.SetClasses(tmp, f.Classes)
+		meta["classes"] = tmp.Meta["classes"]
 	}
 	if f.Input != nil {
 		if layers, err = fitInput(g, sp, layers, f.Input, meta); err != nil {

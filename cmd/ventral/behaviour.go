@@ -64,7 +64,7 @@ func init() {
 	)
 	common := func(c *cobra.Command) {
 		f := c.Flags()
-		f.StringVar(&model, "model", "", "model: registered name, spec file, or checkpoint folder / .safetensors")
+		f.StringVar(&model, "model", "", "model: "+modelHelp())
 		f.StringVar(&out, "out", "", "output folder for CSV files and plots (created)")
 		f.Uint64Var(&seed, "seed", 1, "seed (image subset, noise, untrained weights)")
 		f.IntVar(&threads, "threads", 0, "GEMM threads (0: all cores)")
@@ -124,6 +124,20 @@ func init() {
 			if err != nil {
 				return err
 			}
+			if behaviour.IsImageNetClassifier(c.G) && len(ds.Classes) > 0 {
+				// An ImageNet network answers in the data set's classes through the 16-category
+				// mapping; images of classes without a counterpart are left out.
+				kept, err := behaviour.ImageNet16Subset(ds)
+				if err != nil {
+					return err
+				}
+				if err := c.UseImageNet16(kept.Classes, behaviour.DataSetToImageNet16); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ImageNet classifier: answers among %d of %s's classes (%s) through the 16-category mapping; %d of %d images kept\n",
+					len(kept.Classes), ds.Name, strings.Join(kept.Classes, ", "), kept.N, ds.N)
+				ds = kept
+			}
 			w := cmd.OutOrStdout()
 			var curves []*behaviour.Curve
 			humans := map[string][]behaviour.LevelAccuracy{}
@@ -182,15 +196,21 @@ func init() {
 			if err := prepare(); err != nil {
 				return err
 			}
+			c, err := behaviourModel(model, seed)
+			if err != nil {
+				return err
+			}
+			if specName == "" {
+				specName = "geirhos-edges-cifar10"
+				if behaviour.IsImageNetClassifier(c.G) {
+					specName = "geirhos-edges-imagenet16"
+				}
+			}
 			s, err := behaviour.LoadSpec(specName)
 			if err != nil {
 				return err
 			}
 			b, err := s.Load()
-			if err != nil {
-				return err
-			}
-			c, err := behaviourModel(model, seed)
 			if err != nil {
 				return err
 			}
@@ -212,7 +232,7 @@ func init() {
 		},
 	}
 	common(cons)
-	cons.Flags().StringVar(&specName, "spec", "geirhos-edges-cifar10", "behavioural spec: built-in name or YAML file")
+	cons.Flags().StringVar(&specName, "spec", "", "behavioural spec: built-in name or YAML file (default: geirhos-edges-imagenet16 for an ImageNet classifier, else geirhos-edges-cifar10)")
 
 	var (
 		method        string

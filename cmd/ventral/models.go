@@ -34,5 +34,6 @@ func init() {
 		},
 	}
 	cmd.Flags().StringVar(&spec, "spec", "", "print this model's spec file")
+	cmd.AddCommand(inspectCmd())
 	rootCmd.AddCommand(cmd)
 }
