@@ -422,6 +422,8 @@ func scoreRidge(model subject.Model, bench *Spec, layers []string, opts Options,
 			boot[li][b] = aggregate(agg, r)
 		}
 	})
+	res.HeldOutResampling = fmt.Sprintf("the %d test stimuli", nte)
+	res.HeldOutSamples = append([]float64(nil), boot[best]...)
 	for i, l := range layers {
 		ls := LayerScore{Layer: l, Score: full[i], Selection: sel[i], PerNeuroid: Floats(perN[i])}
 		res.Layers = append(res.Layers, withIntervals(ls, boot[i], ceil, B))
@@ -536,7 +538,8 @@ func scorePLS(model subject.Model, bench *Spec, layers []string, opts Options, B
 	if err != nil {
 		return fmt.Errorf("layer %s, held-out half: %w", res.BestLayer, err)
 	}
-	res.HeldOut, _, _ = cvScore(cvb, agg)
+	var heldFolds []float64
+	res.HeldOut, _, heldFolds = cvScore(cvb, agg)
 	res.Selection = fmt.Sprintf("chosen by %d-fold cross-validation within %d of %d stimuli (seeded split), scored the same way within the other %d", folds, len(ha), S, len(hb))
 	if ceil != 0 {
 		res.HeldOutNormalized = normalize(res.HeldOut, ceilB)
@@ -551,15 +554,13 @@ func scorePLS(model subject.Model, bench *Spec, layers []string, opts Options, B
 	parallel(B, func(b int) {
 		w := sampleCounts(nf, opts.Seed, b)
 		for li := range layers {
-			var s, sw float64
-			for f, v := range perFold[li] {
-				if !math.IsNaN(v) {
-					s += w[f] * v
-					sw += w[f]
-				}
-			}
-			boot[li][b] = s / sw
+			boot[li][b] = weightedMean(perFold[li], w)
 		}
+	})
+	res.HeldOutResampling = fmt.Sprintf("the %d cross-validation folds of the %d held-out stimuli", len(heldFolds), len(hb))
+	res.HeldOutSamples = make([]float64, B)
+	parallel(B, func(b int) {
+		res.HeldOutSamples[b] = weightedMean(heldFolds, heldOutCounts(len(heldFolds), identity(len(heldFolds)), opts.Seed, b))
 	})
 	for i, l := range layers {
 		ls := LayerScore{Layer: l, Score: full[i], SE: ptr(se[i]), Selection: sel[i], FoldScores: Floats(perFold[i]), PerNeuroid: Floats(perN[i])}

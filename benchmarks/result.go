@@ -117,6 +117,13 @@ type Result struct {
 	HeldOutNormalized *float64 `json:"held_out_normalized,omitempty"`
 	// HeldOutAboveCeiling flags a HeldOutNormalized above 1 (see LayerScore.AboveCeiling).
 	HeldOutAboveCeiling bool `json:"held_out_above_ceiling,omitempty"`
+	// HeldOutSamples is HeldOut under each of Bootstrap resamples of the held-out data (rsa:
+	// the held-out stimuli; ridge: the test stimuli; pls: the held-out half's folds), drawn from
+	// the seed alone, so that two models scored with the same seed on the same benchmark are
+	// resampled alike: the paired model-vs-model test (compare.TestPair) compares them.
+	// HeldOutResampling says what was resampled. Not written to JSON.
+	HeldOutSamples    []float64 `json:"-"`
+	HeldOutResampling string    `json:"held_out_resampling,omitempty"`
 	// SecondLayer is the best of the other layers on the profile; BestVsSecondP is the
 	// one-sided bootstrap p value that the best layer's score is not above SecondLayer's.
 	SecondLayer   string   `json:"second_layer,omitempty"`

@@ -255,6 +255,11 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 		_, ub := c.ceiling(wb)
 		res.HeldOutNormalized = ptr(res.HeldOut / ub)
 	}
+	res.HeldOutResampling = fmt.Sprintf("the %d held-out stimuli", len(hb))
+	res.HeldOutSamples = make([]float64, B)
+	parallel(B, func(b int) {
+		res.HeldOutSamples[b] = c.score(models[best], c.newSample(c.weights(heldOutCounts(S, hb, opts.Seed, b)), false))
+	})
 
 	// Bootstrap over stimuli.
 	boot := make([][]float64, len(layers)) // [layer][b]

@@ -183,6 +183,38 @@ func sampleCounts(n int, seed uint64, b int) []float64 {
 	return m
 }
 
+// heldOutStream separates the held-out resampling (Result.HeldOutSamples) from the bootstrap
+// over all stimuli drawn from the same seed.
+const heldOutStream = 0x68656c642d6f7574
+
+// heldOutCounts draws len(idx) of the indices idx with replacement (stream (seed, b) of the
+// held-out resampling) and returns how often each of the n indices was drawn.
+func heldOutCounts(n int, idx []int, seed uint64, b int) []float64 {
+	c := sampleCounts(len(idx), seed^heldOutStream, b)
+	m := make([]float64, n)
+	for k, v := range c {
+		m[idx[k]] += v
+	}
+	return m
+}
+
+// weightedMean is the mean of the finite x weighted by w.
+func weightedMean(x, w []float64) float64 {
+	var s, sw float64
+	for i, v := range x {
+		if !math.IsNaN(v) {
+			s += w[i] * v
+			sw += w[i]
+		}
+	}
+	return s / sw
+}
+
+// SplitHalves returns the indices (in the stimulus set's order) of the selection half, on which
+// Score chooses an RSA or PLS benchmark's best layer with this seed, and of the held-out half,
+// which scores it.
+func SplitHalves(n int, seed uint64) (selection, heldOut []int) { return halves(n, seed) }
+
 // halves splits n stimuli into two halves by a seeded permutation.
 func halves(n int, seed uint64) (a, b []int) {
 	rng := rand.New(rand.NewPCG(seed, 0x5ca1ab1e))

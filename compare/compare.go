@@ -13,12 +13,12 @@
 //
 // Each model is then scored on each benchmark by benchmarks.Score (the best layer chosen on one
 // half of the stimuli and scored on the other, bootstrap intervals over stimuli), every result
-// is recorded in the results database, and for every RSA benchmark the best model other than
-// HMAX is tested against HMAX by metrics/rsa.BootstrapTest: a paired bootstrap over stimuli of
-// the two best layers' RDMs (each model's layer chosen by the benchmark on the selection half)
-// against the benchmark's reference RDMs — the per-subject RDMs when the spec's target is
-// "subjects" (pooled by rsa's rank averaging for Spearman), else the data RDM — on all stimuli,
-// with the benchmark's comparison and number of bootstrap samples. Its p is two-sided.
+// is recorded in the results database, and on every benchmark the best model other than HMAX is
+// tested against HMAX (or, with Config.Against, every model against that one) by TestPair: a
+// paired bootstrap of the held-out scores the table shows, resampling the held-out data alike
+// for both models. With more than one test, every p is also Holm-corrected over all the tests
+// of the table (Test.PHolm beside Test.P), and answers call a difference significant by the
+// corrected p.
 package compare
 
 import (
@@ -117,7 +117,7 @@ type Row struct {
 	// HMAX marks an HMAX-style model (rbf layers), the reference of the paired test.
 	HMAX bool `json:"hmax,omitempty"`
 
-	rdm []float64 // the best layer's RDM (condensed), for the paired test
+	res *benchmarks.Result // for the paired test
 }
 
 // Test is a paired bootstrap test of one model against a reference on one benchmark: by
@@ -127,12 +127,16 @@ type Test struct {
 	Benchmark string `json:"benchmark"`
 	Model     string `json:"model"`     // the best model other than HMAX (by held-out score), or each model
 	Reference string `json:"reference"` // HMAX, or Config.Against
-	// Diff is score(Model) - score(Reference) of the best layers on all stimuli, with its 95%
-	// bootstrap interval; P the two-sided bootstrap p of "they score the same".
+	// Diff is HeldOut(Model) - HeldOut(Reference), the held-out scores of the table, with its
+	// 95% paired bootstrap interval over resamples of the held-out data; P the two-sided
+	// bootstrap p of "they score the same"; PHolm P adjusted by Holm's method over the Family
+	// tests of the table (= P for a single test).
 	Diff     float64 `json:"diff"`
 	DiffLow  float64 `json:"diff_ci_low"`
 	DiffHigh float64 `json:"diff_ci_high"`
 	P        float64 `json:"p"`
+	PHolm    float64 `json:"p_holm"`
+	Family   int     `json:"family,omitempty"`
 	Samples  int     `json:"samples"`
 	Method   string  `json:"method"`
 	Note     string  `json:"note,omitempty"` // why there is no test
@@ -186,7 +190,6 @@ func Run(cfg Config) (*Table, error) {
 	}
 	// Everything that can fail cheaply first: benchmark specs and model names.
 	var specs []*benchmarks.Spec
-	var dirs []string
 	seen := map[string]bool{}
 	for _, b := range cfg.Benchmarks {
 		s, err := benchmarks.Load(b)
@@ -198,11 +201,6 @@ func Run(cfg Config) (*Table, error) {
 		}
 		seen[s.Name] = true
 		specs = append(specs, s)
-		dir := ""
-		if st, err := os.Stat(b); err == nil && !st.IsDir() {
-			dir = filepath.Dir(b)
-		}
-		dirs = append(dirs, dir)
 	}
 	seen = map[string]bool{}
 	for _, m := range cfg.Models {
@@ -291,11 +289,6 @@ func Run(cfg Config) (*Table, error) {
 			}
 			row := row
 			fillRow(&row, r)
-			if s.Metric.Type == "rsa" && r.Bootstrap > 0 {
-				if row.rdm, err = layerRDM(g, s, r.BestLayer, cache); err != nil {
-					return nil, fmt.Errorf("compare: %s on %s: %w", name, s.Name, err)
-				}
-			}
 			row.Seconds = time.Since(t1).Seconds()
 			if bi == 0 {
 				row.PrepSeconds = prep
@@ -309,17 +302,21 @@ func Run(cfg Config) (*Table, error) {
 			t.Rows = append(t.Rows, row)
 		}
 	}
-	for bi, s := range specs {
+	// Tests first, then Holm's correction over all of them, then the answers (which judge by the
+	// corrected p).
+	type pair struct{ a, ref *Row }
+	var pairs []pair
+	for _, s := range specs {
+		rows := rowsOf(t.Rows, s.Name)
 		if cfg.Against == "" {
-			test, err := hmaxTest(t.Rows, s, dirs[bi], cfg.Seed)
+			test, err := hmaxTest(rows, s)
 			if err != nil {
 				return nil, fmt.Errorf("compare: paired test on %s: %w", s.Name, err)
 			}
 			t.Tests = append(t.Tests, test)
-			t.Answers = append(t.Answers, Answer(t, s.Name))
+			pairs = append(pairs, pair{})
 			continue
 		}
-		rows := rowsOf(t.Rows, s.Name)
 		var ref *Row
 		for i := range rows {
 			if rows[i].Model == cfg.Against {
@@ -330,12 +327,20 @@ func Run(cfg Config) (*Table, error) {
 			if &rows[i] == ref {
 				continue
 			}
-			test, err := pairedTest(&rows[i], ref, s, dirs[bi], cfg.Seed)
+			test, err := pairedTest(&rows[i], ref)
 			if err != nil {
 				return nil, fmt.Errorf("compare: paired test of %s against %s on %s: %w", rows[i].Model, ref.Model, s.Name, err)
 			}
 			t.Tests = append(t.Tests, test)
-			t.Answers = append(t.Answers, answerPair(&rows[i], ref, &test))
+			pairs = append(pairs, pair{&rows[i], ref})
+		}
+	}
+	applyHolm(t.Tests)
+	for i, p := range pairs {
+		if p.a == nil {
+			t.Answers = append(t.Answers, Answer(t, t.Tests[i].Benchmark))
+		} else {
+			t.Answers = append(t.Answers, answerPair(p.a, p.ref, &t.Tests[i]))
 		}
 	}
 	t.Seconds = time.Since(start).Seconds()
@@ -372,6 +377,7 @@ func fillRow(row *Row, r *benchmarks.Result) {
 	row.Score, row.CILow, row.CIHigh, row.Normalized = b.Score, b.CILow, b.CIHigh, b.Normalized
 	row.Ceiling, row.Bootstrap, row.Warnings = r.Ceiling.Value, r.Bootstrap, r.Warnings
 	row.AboveCeiling = r.HeldOutAboveCeiling || b.AboveCeiling
+	row.res = r
 }
 
 // rowsOf returns the rows of one benchmark.

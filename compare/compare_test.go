@@ -329,8 +329,9 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
-// With Against every other model is tested against that one, on every benchmark, and the
-// paired difference is the difference of the two best layers' scores on all stimuli.
+// With Against every other model is tested against that one, on every benchmark; the paired
+// difference is the difference of the held-out scores the table shows, and the 4 tests are one
+// Holm family.
 func TestAgainst(t *testing.T) {
 	f := setup(t)
 	cfg := f.config(3)
@@ -356,8 +357,14 @@ func TestAgainst(t *testing.T) {
 				b = r
 			}
 		}
-		if math.Abs(x.Diff-(a.Score-b.Score)) > 1e-9 || !(x.DiffLow <= x.Diff && x.Diff <= x.DiffHigh) {
-			t.Errorf("%s vs %s: diff %v [%v, %v], scores %v - %v", x.Model, x.Reference, x.Diff, x.DiffLow, x.DiffHigh, a.Score, b.Score)
+		if x.Diff != a.HeldOut-b.HeldOut {
+			t.Errorf("%s vs %s: diff %v, held-out scores %v - %v", x.Model, x.Reference, x.Diff, a.HeldOut, b.HeldOut)
+		}
+		if x.Family != 4 || !(x.PHolm >= x.P) || x.PHolm != Holm([]float64{tb.Tests[0].P, tb.Tests[1].P, tb.Tests[2].P, tb.Tests[3].P})[i] {
+			t.Errorf("test %d: Holm p %v over %d tests (raw %v)", i, x.PHolm, x.Family, x.P)
+		}
+		if !strings.Contains(tb.Answers[i], "Holm-adjusted over the 4 tests") {
+			t.Errorf("answer %q does not report the correction", tb.Answers[i])
 		}
 		if !strings.Contains(tb.Answers[i], "held-out") || !strings.Contains(tb.Answers[i], "p=") {
 			t.Errorf("answer %q", tb.Answers[i])

@@ -40,7 +40,8 @@ func (x Test) MarshalJSON() ([]byte, error) {
 		DiffLow  *float64 `json:"diff_ci_low"`
 		DiffHigh *float64 `json:"diff_ci_high"`
 		P        *float64 `json:"p"`
-	}{plain(x), finite(x.Diff), finite(x.DiffLow), finite(x.DiffHigh), finite(x.P)})
+		PHolm    *float64 `json:"p_holm"`
+	}{plain(x), finite(x.Diff), finite(x.DiffLow), finite(x.DiffHigh), finite(x.P), finite(x.PHolm)})
 }
 
 func finite(x float64) *float64 {
@@ -190,9 +191,14 @@ func writeTest(b *strings.Builder, a, ref *Row, test *Test) {
 	case test.Note != "" || math.IsNaN(test.P):
 		fmt.Fprintf(b, "; no paired test (%s).", test.Note)
 	default:
-		fmt.Fprintf(b, "; paired bootstrap of the best layers on all stimuli: %s - %s = %+.3f [%s, %s], p=%.3g", a.name(), ref.name(),
+		fmt.Fprintf(b, "; paired bootstrap of the held-out scores: %s - %s = %+.3f [%s, %s], p=%.3g", a.name(), ref.name(),
 			test.Diff, num(test.DiffLow), num(test.DiffHigh), test.P)
-		if test.P < Alpha {
+		p := test.P
+		if test.Family > 1 {
+			fmt.Fprintf(b, ", Holm-adjusted over the %d tests of this table p=%.3g", test.Family, test.PHolm)
+			p = test.PHolm
+		}
+		if p < Alpha {
 			fmt.Fprintf(b, " (significant at %.2g).", Alpha)
 		} else {
 			fmt.Fprintf(b, " (not significant at %.2g).", Alpha)

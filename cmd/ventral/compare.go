@@ -25,10 +25,12 @@ func init() {
 			"Kriegeskorte et al. 2008, human and monkey IT), records each result in the results database, and\n" +
 			"prints one row per model and benchmark: the best layer (chosen on half of the stimuli), its\n" +
 			"held-out score and normalised score, and its score on all stimuli with a 95% bootstrap interval.\n" +
-			"Then, per benchmark, the best model other than HMAX is tested against HMAX (paired bootstrap of\n" +
-			"the best layers' RDMs, metrics/rsa.BootstrapTest) and one answer line names the winner. With\n" +
-			"--against MODEL, every other model is tested against MODEL instead (one answer per model and\n" +
-			"benchmark), e.g. networks of growing depth against a shallow one.\n\n" +
+			"Then, per benchmark, the best model other than HMAX is tested against HMAX (compare.TestPair:\n" +
+			"a paired bootstrap of the held-out scores the table shows, resampling the held-out stimuli alike\n" +
+			"for both models) and one answer line names the winner. With --against MODEL, every other model\n" +
+			"is tested against MODEL instead (one answer per model and benchmark), e.g. networks of growing\n" +
+			"depth against a shallow one; with several tests every p is Holm-corrected over the table's tests\n" +
+			"(p_holm beside p) and answers judge by the corrected p.\n\n" +
 			"--models takes zoo names and model specs (untrained: initialised with --seed), training run\n" +
 			"folders and .safetensors checkpoints (trained), and random:NAME (the zoo model with random\n" +
 			"weights). HMAX's S2 prototypes are sampled with --seed from --prototype-images CIFAR-10 training\n" +

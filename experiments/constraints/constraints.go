@@ -5,8 +5,9 @@
 // architectures (Config.Also: the narrow ResNet-10/18/34 series) with the same recipe; then it
 // scores every variant on the built-in 92-image IT benchmarks (Kriegeskorte et al. 2008: monkey
 // IT and human IT RSA) and tests each against the unconstrained model with a paired bootstrap
-// over stimuli (compare.TestPair), so that one table shows what each constraint or each extra
-// layer costs in accuracy and buys (or not) in brain similarity.
+// over the held-out stimuli (compare.TestPair, Holm-corrected over the table), so that one
+// table shows what each constraint or each extra layer costs in accuracy and buys (or not) in
+// brain similarity.
 //
 // With Config.Out every variant trains in its own run folder there (checkpoint each epoch), and
 // a rerun with the same settings resumes or reuses those runs instead of training again: the
@@ -259,7 +260,6 @@ func Run(cfg Config) ([]Row, error) {
 	baseLayers := subject.GraphDefaultLayers(base)
 	cfg.logf("settings: %s\n", cfg.Settings())
 	rows := make([]Row, len(vs))
-	graphs := make([]*nn.Graph, len(vs))
 	results := make([][]*benchmarks.Result, len(vs))
 	for i, v := range vs {
 		start := time.Now()
@@ -283,7 +283,6 @@ func Run(cfg Config) ([]Row, error) {
 				return nil, fmt.Errorf("variant %s: %w", row.Variant, err)
 			}
 		}
-		graphs[i] = g
 		if row.TestAcc, _, err = train.Evaluate(g, testSet, 0); err != nil {
 			return nil, fmt.Errorf("variant %s: %w", row.Variant, err)
 		}
@@ -314,7 +313,7 @@ func Run(cfg Config) ([]Row, error) {
 			case cfg.Bootstrap < 0:
 				t.Note = "no bootstrap samples"
 			default:
-				if t, err = compare.TestPair(s, graphs[i], graphs[ref], results[i][k], results[ref][k], cache, cfg.Seed); err != nil {
+				if t, err = compare.TestPair(results[i][k], results[ref][k]); err != nil {
 					return nil, fmt.Errorf("variant %s against %s on %s: %w", rows[i].Variant, rows[ref].Variant, s.Name, err)
 				}
 			}
@@ -322,6 +321,26 @@ func Run(cfg Config) ([]Row, error) {
 				rows[i].Monkey = t
 			} else {
 				rows[i].Human = t
+			}
+		}
+	}
+	// Every variant against the reference on both benchmarks is one family: Holm-correct it.
+	var ps []float64
+	for i := range rows {
+		ps = append(ps, rows[i].Monkey.P, rows[i].Human.P)
+	}
+	adj := compare.Holm(ps)
+	family := 0
+	for _, p := range ps {
+		if !math.IsNaN(p) {
+			family++
+		}
+	}
+	for i := range rows {
+		rows[i].Monkey.PHolm, rows[i].Human.PHolm = adj[2*i], adj[2*i+1]
+		for _, t := range []*compare.Test{&rows[i].Monkey, &rows[i].Human} {
+			if !math.IsNaN(t.P) {
+				t.Family = family
 			}
 		}
 	}
@@ -400,8 +419,11 @@ func diff(t compare.Test) string {
 		return "-"
 	}
 	star := ""
-	if t.P < compare.Alpha {
+	if t.PHolm < compare.Alpha {
 		star = "*"
+	}
+	if t.Family > 1 {
+		return fmt.Sprintf("%+.3f p=%.2g (Holm %.2g)%s", t.Diff, t.P, t.PHolm, star)
 	}
 	return fmt.Sprintf("%+.3f p=%.2g%s", t.Diff, t.P, star)
 }
@@ -418,7 +440,7 @@ func WriteTable(w io.Writer, cfg Config, rows []Row) error {
 		}
 	}
 	if ref != "" {
-		fmt.Fprintf(w, "vs %s: paired bootstrap over stimuli of the best layers' RSA on all 92 stimuli (difference, two-sided p; * below %.2g)\n", ref, compare.Alpha)
+		fmt.Fprintf(w, "vs %s: paired bootstrap over the held-out stimuli of the best layers' held-out RSA (difference, two-sided p, Holm-adjusted over all the table's tests; * adjusted p below %.2g)\n", ref, compare.Alpha)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "variant\tdepth\tparams\ttrained\ttest acc\tmonkey IT\t(layer)\tvs %s\thuman IT norm\t(layer)\tvs %s\tseconds\n", ref, ref)
