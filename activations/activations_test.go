@@ -277,6 +277,42 @@ func TestProjection(t *testing.T) {
 }
 
 func TestRandomProjectionPreservesDistances(t *testing.T) {
+	for _, name := range []string{"random", "sketch"} {
+		t.Run(name, func(t *testing.T) { testPreservesDistances(t, name) })
+	}
+}
+
+// The sketch's output buckets hold the signed sums of their features, computed directly.
+func TestSketchBuckets(t *testing.T) {
+	const f, k = 50, 7
+	p := sketchProjector(f, k, 3)
+	x := make([]float32, f)
+	for j := range x {
+		x[j] = float32(j + 1)
+	}
+	want := make([]float64, k)
+	for j, v := range x {
+		if s := p.sign[j]; s != 1 && s != -1 {
+			t.Fatalf("sign %v", s)
+		}
+		want[p.bucket[j]] += float64(p.sign[j]) * float64(v)
+	}
+	y := make([]float32, k)
+	p.apply(x, 1, y)
+	for b := range y {
+		if float64(y[b]) != want[b] {
+			t.Fatalf("bucket %d: %v, want %v", b, y[b], want[b])
+		}
+	}
+	q := sketchProjector(f, k, 3)
+	for j := range q.bucket {
+		if q.bucket[j] != p.bucket[j] || q.sign[j] != p.sign[j] {
+			t.Fatal("the same seed gave another sketch")
+		}
+	}
+}
+
+func testPreservesDistances(t *testing.T, method string) {
 	const n, f, k = 30, 3000, 800
 	rng := rand.New(rand.NewPCG(5, 5))
 	x := make([]float32, n*f)
@@ -284,6 +320,9 @@ func TestRandomProjectionPreservesDistances(t *testing.T) {
 		x[i] = float32(rng.NormFloat64())
 	}
 	p := randomProjector(f, k, 11)
+	if method == "sketch" {
+		p = sketchProjector(f, k, 11)
+	}
 	y := make([]float32, n*k)
 	p.apply(x, n, y)
 	dist := func(a []float32, d, i, j int) float64 {
@@ -302,9 +341,9 @@ func TestRandomProjectionPreservesDistances(t *testing.T) {
 	}
 	// JL: with k=800 squared distances of 435 pairs stay within ~ 4.5 sqrt(2/k) = 22%.
 	if worst > 0.22 {
-		t.Fatalf("random projection distorts squared distances by up to %.1f%%", 100*worst)
+		t.Fatalf("%s projection distorts squared distances by up to %.1f%%", method, 100*worst)
 	}
-	t.Logf("worst squared-distance distortion %.1f%%", 100*worst)
+	t.Logf("%s: worst squared-distance distortion %.1f%%", method, 100*worst)
 }
 
 func TestErrors(t *testing.T) {

@@ -223,7 +223,7 @@ func run(g *nn.Graph, set *stimuli.Set, layers []string, o Options, keep bool) (
 		if pr.Method != "" {
 			k.K = pr.K
 		}
-		if pr.Method == "random" {
+		if pr.Method == "random" || pr.Method == "sketch" {
 			k.Seed = pr.Seed
 		}
 		if pr.Method == "pca" {
@@ -290,6 +290,12 @@ func compute(g *nn.Graph, set, fitSet *stimuli.Set, p stimuli.Preprocess, miss [
 		for i, f := range feats {
 			if f > pr.K {
 				proj[i] = randomProjector(f, pr.K, pr.Seed)
+			}
+		}
+	case "sketch":
+		for i, f := range feats {
+			if f > pr.K {
+				proj[i] = sketchProjector(f, pr.K, pr.Seed)
 			}
 		}
 	case "pca":

@@ -13,7 +13,10 @@ import (
 // Projection caps the number of features per layer. Layers with at most K features are
 // returned unprojected.
 type Projection struct {
-	// Method is "" (none), "random" (seeded Gaussian random projection) or "pca".
+	// Method is "" (none), "random" (seeded Gaussian random projection), "sketch" (seeded
+	// signed feature hashing: each feature is added, with a random sign, to one of K outputs;
+	// inner products are preserved in expectation and the projection costs O(F) memory, where a
+	// Gaussian matrix of a 224-pixel network's early layer would take gigabytes) or "pca".
 	Method string
 	// K is the number of output features.
 	K int
@@ -31,13 +34,13 @@ func (p Projection) validate() error {
 	switch p.Method {
 	case "":
 		return nil
-	case "random", "pca":
+	case "random", "pca", "sketch":
 		if p.K <= 0 {
 			return fmt.Errorf("activations: %s projection needs K > 0, got %d", p.Method, p.K)
 		}
 		return nil
 	}
-	return fmt.Errorf("activations: unknown projection method %q (random or pca)", p.Method)
+	return fmt.Errorf("activations: unknown projection method %q (random, sketch or pca)", p.Method)
 }
 
 // projector maps rows of F features to K.
@@ -45,10 +48,36 @@ type projector struct {
 	f, k   int
 	m      []float32 // F x K
 	offset []float32 // K, subtracted after multiplying (PCA: mean . V)
+	// A sketch has no matrix: feature j goes to output bucket[j] with sign sign[j].
+	bucket []int32
+	sign   []float32
+}
+
+// sketchProjector hashes F features into K signed buckets (Weinberger et al. 2009, feature
+// hashing; a sparse Johnson-Lindenstrauss transform with one non-zero per feature). The sum
+// y[b] = sum over features j in bucket b of sign_j x_j keeps inner products unbiased.
+func sketchProjector(f, k int, seed uint64) *projector {
+	rng := rand.New(rand.NewPCG(seed, 0x5ce7c4ba11a5e7ed))
+	p := &projector{f: f, k: k, bucket: make([]int32, f), sign: make([]float32, f)}
+	for j := range p.bucket {
+		p.bucket[j] = int32(rng.IntN(k))
+		p.sign[j] = float32(1 - 2*int(rng.Uint64()&1))
+	}
+	return p
 }
 
 // apply projects n rows of x (n x F) into out (n x K).
 func (p *projector) apply(x []float32, n int, out []float32) {
+	if p.bucket != nil {
+		for i := 0; i < n; i++ {
+			row, o := x[i*p.f:(i+1)*p.f], out[i*p.k:(i+1)*p.k]
+			clear(o)
+			for j, v := range row {
+				o[p.bucket[j]] += p.sign[j] * v
+			}
+		}
+		return
+	}
 	tensor.Sgemm(false, false, n, p.k, p.f, 1, x, p.f, p.m, p.k, 0, out, p.k)
 	if p.offset != nil {
 		for i := 0; i < n; i++ {
@@ -58,6 +87,31 @@ func (p *projector) apply(x []float32, n int, out []float32) {
 			}
 		}
 	}
+}
+
+// ProjectMatrix applies a random or sketch projection to activations computed elsewhere (a
+// file of precomputed activations), giving exactly what Extract gives for the same features.
+// A matrix with at most K columns, or no projection, is returned as it is. PCA needs the fit
+// images and is refused.
+func ProjectMatrix(m *Matrix, p Projection) (*Matrix, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if p.Method == "" || m.Cols <= p.K {
+		return m, nil
+	}
+	var pr *projector
+	switch p.Method {
+	case "random":
+		pr = randomProjector(m.Cols, p.K, p.Seed)
+	case "sketch":
+		pr = sketchProjector(m.Cols, p.K, p.Seed)
+	default:
+		return nil, fmt.Errorf("activations: a %s projection cannot be applied to precomputed activations (use random or sketch)", p.Method)
+	}
+	out := &Matrix{Rows: m.Rows, Cols: p.K, Data: make([]float32, m.Rows*p.K)}
+	pr.apply(m.Data, m.Rows, out.Data)
+	return out, nil
 }
 
 // randomProjector draws an F x K matrix of N(0, 1/K) entries from a PCG stream seeded by

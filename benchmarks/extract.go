@@ -12,8 +12,8 @@ import (
 // stimulus in the set's order) from the model (subject.Model.Activations: a graph extracts
 // through package activations and, with cacheDir set, its content-addressed cache). Warnings
 // (e.g. a corrupt cache entry, recomputed) go to res.
-func extract(model subject.Model, set *stimuli.Set, layers []string, cacheDir string, res *Result) ([]*activations.Matrix, error) {
-	feats, err := model.Activations(set, layers, subject.Options{CacheDir: cacheDir, Warn: func(msg string) { res.Warnings = append(res.Warnings, msg) }})
+func extract(model subject.Model, set *stimuli.Set, layers []string, cacheDir string, proj activations.Projection, res *Result) ([]*activations.Matrix, error) {
+	feats, err := model.Activations(set, layers, subject.Options{CacheDir: cacheDir, Projection: proj, Warn: func(msg string) { res.Warnings = append(res.Warnings, msg) }})
 	if err != nil {
 		return nil, err
 	}

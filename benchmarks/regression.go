@@ -343,11 +343,11 @@ func scoreRidge(model subject.Model, bench *Spec, layers []string, opts Options,
 		setSplitHalf(res, rel)
 		ceil = rel.Median
 	}
-	ftr, err := extract(model, trSet, layers, opts.CacheDir, res)
+	ftr, err := extract(model, trSet, layers, opts.CacheDir, bench.projection(opts.Seed), res)
 	if err != nil {
 		return err
 	}
-	fte, err := extract(model, teSet, layers, opts.CacheDir, res)
+	fte, err := extract(model, teSet, layers, opts.CacheDir, bench.projection(opts.Seed), res)
 	if err != nil {
 		return err
 	}
@@ -474,7 +474,7 @@ func scorePLS(model subject.Model, bench *Spec, layers []string, opts Options, B
 		}
 		ceilB = relB.Median
 	}
-	feats, err := extract(model, set, layers, opts.CacheDir, res)
+	feats, err := extract(model, set, layers, opts.CacheDir, bench.projection(opts.Seed), res)
 	if err != nil {
 		return err
 	}

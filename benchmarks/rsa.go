@@ -207,7 +207,7 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 		return fmt.Errorf("ceiling split-half for rsa is not implemented yet")
 	}
 
-	feats, err := extract(model, set, layers, opts.CacheDir, res)
+	feats, err := extract(model, set, layers, opts.CacheDir, bench.projection(opts.Seed), res)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ventral-lab/ventral/activations"
 )
 
 //go:embed specs/*.yaml
@@ -101,8 +103,22 @@ type FileRef struct {
 	Variable string `yaml:"variable,omitempty"`
 }
 
+// ProjectionSpec caps the features of each layer before the metric sees them. Method is
+// "sketch" (signed feature hashing, activations.Projection), "random" (Gaussian; its F x K
+// matrix costs memory), or "none"; layers with at most K features are left as they are.
+// Regression metrics default to a sketch to 4096 features: a 224-pixel network's early layer
+// has around a million features, and a thousand stimuli of it would take gigabytes per
+// layer, while the kernel the regression works on is preserved in expectation.
+type ProjectionSpec struct {
+	Method string `yaml:"method"`
+	K      int    `yaml:"k,omitempty"`
+}
+
 // MetricSpec is the comparison between model and data.
 type MetricSpec struct {
+	// Projection caps each layer's features (default: sketch to 4096 for ridge and pls, none
+	// for rsa).
+	Projection *ProjectionSpec `yaml:"projection,omitempty"`
 	// Type is rsa, ridge or pls.
 	Type string `yaml:"type"`
 	// RSA: the model RDM's distance (correlation, euclidean) and the RDM comparison
@@ -139,6 +155,18 @@ type CeilingSpec struct {
 	// compared with the same units.
 	Unit string `yaml:"unit,omitempty"`
 	Note string `yaml:"note,omitempty"`
+}
+
+// DefaultProjectionK is the number of features regression metrics sketch larger layers to.
+const DefaultProjectionK = 4096
+
+// projection is the activations projection the metric asks for, seeded by seed.
+func (s *Spec) projection(seed uint64) activations.Projection {
+	pr := s.Metric.Projection
+	if pr == nil || pr.Method == "none" {
+		return activations.Projection{}
+	}
+	return activations.Projection{Method: pr.Method, K: pr.K, Seed: seed}
 }
 
 // Builtin lists the names of the built-in benchmarks.
@@ -225,6 +253,20 @@ func (s *Spec) Validate() error {
 		return fmt.Errorf("stimuli train/test splits and data train/test files must go together")
 	}
 	m := &s.Metric
+	if m.Projection == nil && (m.Type == "ridge" || m.Type == "pls") {
+		m.Projection = &ProjectionSpec{Method: "sketch", K: DefaultProjectionK}
+	}
+	if pr := m.Projection; pr != nil {
+		switch pr.Method {
+		case "none":
+		case "sketch", "random":
+			if pr.K < 1 {
+				return fmt.Errorf("metric.projection.k %d: must be a positive number of features", pr.K)
+			}
+		default:
+			return fmt.Errorf("metric.projection.method %q: expected sketch, random or none", pr.Method)
+		}
+	}
 	switch m.Type {
 	case "rsa":
 		if split {

@@ -91,7 +91,7 @@ func (m *Graph) Activations(set *stimuli.Set, layers []string, o Options) ([]*ac
 	if err != nil {
 		return nil, err
 	}
-	ao := activations.Options{Dir: o.CacheDir, NoCache: o.CacheDir == "", Quiet: true, Batch: 16, Preprocess: p, Warn: o.warn}
+	ao := activations.Options{Dir: o.CacheDir, NoCache: o.CacheDir == "", Quiet: true, Batch: 16, Preprocess: p, Warn: o.warn, Projection: o.Projection}
 	r, err := activations.Extract(m.g, set, layers, ao)
 	if err != nil {
 		return nil, err

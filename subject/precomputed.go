@@ -94,7 +94,7 @@ func (p *Precomputed) Path() string { return p.path }
 // Activations implements Model: each layer's rows for the set's stimuli, in the set's order.
 // Errors name the file, the array and what was expected: a missing layer, a row count or ids
 // that do not match the set, a non-finite value.
-func (p *Precomputed) Activations(set *stimuli.Set, layers []string, _ Options) ([]*activations.Matrix, error) {
+func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) ([]*activations.Matrix, error) {
 	if err := CheckLayers(p, layers); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.path, err)
 	}
@@ -224,7 +224,9 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, _ Options) 
 			}
 			copy(m.Data[i*cols:], src)
 		}
-		out[li] = m
+		if out[li], err = activations.ProjectMatrix(m, o.Projection); err != nil {
+			return nil, fmt.Errorf("%s: array %q: %w", p.path, name, err)
+		}
 	}
 	return out, nil
 }

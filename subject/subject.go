@@ -56,6 +56,9 @@ type Options struct {
 	CacheDir string
 	// Warn receives warnings such as a corrupt cache entry that was recomputed (nil: dropped).
 	Warn func(msg string)
+	// Projection caps the features per layer (activations.Projection; zero: none). Random and
+	// sketch projections give the same numbers for a graph and for its precomputed activations.
+	Projection activations.Projection
 }
 
 func (o Options) warn(msg string) {
