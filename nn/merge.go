@@ -13,13 +13,20 @@ func init() {
 	Register("dropout", func() Op { return &Dropout{} })
 }
 
-// Add sums its inputs, which must have equal shapes.
+// Add sums its inputs, which must have equal shapes; two inputs may instead have different
+// shapes that broadcast as in numpy (see Binary).
 type Add struct{}
 
 func (Add) Type() string { return "add" }
 func (Add) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) < 2 {
 		return nil, fmt.Errorf("add takes at least 2 inputs, got %d", len(in))
+	}
+	if len(in) == 2 && !tensor.SameShape(in[0], in[1]) {
+		if out, err := broadcastShape(in[0], in[1]); err == nil {
+			return out, nil
+		}
+		return nil, fmt.Errorf("add: input 1 has shape %v, input 0 has %v (neither equal nor broadcastable)", in[1], in[0])
 	}
 	for k := 1; k < len(in); k++ {
 		if !tensor.SameShape(in[k], in[0]) {
@@ -38,6 +45,9 @@ func (Add) PartialShape(in [][]int) ([]int, bool) {
 }
 func (Add) Params() []*Param { return nil }
 func (Add) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	if len(in) == 2 && !tensor.SameShape(in[0].Shape, in[1].Shape) {
+		return addBroadcast(ctx, in[0], in[1]), nil
+	}
 	y := ctx.Alloc(in[0].Shape...)
 	copy(y.Data, in[0].Data)
 	for _, x := range in[1:] {
@@ -45,10 +55,15 @@ func (Add) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	}
 	return y, nil
 }
-func (Add) Backward(_ *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+func (Add) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	out := make([]*tensor.Tensor, len(in))
+	bcast := len(in) == 2 && !tensor.SameShape(in[0].Shape, in[1].Shape)
 	for k := range in {
-		if need[k] {
+		switch {
+		case !need[k]:
+		case bcast && !tensor.SameShape(in[k].Shape, dy.Shape):
+			out[k] = reduceBroadcast(ctx, in[0], in[1], dy, k)
+		default:
 			out[k] = dy
 		}
 	}

@@ -201,26 +201,50 @@ func (s *Scale) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Ten
 	return []*tensor.Tensor{dx}
 }
 
-// SoftmaxOp (spec type "softmax") turns axis 0 of the per-sample shape into probabilities (at every position for
-// [C H W] inputs): y_c = exp(x_c) / sum_c' exp(x_c'). For training on class labels use
-// SoftmaxCrossEntropy on logits instead, which is more accurate; this op is for models whose
-// output must be probabilities.
-type SoftmaxOp struct{}
+// SoftmaxOp (spec type "softmax") turns one per-sample axis into probabilities (at every
+// position of the other axes): y_c = exp(x_c) / sum_c' exp(x_c'). Spec field: axis (per-sample,
+// negative counts from the end, so -1 is the last axis; default 0, the channel axis, which for a
+// [C] vector is also the last). For training on class labels use SoftmaxCrossEntropy on logits
+// instead, which is more accurate; this op is for models whose output must be probabilities.
+type SoftmaxOp struct {
+	Axis int `json:"axis,omitempty"`
+}
 
-func (SoftmaxOp) Type() string     { return "softmax" }
-func (SoftmaxOp) Params() []*Param { return nil }
-func (SoftmaxOp) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+func (sm SoftmaxOp) Type() string     { return "softmax" }
+func (sm SoftmaxOp) Params() []*Param { return nil }
+func (sm SoftmaxOp) axis(in []int) (int, error) {
+	a := sm.Axis
+	if a < 0 {
+		a += len(in)
+	}
+	if a < 0 || a >= len(in) {
+		return 0, fmt.Errorf("softmax: axis %d out of range for %v", sm.Axis, in)
+	}
+	return a, nil
+}
+func (sm SoftmaxOp) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) != 1 || len(in[0]) < 1 {
 		return nil, fmt.Errorf("softmax takes one [C ...] input")
 	}
+	if _, err := sm.axis(in[0]); err != nil {
+		return nil, err
+	}
 	return append([]int(nil), in[0]...), nil
 }
-func (SoftmaxOp) PartialShape(in [][]int) ([]int, bool) { return in[0], len(in) == 1 && in[0] != nil }
+func (sm SoftmaxOp) PartialShape(in [][]int) ([]int, bool) {
+	return in[0], len(in) == 1 && in[0] != nil
+}
 
-func (SoftmaxOp) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+// blocks splits a batched shape into outer x c x p around the softmax axis.
+func (sm SoftmaxOp) blocks(shape []int) (outer, c, p int) {
+	a, _ := sm.axis(shape[1:])
+	a++
+	return tensor.Numel(shape[:a]), shape[a], tensor.Numel(shape[a+1:])
+}
+
+func (sm SoftmaxOp) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
-	n, c := x.Shape[0], x.Shape[1]
-	p := x.Len() / (n * c)
+	n, c, p := sm.blocks(x.Shape)
 	y := ctx.Alloc(x.Shape...)
 	for s := 0; s < n; s++ {
 		base := s * c * p
@@ -245,13 +269,12 @@ func (SoftmaxOp) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 }
 
 // Backward: dx_c = y_c (dy_c - sum_c' dy_c' y_c').
-func (SoftmaxOp) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, out, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+func (sm SoftmaxOp) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, out, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	if !need[0] {
 		return []*tensor.Tensor{nil}
 	}
 	x := in[0]
-	n, c := x.Shape[0], x.Shape[1]
-	p := x.Len() / (n * c)
+	n, c, p := sm.blocks(x.Shape)
 	dx := ctx.Alloc(x.Shape...)
 	for s := 0; s < n; s++ {
 		base := s * c * p
