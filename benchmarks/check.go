@@ -111,6 +111,9 @@ func Check(s *Spec) (*CheckReport, error) {
 	if s.Ceiling.Data != nil {
 		r.checkData(s, s.Ceiling.Data, nil, "ceiling", r.sets[0].IDs())
 	}
+	if r.Ceiling == "" && s.Ceiling.Type != "split-half" {
+		r.Ceiling = r.ceilingUse(s, nil)
+	}
 	r.checkMetric(s)
 	return r, nil
 }
@@ -214,7 +217,16 @@ func (r *CheckReport) ceilingUse(s *Spec, a *neural.Assembly) string {
 	case "none":
 		return "none: raw scores (" + strings.TrimSpace(firstLine(s.Ceiling.Note)) + ")"
 	case "rsa-noise-ceiling":
-		return "rsa-noise-ceiling from the per-subject RDMs of ceiling.data (unit " + s.Ceiling.Unit + ")"
+		n := 0
+		for _, d := range r.Data {
+			if d.Role == "ceiling" {
+				n = d.RDMs
+			}
+		}
+		return fmt.Sprintf("rsa-noise-ceiling (Nili et al. 2014) from the %d RDMs of ceiling.data, unit %s", n, s.Ceiling.Unit)
+	}
+	if a == nil {
+		return "split-half: no data"
 	}
 	rel, err := splitHalf(a, 0)
 	if err != nil {

@@ -122,3 +122,19 @@ func TestCheckV4(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// Check on the human IT benchmark: one data RDM and the 8 subject-session RDMs of the ceiling.
+func TestCheckHumanIT(t *testing.T) {
+	useMirror(t, k92...)
+	s, err := Load("kriegeskorte92-humanIT-rsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Check(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || r.Stimuli[0].Count != 92 || len(r.Data) != 2 || r.Data[0].RDMs != 1 || r.Data[1].RDMs != 8 || !strings.Contains(r.Ceiling, "from the 8 RDMs") {
+		t.Fatalf("%+v", r)
+	}
+}
