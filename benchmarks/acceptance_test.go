@@ -166,6 +166,14 @@ func TestUserBenchmarkFromFiles(t *testing.T) {
 				t.Errorf("%s layer %s: NaN score", name, l.Layer)
 			}
 		}
+		if name == "cornet-z" {
+			var tab bytes.Buffer
+			r.WriteTable(&tab)
+			js, _ := r.JSON()
+			if !strings.Contains(tab.String(), "median over 5 neuroids; 16 stimuli with 2 or more repetitions") || !strings.Contains(string(js), `"stimuli": 16`) {
+				t.Fatalf("the ceiling's stimuli and neuroids are not reported:\n%s", tab.String())
+			}
+		}
 		if name == "cornet-z" || name == "alexnet" {
 			rc, err := Score(m, sCSV, opts)
 			if err != nil {
