@@ -202,6 +202,13 @@ func Constrain(g *nn.Graph, c Constraints) (*nn.Graph, error) {
 		}
 		out = append(out, l)
 	}
+	if c.Random {
+		var alias map[string]string
+		out, alias = dropFakeQuant(out)
+		if a, ok := alias[sp.Output]; ok {
+			sp.Output = a
+		}
+	}
 	sp.Layers = out
 	if sw := c.Names(); len(sw) > 0 {
 		sp.Name = sp.Name + "+" + strings.Join(sw, "+")
@@ -227,6 +234,46 @@ func Constrain(g *nn.Graph, c Constraints) (*nn.Graph, error) {
 		return nil, err
 	}
 	return nn.ParseSpec(js, "constrain "+g.Name)
+}
+
+// dropFakeQuant removes the simulated integer quantisation of an imported quantized network
+// (fake_quant layers), rewiring their consumers to their inputs: its scales and ranges were
+// calibrated for the trained weights and would clip or flatten a random network's activations.
+func dropFakeQuant(layers []map[string]any) ([]map[string]any, map[string]string) {
+	alias := map[string]string{}
+	var out []map[string]any
+	prev := nn.InputName
+	for _, l := range layers {
+		name := l["name"].(string)
+		ins, _ := l["inputs"].([]any)
+		if l["type"] == "fake_quant" {
+			src := prev
+			if len(ins) == 1 {
+				src = ins[0].(string)
+			}
+			if a, ok := alias[src]; ok {
+				src = a
+			}
+			alias[name] = src
+			prev = name
+			continue
+		}
+		if len(ins) == 0 && alias[prev] != "" {
+			l["inputs"] = []any{alias[prev]}
+		}
+		for k, v := range ins {
+			base, rec := strings.CutSuffix(v.(string), nn.PrevSuffix)
+			if a, ok := alias[base]; ok {
+				if rec {
+					a += nn.PrevSuffix
+				}
+				ins[k] = a
+			}
+		}
+		out = append(out, l)
+		prev = name
+	}
+	return out, alias
 }
 
 // unshare turns a conv2d layer into a local2d one with the same geometry.

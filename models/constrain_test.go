@@ -358,3 +358,48 @@ func TestDaleGrouped(t *testing.T) {
 		t.Errorf("conv2 inhibition: groups %d and %d, %d channels; want 2, 2 and an even count >= ceil(0.1*256)", l.Groups, back.Groups, l.Out)
 	}
 }
+
+// The random control of a quantized network leaves out its simulated quantisation and rewires
+// the consumers, including a default (previous-layer) input and the graph output.
+func TestRandomDropsFakeQuant(t *testing.T) {
+	spec := `
+name: q
+input: [1, 4, 4]
+output: q3
+layers:
+  - {name: q0, type: fake_quant, scale: 0.1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: c1, type: conv2d, out: 2, kernel: 3}
+  - {name: q1, type: fake_quant, inputs: [c1], scale: 0.1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: r1, type: relu}
+  - {name: q2, type: fake_quant, scale: 0.1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: a, type: add, inputs: [q2, q1]}
+  - {name: q3, type: fake_quant, scale: 0.1, zero_point: 0, qmin: 0, qmax: 255}
+`
+	g, err := nn.ParseSpec([]byte(spec), "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Constrain(g, Constraints{Random: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range r.Nodes {
+		types = append(types, n.Op.Type())
+	}
+	if strings.Join(types, ",") != "conv2d,relu,add" || r.OutputName() != "a" {
+		t.Fatalf("layers %v, output %s", types, r.OutputName())
+	}
+	if in := r.Node("c1").Inputs; len(in) != 1 || in[0] != "input" {
+		t.Fatalf("c1 inputs %v", in)
+	}
+	if in := r.Node("r1").Inputs; len(in) != 1 || in[0] != "c1" {
+		t.Fatalf("r1 inputs %v", in)
+	}
+	if in := r.Node("a").Inputs; len(in) != 2 || in[0] != "r1" || in[1] != "c1" {
+		t.Fatalf("add inputs %v", in)
+	}
+}
