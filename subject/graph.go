@@ -64,7 +64,11 @@ func GraphDefaultLayers(g *nn.Graph) []string {
 		if strings.Contains(t, "softmax") || strings.Contains(t, "loss") || strings.Contains(t, "cross_entropy") {
 			continue
 		}
-		if t == "flatten" || t == "dropout" {
+		// Pure reshuffles and bookkeeping repeat another layer's values: flattening, dropout,
+		// padding, reshapes and slices of imported graphs, their constants and the simulated
+		// quantisation that follows nearly every layer of a quantized network.
+		switch t {
+		case "flatten", "dropout", "pad2d", "reshape", "transpose", "slice", "constant", "fake_quant":
 			continue
 		}
 		out = append(out, n.Name)
