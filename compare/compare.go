@@ -3,6 +3,9 @@
 // models, the fixed Gabor V1 model, HMAX), so that questions such as "do CNNs predict IT better
 // than HMAX?" get one table and one answer per benchmark.
 //
+// A model may also be known only by its activations, computed elsewhere: an .npz of one array per
+// layer (subject.Open) is scored by the same benchmark code as a network.
+//
 // Run loads every model (train.LoadModel; "random:NAME" is the zoo model NAME marked as an
 // untrained random-weight baseline by models.Constrain with Random), builds the untrained ones
 // with the seed, and gives HMAX-style models (any model with rbf layers, such as hmax) their S2
@@ -40,8 +43,9 @@ import (
 
 // Kinds of models in a table.
 const (
-	Trained   = "trained"
-	Untrained = "untrained baseline"
+	Trained     = "trained"
+	Untrained   = "untrained baseline"
+	Precomputed = "precomputed activations"
 )
 
 // RandomPrefix marks a zoo model (or spec file) to be scored with untrained random weights.
@@ -53,7 +57,8 @@ const DefaultPrototypeImages = 200
 // Config says what Run compares.
 type Config struct {
 	// Models are zoo names, model spec files, training run folders or .safetensors checkpoints
-	// (train.LoadModel), or "random:NAME" for the zoo model NAME with random weights.
+	// (train.LoadModel), "random:NAME" for the zoo model NAME with random weights, or .npz files
+	// of activations precomputed elsewhere (subject.Open: one array per layer).
 	Models []string
 	// Benchmarks are built-in names or spec files (default DefaultBenchmarks()).
 	Benchmarks []string
@@ -208,6 +213,12 @@ func Run(cfg Config) (*Table, error) {
 			return nil, fmt.Errorf("compare: model %s given twice", m)
 		}
 		seen[m] = true
+		if isActivations(m) {
+			if _, err := subject.Open(m, ""); err != nil {
+				return nil, fmt.Errorf("compare: model %q: %w", m, err)
+			}
+			continue
+		}
 		if _, err := loadModel(m); err != nil {
 			return nil, err
 		}
@@ -245,45 +256,15 @@ func Run(cfg Config) (*Table, error) {
 	for _, name := range cfg.Models {
 		t0 := time.Now()
 		cfg.logf("%s: loading", name)
-		g, err := loadModel(name)
+		row, model, err := prepare(&cfg, name, protos, t)
 		if err != nil {
 			return nil, err
 		}
-		row := Row{Model: name, Kind: Untrained}
-		loaded := g.Built()
-		switch {
-		case g.Built() && !models.IsRandom(g):
-			row.Kind, row.Weights = Trained, "trained checkpoint"
-		case g.Built():
-			row.Weights = "checkpoint of random weights"
-		default:
-			if err := g.Build(cfg.Seed); err != nil {
-				return nil, fmt.Errorf("compare: building %s: %w", name, err)
-			}
-			row.Weights = fmt.Sprintf("random initialisation, seed %d", cfg.Seed)
-			if g.NumParams() == 0 {
-				row.Weights = "fixed filters, nothing learned"
-			}
-		}
-		if isHMAX(g) {
-			row.HMAX = true
-			// A checkpoint keeps the prototypes it was saved with; anything else samples them.
-			if !(loaded && g.Meta["prototypes"] != "") {
-				desc, err := protos.sample(g)
-				if err != nil {
-					return nil, fmt.Errorf("compare: %s: %w", name, err)
-				}
-				row.Weights = "S2 prototypes " + g.Meta["prototypes"]
-				t.Prototypes = desc
-			}
-		}
-		row.Network = g.Name
-		row.Label = label(name, g.Name)
 		prep := time.Since(t0).Seconds()
 		for bi, s := range specs {
 			cfg.logf("%s: scoring on %s", name, s.Name)
 			t1 := time.Now()
-			r, err := benchmarks.Score(subject.FromGraph(g), s, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache})
+			r, err := benchmarks.Score(model, s, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap, CacheDir: cache})
 			if err != nil {
 				return nil, fmt.Errorf("compare: %s: %w", name, err)
 			}
@@ -345,6 +326,60 @@ func Run(cfg Config) (*Table, error) {
 	}
 	t.Seconds = time.Since(start).Seconds()
 	return t, nil
+}
+
+// isActivations reports whether a model argument names precomputed activations (an .npz file)
+// rather than a network.
+func isActivations(name string) bool { return strings.EqualFold(filepath.Ext(name), ".npz") }
+
+// prepare loads one entry of Config.Models as a subject and describes it in a row: a network
+// built with the seed (HMAX with its prototypes sampled) or precomputed activations.
+func prepare(cfg *Config, name string, protos *prototypes, t *Table) (Row, subject.Model, error) {
+	row := Row{Model: name, Kind: Untrained}
+	if isActivations(name) {
+		p, err := subject.Open(name, "")
+		if err != nil {
+			return row, nil, fmt.Errorf("compare: model %q: %w", name, err)
+		}
+		d, _ := p.Digest()
+		row.Kind, row.Weights, row.Network = Precomputed, "activations computed elsewhere ("+d[:min(len(d), 19)]+")", p.Name()
+		row.Label = label(name, p.Name())
+		return row, p, nil
+	}
+	g, err := loadModel(name)
+	if err != nil {
+		return row, nil, err
+	}
+	loaded := g.Built()
+	switch {
+	case g.Built() && !models.IsRandom(g):
+		row.Kind, row.Weights = Trained, "trained checkpoint"
+	case g.Built():
+		row.Weights = "checkpoint of random weights"
+	default:
+		if err := g.Build(cfg.Seed); err != nil {
+			return row, nil, fmt.Errorf("compare: building %s: %w", name, err)
+		}
+		row.Weights = fmt.Sprintf("random initialisation, seed %d", cfg.Seed)
+		if g.NumParams() == 0 {
+			row.Weights = "fixed filters, nothing learned"
+		}
+	}
+	if isHMAX(g) {
+		row.HMAX = true
+		// A checkpoint keeps the prototypes it was saved with; anything else samples them.
+		if !(loaded && g.Meta["prototypes"] != "") {
+			desc, err := protos.sample(g)
+			if err != nil {
+				return row, nil, fmt.Errorf("compare: %s: %w", name, err)
+			}
+			row.Weights = "S2 prototypes " + g.Meta["prototypes"]
+			t.Prototypes = desc
+		}
+	}
+	row.Network = g.Name
+	row.Label = label(name, g.Name)
+	return row, subject.FromGraph(g), nil
 }
 
 // loadModel resolves one entry of Config.Models (train.LoadModel, which also takes random:).

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventral-lab/ventral/activations"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/formats/npy"
 	"github.com/ventral-lab/ventral/stimuli"
 	"github.com/ventral-lab/ventral/subject"
 	"github.com/ventral-lab/ventral/tensor"
+	"github.com/ventral-lab/ventral/train"
 )
 
 // Holm's adjustment on a worked example: p = .01 .04 .03 .005 (m = 4) sorted .005 .01 .03 .04
@@ -131,5 +133,65 @@ func TestPairUsesHeldOutStimuli(t *testing.T) {
 	}
 	if _, err := TestPair(res["a"], other); err == nil || !strings.Contains(err.Error(), "seed") {
 		t.Fatalf("different seeds: %v", err)
+	}
+}
+
+// A model known only by its precomputed activations sits in a comparison beside networks: the
+// activations of the trained checkpoint, written to an .npz, score exactly as the checkpoint
+// does, so the paired test against it finds a difference of 0 (p = 1).
+func TestComparePrecomputed(t *testing.T) {
+	f := setup(t)
+	g, err := train.LoadModel(f.run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := benchmarks.LoadStimuli("tiny", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := stimuli.ForModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := activations.Extract(g, set, subject.GraphDefaultLayers(g), activations.Options{NoCache: true, Quiet: true, Preprocess: &pre})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrays := map[string]*npy.Array{}
+	for _, l := range ext.Layers {
+		a := &npy.Array{Shape: []int{l.Features.Rows, l.Features.Cols}}
+		for _, v := range l.Features.Data {
+			a.Data = append(a.Data, float64(v))
+		}
+		arrays[l.Name] = a
+	}
+	feats := filepath.Join(f.dir, "elsewhere.npz")
+	if err := npy.WriteNPZ(feats, arrays, true); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.config(3)
+	cfg.Models, cfg.Against, cfg.NoRecord = []string{f.run, feats}, f.run, true
+	tb, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	tb.WriteTable(&out)
+	t.Log("\n" + out.String())
+	if len(tb.Tests) != 2 {
+		t.Fatalf("%d tests", len(tb.Tests))
+	}
+	for _, x := range tb.Tests {
+		if x.Model != feats || x.Diff != 0 || x.P != 1 {
+			t.Errorf("precomputed vs its network: %+v", x)
+		}
+	}
+	for _, r := range tb.Rows {
+		if r.Model == feats && (r.Kind != Precomputed || r.Label != "elsewhere" || !strings.Contains(r.Weights, "sha256:")) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if !strings.Contains(out.String(), "precomputed") {
+		t.Error("the table does not say the model is precomputed")
 	}
 }

@@ -66,8 +66,11 @@ func optNum(x *float64) string {
 }
 
 func shortKind(k string) string {
-	if k == Trained {
+	switch k {
+	case Trained:
 		return "trained"
+	case Precomputed:
+		return "precomputed"
 	}
 	return "untrained"
 }

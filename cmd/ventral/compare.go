@@ -76,7 +76,7 @@ func init() {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelList, "models", "", "comma-separated models: zoo names, random:NAME, model spec files, training run folders, .safetensors checkpoints")
+	f.StringVar(&modelList, "models", "", "comma-separated models: zoo names, random:NAME, model spec files, training run folders, .safetensors checkpoints, .npz precomputed activations")
 	f.StringVar(&benchList, "benchmarks", "", "comma-separated built-in benchmark names or spec files (default: "+strings.Join(compare.DefaultBenchmarks(), ",")+")")
 	f.Uint64Var(&seed, "seed", 0, "seed for untrained models, HMAX prototypes, the selection split and the bootstraps")
 	f.StringVar(&against, "against", "", "test every other model against this one of --models (default: the best against HMAX)")
