@@ -16,9 +16,9 @@ import (
 func init() {
 	var (
 		model, acts, name, bench, layers, dbPath, cache string
-		asJSON, noRecord                    bool
-		bootstrap                           int
-		seed                                uint64
+		asJSON, noRecord                                bool
+		bootstrap                                       int
+		seed                                            uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "score (--model NAME|SPEC|RUN | --activations FEATS.npz) --benchmark NAME|SPEC",
