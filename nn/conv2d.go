@@ -45,6 +45,7 @@ type Conv2D struct {
 
 	w, b *Param
 	g    convGeom
+	dw   tensor.DWGeom // set when the convolution is depthwise (see depthwise)
 }
 
 // convGeom is the resolved geometry of a convolution or pooling window.
@@ -162,6 +163,14 @@ func (cv *Conv2D) Build(in [][]int, rng *rand.Rand) ([]int, error) {
 			fillUniform(cv.b.Value, 1/sqrtf(fanIn), rng)
 		}
 	}
+	cv.dw = tensor.DWGeom{}
+	if cv.groups() > 1 && cv.groups() == cv.g.c {
+		g := &cv.g
+		cv.dw = tensor.DWGeom{H: g.h, W: g.w, KH: g.kh, KW: g.kw, PadH: g.ph, PadW: g.pw, StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw}
+		if err := cv.dw.Check(); err != nil {
+			return nil, fmt.Errorf("conv2d: %w", err)
+		}
+	}
 	return []int{cv.Out, cv.g.oh, cv.g.ow}, nil
 }
 
@@ -225,6 +234,9 @@ func gemmFor(chunks int) func(transA, transB bool, m, n, k int, alpha float32, a
 
 func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
+	if cv.depthwise() {
+		return cv.forwardDW(ctx, x), nil
+	}
 	n := x.Shape[0]
 	g := &cv.g
 	gr := cv.groups()
@@ -299,6 +311,9 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 
 func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
+	if cv.depthwise() {
+		return []*tensor.Tensor{cv.backwardDW(ctx, x, dy, need[0])}
+	}
 	n := x.Shape[0]
 	g := &cv.g
 	gr := cv.groups()
@@ -525,4 +540,82 @@ func (b GaborBank) fill(w *tensor.Tensor, rng *rand.Rand) error {
 		}
 	}
 	return nil
+}
+
+// depthwise reports whether every group has one input channel (MobileNets' depthwise layers,
+// with Out/groups output channels per input channel). Those run on the direct plane kernels of
+// tensor.DepthwisePlane: per group, im2col would copy the plane KH*KW times for a GEMM with a
+// single row. A single-channel, single-group convolution keeps the im2col path.
+func (cv *Conv2D) depthwise() bool {
+	return depthwiseDirect && cv.groups() > 1 && cv.groups() == cv.g.c
+}
+
+// depthwiseDirect is false only in tests that compare the depthwise kernels with im2col.
+var depthwiseDirect = true
+
+// parallelWork runs body over n items, split across threads when the work (in multiply-adds)
+// is worth the goroutines.
+func parallelWork(n, work int, body func(lo, hi int)) {
+	if work < 1<<15 {
+		body(0, n)
+		return
+	}
+	parallelRange(n, func(_, lo, hi int) { body(lo, hi) })
+}
+
+func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	g := &cv.dw
+	n, c := x.Shape[0], cv.g.c
+	mult := cv.Out / c
+	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
+	y := ctx.Alloc(n, cv.Out, g.OH, g.OW)
+	w := cv.w.Value.Data
+	parallelWork(n*c, n*cv.Out*op*kk, func(lo, hi int) {
+		work := getScratch(g.ScratchLen())
+		defer putScratch(work)
+		for pl := lo; pl < hi; pl++ {
+			ci := pl % c
+			var b []float32
+			if cv.b != nil {
+				b = cv.b.Value.Data[ci*mult : (ci+1)*mult]
+			}
+			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, y.Data[pl*mult*op:(pl+1)*mult*op], work, mult)
+		}
+	})
+	return y
+}
+
+// backwardDW splits the work by input channel: each thread owns its channels' kernel and bias
+// gradients (over all samples) and their input-gradient planes, so nothing needs reducing.
+func (cv *Conv2D) backwardDW(ctx *Ctx, x, dy *tensor.Tensor, needX bool) *tensor.Tensor {
+	g := &cv.dw
+	n, c := x.Shape[0], cv.g.c
+	mult := cv.Out / c
+	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
+	w, dw := cv.w.Value.Data, cv.w.Grad.Data
+	var dx *tensor.Tensor
+	if needX {
+		dx = ctx.Zeros(x.Shape...)
+	}
+	parallelWork(c, n*cv.Out*op*kk, func(lo, hi int) {
+		work := getScratch(g.ScratchLen())
+		defer putScratch(work)
+		for ci := lo; ci < hi; ci++ {
+			for s := 0; s < n; s++ {
+				pl := s*c + ci
+				d := dy.Data[pl*mult*op : (pl+1)*mult*op]
+				var dxp []float32
+				if dx != nil {
+					dxp = dx.Data[pl*ip : (pl+1)*ip]
+				}
+				tensor.DepthwiseBackward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], d, dw[ci*mult*kk:(ci+1)*mult*kk], dxp, work, mult)
+				if cv.b != nil {
+					for m := 0; m < mult; m++ {
+						cv.b.Grad.Data[ci*mult+m] += tensor.Sum(d[m*op : (m+1)*op])
+					}
+				}
+			}
+		}
+	})
+	return dx
 }

@@ -1,0 +1,94 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveDW is the definition: dst[oy][ox] = sum over taps of k[ki][kj] * src[iy][ix], zero
+// outside the image.
+func naiveDW(g *DWGeom, src, k []float32) []float32 {
+	dst := make([]float32, g.OH*g.OW)
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			var s float64
+			for ki := 0; ki < g.KH; ki++ {
+				for kj := 0; kj < g.KW; kj++ {
+					iy, ix := oy*g.StrideH-g.PadH+ki*g.DilH, ox*g.StrideW-g.PadW+kj*g.DilW
+					if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+						s += float64(k[ki*g.KW+kj]) * float64(src[iy*g.W+ix])
+					}
+				}
+			}
+			dst[oy*g.OW+ox] = float32(s)
+		}
+	}
+	return dst
+}
+
+// The plane kernels against the definition and its adjoints (<dy, conv(x)> = <conv^T(dy), x>,
+// and each kernel-gradient entry is <dy, conv of x with that unit tap>), on random geometries
+// and channel multipliers. The work buffer starts as NaN garbage.
+func TestDepthwisePlane(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	checked := 0
+	for trial := 0; trial < 300; trial++ {
+		g := DWGeom{H: 1 + r.IntN(12), W: 1 + r.IntN(12), KH: 1 + r.IntN(5), KW: 1 + r.IntN(5),
+			PadH: r.IntN(3), PadW: r.IntN(3), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+		if trial%4 == 0 {
+			g.PadH, g.PadW, g.StrideH, g.StrideW = 0, 0, 1, 1 // the unsplit path
+		}
+		if g.Check() != nil {
+			continue
+		}
+		checked++
+		mult := 1 + r.IntN(3)
+		kk, op := g.KH*g.KW, g.OH*g.OW
+		src, k, bias := randSlice(r, g.H*g.W), randSlice(r, mult*kk), randSlice(r, mult)
+		work := make([]float32, g.ScratchLen())
+		for i := range work {
+			work[i] = float32(math.NaN())
+		}
+		dst := make([]float32, mult*op)
+		DepthwiseForward(&g, src, k, bias, dst, work, mult)
+		dy := randSlice(r, mult*op)
+		dx := randSlice(r, g.H*g.W)
+		dx0 := append([]float32(nil), dx...)
+		dk := make([]float32, mult*kk)
+		DepthwiseBackward(&g, src, k, dy, dk, dx, work, mult)
+		var lhs, rx float64
+		for m := 0; m < mult; m++ {
+			want := naiveDW(&g, src, k[m*kk:(m+1)*kk])
+			for i := range want {
+				got := dst[m*op+i]
+				if math.Abs(float64(got-want[i]-bias[m])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%+v m %d: out[%d] = %g, want %g", g, m, i, got, want[i]+bias[m])
+				}
+				lhs += float64(dy[m*op+i]) * float64(want[i])
+			}
+			ki := r.IntN(kk)
+			e := make([]float32, kk)
+			e[ki] = 1
+			var want1 float64
+			for i, v := range naiveDW(&g, src, e) {
+				want1 += float64(v) * float64(dy[m*op+i])
+			}
+			if math.Abs(float64(dk[m*kk+ki])-want1) > 1e-4*(1+math.Abs(want1)) {
+				t.Fatalf("%+v m %d: dk[%d] = %g, want %g", g, m, ki, dk[m*kk+ki], want1)
+			}
+		}
+		for i := range dx {
+			rx += float64(dx[i]-dx0[i]) * float64(src[i])
+		}
+		if math.Abs(lhs-rx) > 1e-4*(1+math.Abs(lhs)) {
+			t.Fatalf("%+v: <dy, y> = %g, <dx, x> = %g", g, lhs, rx)
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d geometries checked", checked)
+	}
+	if (&DWGeom{H: 2, W: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}).Check() == nil {
+		t.Error("a kernel larger than the image passed Check")
+	}
+}
