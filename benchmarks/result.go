@@ -148,6 +148,15 @@ const (
 	AboveCeilingNote = "† normalised score above 1: the model scores above the data's ceiling estimate (an estimate from few repetitions or subjects; and r divided by a reliability exceeds 1 for a model that predicts the noise-free signal): read it as at the ceiling, not as a fraction of the explainable variance"
 )
 
+// NormMark is AboveCeilingMark for a normalised score above 1, "" otherwise (nil included):
+// every printer of normalised scores appends it, and prints AboveCeilingNote once when used.
+func NormMark(v *float64) string {
+	if v != nil && *v > 1 {
+		return AboveCeilingMark
+	}
+	return ""
+}
+
 // markAboveCeiling flags every normalised score above 1 and adds one warning naming them.
 func (r *Result) markAboveCeiling() {
 	var which []string

@@ -261,17 +261,22 @@ func (j *job) benchmarks() ([]report.Section, error) {
 		return nil, skipf("no benchmark could be scored (%s)", strings.Join(skipped, "; "))
 	}
 	sum := &report.Table{Header: []string{"benchmark", "region", "metric", "best layer", "held-out score", "normalised", "ceiling", "p (best not above second)"}}
+	above := false
 	for _, s := range j.scored {
 		r := s.Result
 		nrm := "-"
 		if r.HeldOutNormalized != nil {
-			nrm = f3(*r.HeldOutNormalized)
+			nrm = f3(*r.HeldOutNormalized) + benchmarks.NormMark(r.HeldOutNormalized)
+			above = above || r.HeldOutAboveCeiling
 		}
 		sum.Rows = append(sum.Rows, []string{r.Benchmark, r.Region, r.Metric, r.BestLayer, f3(r.HeldOut), nrm, ceilingShort(r.Ceiling), f3(r.BestVsSecondP)})
 	}
 	text := []string{fmt.Sprintf("Each layer's representation is compared with the neural data of each benchmark; the best layer (the model's layer for the region) is chosen on data kept apart from the data that score it. %d bootstrap samples per benchmark, seed %d.", j.scored[0].Result.Bootstrap, j.o.Seed)}
 	for _, s := range skipped {
 		text = append(text, "Not scored: "+s+".")
+	}
+	if above {
+		text = append(text, benchmarks.AboveCeilingNote+".")
 	}
 	secs := []report.Section{{Heading: headings[Benchmarks], Text: text, Table: sum}}
 	for _, s := range j.scored {
@@ -334,7 +339,7 @@ func (j *job) benchmarkSection(s Scored) (report.Section, error) {
 	}
 	t := &report.Table{Header: hdr, Highlight: map[int]bool{}}
 	for i, l := range r.Layers {
-		row := []string{l.Layer, f3(l.Score), ci(l.CILow, l.CIHigh), optF(l.Normalized), "-", f3(l.Selection)}
+		row := []string{l.Layer, f3(l.Score), ci(l.CILow, l.CIHigh), optF(l.Normalized) + benchmarks.NormMark(l.Normalized), "-", f3(l.Selection)}
 		if l.NormCILow != nil && l.NormCIHigh != nil {
 			row[4] = ci(*l.NormCILow, *l.NormCIHigh)
 		}
@@ -381,7 +386,7 @@ func normText(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return fmt.Sprintf(" (normalised %s)", f3(*v))
+	return fmt.Sprintf(" (normalised %s%s)", f3(*v), benchmarks.NormMark(v))
 }
 
 func orDash(s string) string {

@@ -201,7 +201,11 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	last := s.Training.Rows[len(s.Training.Rows)-1]
 	fmt.Fprintf(w, "%s trained %d epochs on %d CIFAR-10 images: test accuracy %.4f (%.0f images/s in the last epoch)\n\n",
 		s.Config.Model, last.Epoch, min(s.Config.Limit, 50000), s.TestAcc, last.ImagesPerS)
+	above := false
 	for _, c := range s.Comparisons {
+		for i, l := range c.Trained.Layers {
+			above = above || l.AboveCeiling || c.Untrained.Layers[i].AboveCeiling
+		}
 		fmt.Fprintf(w, "%s (%s, %s; ceiling: %s)\n", c.Benchmark, c.Trained.Metric, c.Trained.Formula, ceilingText(c.Trained.Ceiling))
 		fmt.Fprintf(w, "  %-10s %24s %24s\n", "layer", "trained [95% CI]", "untrained [95% CI]")
 		for i, l := range c.Trained.Layers {
@@ -215,13 +219,16 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  best layer (chosen on half the stimuli, scored on the other half): trained %s %.3f, untrained %s %.3f\n\n",
 			c.Trained.BestLayer, c.Trained.HeldOut, c.Untrained.BestLayer, c.Untrained.HeldOut)
 	}
+	if above {
+		fmt.Fprintln(w, benchmarks.AboveCeilingNote)
+	}
 	fmt.Fprintf(w, "total %.0f s\n", s.Seconds)
 	return nil
 }
 
 func scoreText(l benchmarks.LayerScore) string {
 	if l.Normalized != nil && l.NormCILow != nil && l.NormCIHigh != nil {
-		return fmt.Sprintf("%.3f [%.3f %.3f]", *l.Normalized, *l.NormCILow, *l.NormCIHigh)
+		return fmt.Sprintf("%.3f%s [%.3f %.3f]", *l.Normalized, benchmarks.NormMark(l.Normalized), *l.NormCILow, *l.NormCIHigh)
 	}
 	return fmt.Sprintf("%.3f [%.3f %.3f]", l.Score, l.CILow, l.CIHigh)
 }

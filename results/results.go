@@ -215,6 +215,7 @@ func (b *Board) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "\t%s", bn)
 	}
 	fmt.Fprintln(tw)
+	above := false
 	for _, m := range b.Models {
 		fmt.Fprint(tw, m)
 		for _, bn := range b.Benchmarks {
@@ -223,12 +224,21 @@ func (b *Board) WriteTable(w io.Writer) error {
 			case !ok:
 				fmt.Fprint(tw, "\t-")
 			case e.Normalized != nil:
-				fmt.Fprintf(tw, "\t%.3f (%s)", *e.Normalized, e.BestLayer)
+				mark := benchmarks.NormMark(e.Normalized)
+				above = above || mark != ""
+				fmt.Fprintf(tw, "\t%.3f%s (%s)", *e.Normalized, mark, e.BestLayer)
 			default:
 				fmt.Fprintf(tw, "\t[%.3f] (%s)", e.Score, e.BestLayer)
 			}
 		}
 		fmt.Fprintln(tw)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if above {
+		_, err := fmt.Fprintln(w, benchmarks.AboveCeilingNote)
+		return err
+	}
+	return nil
 }

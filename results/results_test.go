@@ -63,7 +63,20 @@ func TestRecordAndLeaderboard(t *testing.T) {
 	var buf bytes.Buffer
 	b.WriteTable(&buf)
 	t.Log("\n" + buf.String())
-	if !strings.Contains(buf.String(), "[0.200] (fc)") {
+	if !strings.Contains(buf.String(), "[0.200] (fc)") || strings.Contains(buf.String(), benchmarks.AboveCeilingMark) {
+		t.Fatal(buf.String())
+	}
+	// A normalised score above 1 is marked, with the footnote.
+	over := 1.1
+	if _, err := db.Record(fake("tiny", "d2", "b2", 0.22, &over), "v3"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = db.Leaderboard(); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	b.WriteTable(&buf)
+	if !strings.Contains(buf.String(), "1.100"+benchmarks.AboveCeilingMark+" (fc)") || !strings.Contains(buf.String(), benchmarks.AboveCeilingNote) {
 		t.Fatal(buf.String())
 	}
 }

@@ -442,13 +442,25 @@ func WriteTable(w io.Writer, cfg Config, rows []Row) error {
 	if ref != "" {
 		fmt.Fprintf(w, "vs %s: paired bootstrap over the held-out stimuli of the best layers' held-out RSA (difference, two-sided p, Holm-adjusted over all the table's tests; * adjusted p below %.2g)\n", ref, compare.Alpha)
 	}
+	above := false
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "variant\tdepth\tparams\ttrained\ttest acc\tmonkey IT\t(layer)\tvs %s\thuman IT norm\t(layer)\tvs %s\tseconds\n", ref, ref)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.3f\t%.3f\t%s\t%s\t%.3f\t%s\t%s\t%.0f\n", r.Variant, r.Depth, r.Params, r.Trained, r.TestAcc,
-			r.MonkeyIT, r.MonkeyLayer, diff(r.Monkey), r.HumanNorm, r.HumanLayer, diff(r.Human), r.Seconds)
+		norm := fmt.Sprintf("%.3f", r.HumanNorm)
+		if r.HumanNorm > 1 {
+			norm += benchmarks.AboveCeilingMark
+			above = true
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%.0f\n", r.Variant, r.Depth, r.Params, r.Trained, r.TestAcc,
+			r.MonkeyIT, r.MonkeyLayer, diff(r.Monkey), norm, r.HumanLayer, diff(r.Human), r.Seconds)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if above {
+		fmt.Fprintln(w, benchmarks.AboveCeilingNote)
+	}
+	return nil
 }
 
 // WriteCSV writes the rows to path (with a header), atomically.
