@@ -169,9 +169,6 @@ func (r *RBF) Buffers() map[string]*tensor.Tensor {
 	return map[string]*tensor.Tensor{"prototypes": r.protos}
 }
 
-// DigestExtra makes the prototypes part of the model's digest.
-func (r *RBF) DigestExtra() []float32 { return r.protos.Data }
-
 // PrototypeTensor returns the live prototypes [prototypes, C, size, size] (after Build).
 func (r *RBF) PrototypeTensor() *tensor.Tensor { return r.protos }
 

@@ -50,9 +50,6 @@ func (s *SCell) Buffers() map[string]*tensor.Tensor {
 	return map[string]*tensor.Tensor{"weight": s.w}
 }
 
-// DigestExtra makes the weights part of the model's digest.
-func (s *SCell) DigestExtra() []float32 { return s.w.Data }
-
 // WeightTensor returns the live weights [planes, C, kh, kw] (after Build).
 func (s *SCell) WeightTensor() *tensor.Tensor { return s.w }
 

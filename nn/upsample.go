@@ -149,7 +149,7 @@ func (s *Scale) Params() []*Param {
 
 // Buffers holds the gains when they are fixed.
 func (s *Scale) Buffers() map[string]*tensor.Tensor {
-	if !s.Fixed {
+	if !s.Fixed || s.g == nil {
 		return nil
 	}
 	return map[string]*tensor.Tensor{"gain": s.g.Value}
