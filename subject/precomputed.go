@@ -1,7 +1,6 @@
 package subject
 
 import (
-	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,11 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ventral-lab/ventral/activations"
-	"github.com/ventral-lab/ventral/formats/npy"
 	"github.com/ventral-lab/ventral/stimuli"
 )
 
@@ -38,9 +35,8 @@ type Precomputed struct {
 // Open reads the table of contents of a precomputed-activations file and its digest (a sha256
 // of its bytes); name is the model's name in results ("" : the file name without extension).
 func Open(path, name string) (*Precomputed, error) {
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".npz" {
-		return nil, fmt.Errorf("%s: precomputed activations must be an .npz archive (one array per layer), not %q", path, ext)
+	if _, ok := sources[strings.ToLower(filepath.Ext(path))]; !ok {
+		return nil, fmt.Errorf("%s: precomputed activations must be %s (one array per layer), not %q", path, sourceKinds(), filepath.Ext(path))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,17 +47,16 @@ func Open(path, name string) (*Precomputed, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	zr, err := zip.OpenReader(path)
+	src, err := openSource(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not an .npz (zip) archive: %w", path, err)
+		return nil, err
 	}
-	defer zr.Close()
+	defer src.close()
 	p := &Precomputed{path: path, name: name, digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), arrays: map[string]bool{}}
 	if p.name == "" {
 		p.name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	for _, zf := range zr.File {
-		a := strings.TrimSuffix(zf.Name, ".npy")
+	for _, a := range src.names() {
 		p.arrays[a] = true
 		base, _, _ := strings.Cut(a, "@")
 		if !slices.Contains(IDArrays, base) && !slices.Contains(p.layers, base) {
@@ -98,11 +93,11 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) 
 	if err := CheckLayers(p, layers); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.path, err)
 	}
-	zr, err := zip.OpenReader(p.path)
+	src, err := openSource(p.path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.path, err)
+		return nil, err
 	}
-	defer zr.Close()
+	defer src.close()
 	split := ""
 	if i := strings.LastIndex(set.Name, "/"); i >= 0 {
 		split = set.Name[i+1:]
@@ -118,23 +113,12 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) 
 		if m, ok := maps[idName]; ok {
 			return m.rows, m.n, nil
 		}
-		b, err := memberBytes(&zr.Reader, p.path, idName)
+		ids, err := src.ids(idName)
 		if err != nil {
 			return nil, 0, err
-		}
-		a, err := npy.Decode(filepath.Base(p.path)+": "+idName, b) // float64: exact integer ids up to 2^53
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(a.Shape) != 1 {
-			return nil, 0, fmt.Errorf("%s: array %q: shape %v, expected one id per row (1-D)", p.path, idName, a.Shape)
 		}
 		at := map[string]int{}
-		for r, v := range a.Data {
-			if v != math.Trunc(v) || math.IsInf(v, 0) {
-				return nil, 0, fmt.Errorf("%s: array %q: row %d holds %v, expected integer stimulus ids", p.path, idName, r, v)
-			}
-			id := strconv.FormatInt(int64(v), 10)
+		for r, id := range ids {
 			if q, dup := at[id]; dup {
 				return nil, 0, fmt.Errorf("%s: array %q: stimulus id %s in rows %d and %d", p.path, idName, id, q, r)
 			}
@@ -152,8 +136,8 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) 
 		if len(missing) > 0 {
 			return nil, 0, fmt.Errorf("%s: array %q lacks %d of the %d stimuli of set %s (e.g. id %s)", p.path, idName, len(missing), set.Len(), set.Name, strings.Join(missing[:min(3, len(missing))], ", "))
 		}
-		maps[idName] = rowMap{rows, len(a.Data)}
-		return rows, len(a.Data), nil
+		maps[idName] = rowMap{rows, len(ids)}
+		return rows, len(ids), nil
 	}
 	out := make([]*activations.Matrix, len(layers))
 	for li, l := range layers {
@@ -166,11 +150,7 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) 
 		if name == "" {
 			return nil, fmt.Errorf("%s: no array %q for stimulus set %s (split %q)", p.path, l, set.Name, split)
 		}
-		b, err := memberBytes(&zr.Reader, p.path, name)
-		if err != nil {
-			return nil, err
-		}
-		a, err := npy.Decode32(filepath.Base(p.path)+": "+name, b)
+		a, err := src.read(name)
 		if err != nil {
 			return nil, err
 		}
@@ -229,28 +209,4 @@ func (p *Precomputed) Activations(set *stimuli.Set, layers []string, o Options) 
 		}
 	}
 	return out, nil
-}
-
-// memberBytes reads one .npy member of an open .npz archive.
-func memberBytes(zr *zip.Reader, path, name string) ([]byte, error) {
-	for _, zf := range zr.File {
-		if strings.TrimSuffix(zf.Name, ".npy") != name {
-			continue
-		}
-		// Deflate expands at most about 1032:1; a member claiming more is corrupt.
-		if limit := zf.CompressedSize64*1100 + 1024; zf.UncompressedSize64 > limit {
-			return nil, fmt.Errorf("%s: array %q claims %d bytes from %d compressed", path, name, zf.UncompressedSize64, zf.CompressedSize64)
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%s: array %q: %w", path, name, err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: array %q: %w", path, name, err)
-		}
-		return b, nil
-	}
-	return nil, fmt.Errorf("%s: no array %q", path, name)
 }
