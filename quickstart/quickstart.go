@@ -1,7 +1,8 @@
 // Package quickstart is the main job a newcomer runs first: train a small CNN on CIFAR-10 for a
 // few minutes, score every layer on the 92-image monkey IT and human IT benchmarks beside an
-// untrained copy of the same network (same architecture, same initial weights), print the
-// table, record the results and write an HTML report.
+// untrained copy of the same network (same architecture, same initial weights), score
+// ImageNet-trained networks from other frameworks (and their random-weight controls) on the
+// same benchmarks beside it, print the tables, record the results and write an HTML report.
 package quickstart
 
 import (
@@ -35,8 +36,11 @@ type Config struct {
 	Threads    int      // [all cores]
 	Bootstrap  int      // bootstrap samples per benchmark [1000]
 	Benchmarks []string // [kriegeskorte92-monkeyIT-rsa, kriegeskorte92-humanIT-rsa]
-	ResultsDB  string   // [results.DefaultPath()]
-	Log        io.Writer
+	// Imported names networks trained elsewhere (any --model form) scored beside the CIFAR
+	// model, each with its random-weight control [mobilenetv2-imagenet-onnx]; "none" for none.
+	Imported  []string
+	ResultsDB string // [results.DefaultPath()]
+	Log       io.Writer
 }
 
 func (c *Config) defaults() {
@@ -67,6 +71,12 @@ func (c *Config) defaults() {
 	if len(c.Benchmarks) == 0 {
 		c.Benchmarks = []string{"kriegeskorte92-monkeyIT-rsa", "kriegeskorte92-humanIT-rsa"}
 	}
+	if len(c.Imported) == 0 {
+		c.Imported = []string{"mobilenetv2-imagenet-onnx"}
+	}
+	if len(c.Imported) == 1 && c.Imported[0] == "none" {
+		c.Imported = nil
+	}
 	if c.ResultsDB == "" {
 		c.ResultsDB = results.DefaultPath()
 	}
@@ -82,14 +92,24 @@ type Comparison struct {
 	Untrained *benchmarks.Result
 }
 
+// Side is one model of the side-by-side table: its results per benchmark, in Config order.
+type Side struct {
+	Model   string
+	Trained string // what its weights learned: "CIFAR-10, N epochs", "ImageNet", "random"
+	Results []*benchmarks.Result
+}
+
 // Summary is what Run produced.
 type Summary struct {
 	Config      Config
 	Training    *train.Result
 	TestAcc     float64
 	Comparisons []Comparison
-	Report      string
-	Seconds     float64
+	// Sides puts the CIFAR model, its untrained copy and the imported networks with their
+	// random controls side by side: best layer and held-out score per benchmark.
+	Sides   []Side
+	Report  string
+	Seconds float64
 }
 
 // Run trains, scores, prints the table to w and writes the report.
@@ -184,6 +204,39 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 		}
 		sum.Comparisons = append(sum.Comparisons, c)
 	}
+	cifar := Side{Model: cfg.Model, Trained: fmt.Sprintf("CIFAR-10 (%d epochs, test accuracy %.3f)", cfg.Epochs, sum.TestAcc)}
+	untr := Side{Model: untrained.Name, Trained: "random"}
+	for _, c := range sum.Comparisons {
+		cifar.Results = append(cifar.Results, c.Trained)
+		untr.Results = append(untr.Results, c.Untrained)
+	}
+	sum.Sides = append(sum.Sides, cifar, untr)
+	for _, name := range cfg.Imported {
+		for _, m := range []struct{ name, trained string }{{name, "ImageNet (imported)"}, {train.RandomPrefix + name, "random"}} {
+			g, err := train.LoadModel(m.name)
+			if err != nil {
+				return nil, fmt.Errorf("quickstart: %w", err)
+			}
+			if !g.Built() {
+				if err := g.Build(cfg.Seed); err != nil {
+					return nil, err
+				}
+			}
+			side := Side{Model: m.name, Trained: m.trained}
+			for _, spec := range specs {
+				fmt.Fprintf(cfg.Log, "quickstart: scoring %s on %s\n", m.name, spec.Name)
+				res, err := benchmarks.Score(subject.FromGraph(g), spec, benchmarks.Options{Seed: cfg.Seed, Bootstrap: cfg.Bootstrap})
+				if err != nil {
+					return nil, fmt.Errorf("scoring %s on %s: %w", m.name, spec.Name, err)
+				}
+				if _, err := db.Record(res, train.Version()); err != nil {
+					return nil, fmt.Errorf("recording %s: %w", spec.Name, err)
+				}
+				side.Results = append(side.Results, res)
+			}
+			sum.Sides = append(sum.Sides, side)
+		}
+	}
 	sum.Seconds = time.Since(start).Seconds()
 	if err := sum.WriteTable(w); err != nil {
 		return nil, err
@@ -222,8 +275,38 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if above {
 		fmt.Fprintln(w, benchmarks.AboveCeilingNote)
 	}
+	if len(s.Sides) > 2 {
+		fmt.Fprintf(w, "Side by side: the best layer of each network (chosen on half the stimuli) and its score on the other half")
+		fmt.Fprintf(w, " (normalised by the ceiling where there is one)\n")
+		fmt.Fprintf(w, "  %-36s %-38s", "model", "weights")
+		for _, c := range s.Comparisons {
+			fmt.Fprintf(w, " %28s", c.Benchmark)
+		}
+		fmt.Fprintln(w)
+		for _, sd := range s.Sides {
+			fmt.Fprintf(w, "  %-36s %-38s", sd.Model, sd.Trained)
+			for _, r := range sd.Results {
+				fmt.Fprintf(w, " %28s", heldOutText(r))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "total %.0f s\n", s.Seconds)
 	return nil
+}
+
+// heldOutText is a result's chosen layer and held-out score, normalised when it can be.
+func heldOutText(r *benchmarks.Result) string {
+	v := r.HeldOut
+	if r.HeldOutNormalized != nil {
+		v = *r.HeldOutNormalized
+	}
+	l := r.BestLayer
+	if len(l) > 18 {
+		l = "..." + l[len(l)-15:]
+	}
+	return fmt.Sprintf("%s %.3f", l, v)
 }
 
 func scoreText(l benchmarks.LayerScore) string {

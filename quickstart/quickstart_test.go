@@ -24,13 +24,18 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	t.Setenv("VENTRAL_HOME", t.TempDir())
 	run := func(out string) string {
 		var buf bytes.Buffer
-		s, err := Run(Config{Out: out, Epochs: 1, Limit: 300, Batch: 50, Bootstrap: 20, Threads: 1,
+		// A zoo network stands in for an imported one here (any --model form is scored the
+		// same way); the ImageNet networks have tests of their own in package imports.
+		s, err := Run(Config{Out: out, Epochs: 1, Limit: 300, Batch: 50, Bootstrap: 20, Threads: 1, Imported: []string{"lenet5"},
 			ResultsDB: filepath.Join(out, "results.db")}, &buf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(s.Comparisons) != 2 {
 			t.Fatalf("%d benchmarks compared, want 2", len(s.Comparisons))
+		}
+		if len(s.Sides) != 4 || s.Sides[3].Model != "random:lenet5" || len(s.Sides[3].Results) != 2 {
+			t.Fatalf("side-by-side rows: %+v", s.Sides)
 		}
 		html, err := os.ReadFile(s.Report)
 		if err != nil {
@@ -59,7 +64,7 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	}
 	first := run(filepath.Join(t.TempDir(), "a"))
 	t.Log("\n" + first)
-	for _, want := range []string{"trained [95% CI]", "untrained [95% CI]", "best layer", "conv1", "fc2"} {
+	for _, want := range []string{"trained [95% CI]", "untrained [95% CI]", "best layer", "conv1", "fc2", "Side by side", "random:lenet5"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("table lacks %q", want)
 		}
