@@ -293,6 +293,9 @@ func ceilingShort(c benchmarks.Ceiling) string {
 	if c.Method == "" || c.Method == "none" {
 		return "none"
 	}
+	if c.Units > 0 {
+		return fmt.Sprintf("%s over %d %ss [%.3f, %.3f]", c.Method, c.Units, c.Unit, c.Lower, c.Upper)
+	}
 	return fmt.Sprintf("%s [%.3f, %.3f]", c.Method, c.Lower, c.Upper)
 }
 
@@ -355,6 +358,9 @@ func (j *job) benchmarkSection(s Scored) (report.Section, error) {
 	ceil := "none: raw scores"
 	if ce := r.Ceiling; ce.Method != "" && ce.Method != "none" {
 		ceil = fmt.Sprintf("%s, lower %.3f, upper %.3f; normalised = raw / %.3f", ce.Method, ce.Lower, ce.Upper, ce.Value)
+		if ce.Units > 0 {
+			ceil = fmt.Sprintf("%s over %d %ss, lower %.3f, upper %.3f; normalised = raw / %.3f", ce.Method, ce.Units, ce.Unit, ce.Lower, ce.Upper, ce.Value)
+		}
 	}
 	text := []string{
 		fmt.Sprintf("Region %s. Metric: %s (%s). Ceiling: %s.", r.Region, r.Metric, r.Formula, ceil),

@@ -320,6 +320,9 @@ func ceilingText(c benchmarks.Ceiling) string {
 	if c.Method == "" || c.Method == "none" {
 		return "none, raw scores"
 	}
+	if c.Units > 0 {
+		return fmt.Sprintf("%s over %d %ss %.3f-%.3f, scores divided by %.3f", c.Method, c.Units, c.Unit, c.Lower, c.Upper, c.Value)
+	}
 	return fmt.Sprintf("%s %.3f-%.3f, scores divided by %.3f", c.Method, c.Lower, c.Upper, c.Value)
 }
 
