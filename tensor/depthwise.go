@@ -8,15 +8,19 @@ import "fmt"
 // work on planes directly.
 //
 // The padded input plane is split into its StrideH x StrideW polyphase components P[a][b][i][j] =
-// padded[i*StrideH + a][j*StrideW + b], each PW wide. Output (oy, ox) reads, for tap (ki, kj),
-// padded[oy*StrideH + ki*DilH][ox*StrideW + kj*DilW], which is one component at row oy + ki*DilH /
-// StrideH and column ox + kj*DilW / StrideW. So if the output is computed on a "wide" grid whose
-// rows are also PW apart, every tap is a single scaled add of one contiguous stretch of a
-// component onto the whole wide output (a vectorised Axpy of about OH*PW floats); the wide rows'
-// extra columns are garbage and dropped. The input gradient is the same with the roles swapped
-// (the output gradient laid out wide, with zeros in the extra columns), and the weight gradient
-// is one dot product per tap. Measured on MobileNetV2's 3x3, 144-channel, 56x56 layer (batch
-// 16): see BenchmarkDepthwise in package nn.
+// padded[i*StrideH + a][j*StrideW + b], each PW wide (stride 2 deinterleaves rows with AVX2
+// shuffles). Output (oy, ox) reads, for tap (ki, kj), padded[oy*StrideH + ki*DilH][ox*StrideW +
+// kj*DilW], which is one component at row oy + ki*DilH / StrideH and column ox + kj*DilW /
+// StrideW: every tap of every output row is a contiguous stretch at a fixed offset. The forward
+// pass computes each output row in registers over all taps (dwRow, AVX2: 32 outputs per
+// iteration, one load and one FMA per tap and 8 outputs). The backward passes lay the output
+// gradient out "wide" (rows PW apart, zeros in the extra columns), so the input gradient is one
+// Axpy per tap over the whole wide plane and the weight gradient one dot product per tap.
+//
+// Measured (BenchmarkDepthwise in package nn: MobileNetV2's 3x3 depthwise layer, C = 144, 56x56,
+// batch 16, one thread, CPU time on a shared 2-core machine): stride 1 forward 13 ms against
+// 49 ms for im2col + GEMM per group, forward + backward 43 against 170 ms; stride 2 forward 8.6
+// against 27 ms, forward + backward 34 against 96 ms.
 
 // DWGeom is the geometry of a depthwise convolution on one plane: input H x W, kernel KH x KW,
 // zero padding, stride and dilation per axis. Check sets the output size OH x OW and the
@@ -62,24 +66,62 @@ func (g *DWGeom) tap(ki, kj int) int {
 }
 
 // split writes the zero-padded plane's polyphase components into p (returning src itself when
-// there is nothing to split).
+// there is nothing to split). Only the padding is cleared; every image pixel is written once.
 func (g *DWGeom) split(src, p []float32) []float32 {
 	if g.direct() {
 		return src
 	}
-	p = p[:g.StrideH*g.StrideW*g.ph*g.pw]
-	clear(p)
-	g.phases(func(row []float32, line []float32, jlo, jhi, x int) {
-		if g.StrideW == 1 {
-			copy(row[jlo:jhi], line[x:x+jhi-jlo])
-			return
+	sh, sw := g.StrideH, g.StrideW
+	comp := g.ph * g.pw
+	p = p[:sh*sw*comp]
+	for a := 0; a < sh; a++ {
+		ilo, ihi := colRange(a-g.PadH, sh, g.H, g.ph)
+		for b := 0; b < sw; b++ {
+			c := p[(a*sw+b)*comp : (a*sw+b+1)*comp]
+			jlo, jhi := colRange(b-g.PadW, sw, g.W, g.pw)
+			if jlo >= jhi {
+				clear(c)
+				continue
+			}
+			clear(c[:ilo*g.pw])
+			clear(c[ihi*g.pw:])
+			for i := ilo; i < ihi; i++ {
+				clear(c[i*g.pw : i*g.pw+jlo])
+				clear(c[i*g.pw+jhi : (i+1)*g.pw])
+			}
 		}
-		for j := jlo; j < jhi; j++ {
-			row[j] = line[x]
-			x += g.StrideW
+	}
+	for y := 0; y < g.H; y++ {
+		py := y + g.PadH
+		a, i := py%sh, py/sh
+		line := src[y*g.W : (y+1)*g.W]
+		switch sw {
+		case 1:
+			copy(p[a*comp+i*g.pw+g.PadW:], line)
+		case 2:
+			// Image columns x go to component (x + PadW) % 2, column (x + PadW) / 2.
+			c0 := g.PadW % 2
+			even := p[(a*2+c0)*comp+i*g.pw+g.PadW/2:]
+			odd := p[(a*2+1-c0)*comp+i*g.pw+(g.PadW+1)/2:]
+			deinterleave2(even, odd, line)
+		default:
+			for x, v := range line {
+				px := x + g.PadW
+				p[(a*sw+px%sw)*comp+i*g.pw+px/sw] = v
+			}
 		}
-	}, p, src)
+	}
 	return p
+}
+
+func deinterleave2Go(even, odd, src []float32) {
+	n := len(src) / 2
+	for j := 0; j < n; j++ {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+	if len(src)%2 == 1 {
+		even[n] = src[2*n]
+	}
 }
 
 // merge adds the interior of polyphase gradient components p onto the plane gradient dx.
@@ -124,35 +166,44 @@ func (g *DWGeom) check(what string, src, k, dst []float32, mult int) {
 	}
 }
 
+// dwRowGo is the portable form of dwRow.
+func dwRowGo(dst, src []float32, offs []int, ks []float32, bias float32) {
+	for i := range dst {
+		dst[i] = bias
+	}
+	for t, off := range offs {
+		axpyGo(ks[t], src[off:off+len(dst)], dst)
+	}
+}
+
 // DepthwiseForward convolves one input plane src (H x W) with mult kernels k (mult x KH x KW)
 // into mult output planes dst (mult x OH x OW), each starting from bias[m] (or zero when bias is
-// nil). work has at least ScratchLen floats.
+// nil). work has at least ScratchLen floats. Each output row is one pass of dwRow, which keeps
+// a stretch of outputs in registers while it adds every tap.
 func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 	g.check("DepthwiseForward", src, k, dst, mult)
 	np := g.StrideH * g.StrideW * g.ph * g.pw
 	p := g.split(src, work[:np])
-	wide := work[2*np : 2*np+g.OH*g.pw]
-	n := g.wideLen()
 	kk := g.KH * g.KW
+	var offBuf [64]int
+	offs := offBuf[:0]
+	if kk > len(offBuf) {
+		offs = make([]int, 0, kk)
+	}
+	for ki := 0; ki < g.KH; ki++ {
+		for kj := 0; kj < g.KW; kj++ {
+			offs = append(offs, g.tap(ki, kj))
+		}
+	}
 	for m := 0; m < mult; m++ {
 		km := k[m*kk : (m+1)*kk]
 		var b float32
 		if bias != nil {
 			b = bias[m]
 		}
-		w := wide[:n]
-		for i := range w {
-			w[i] = b
-		}
-		for ki := 0; ki < g.KH; ki++ {
-			for kj := 0; kj < g.KW; kj++ {
-				off := g.tap(ki, kj)
-				axpy(km[ki*g.KW+kj], p[off:off+n], w)
-			}
-		}
 		out := dst[m*g.OH*g.OW : (m+1)*g.OH*g.OW]
 		for oy := 0; oy < g.OH; oy++ {
-			copy(out[oy*g.OW:(oy+1)*g.OW], wide[oy*g.pw:oy*g.pw+g.OW])
+			dwRow(out[oy*g.OW:(oy+1)*g.OW], p[oy*g.pw:], offs, km, b)
 		}
 	}
 }

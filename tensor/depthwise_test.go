@@ -31,10 +31,22 @@ func naiveDW(g *DWGeom, src, k []float32) []float32 {
 // and each kernel-gradient entry is <dy, conv of x with that unit tap>), on random geometries
 // and channel multipliers. The work buffer starts as NaN garbage.
 func TestDepthwisePlane(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		testDepthwisePlane(t)
+	}
+}
+
+func testDepthwisePlane(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	checked := 0
 	for trial := 0; trial < 300; trial++ {
-		g := DWGeom{H: 1 + r.IntN(12), W: 1 + r.IntN(12), KH: 1 + r.IntN(5), KW: 1 + r.IntN(5),
+		g := DWGeom{H: 1 + r.IntN(12), W: 1 + r.IntN(45), KH: 1 + r.IntN(5), KW: 1 + r.IntN(5),
 			PadH: r.IntN(3), PadW: r.IntN(3), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
 		if trial%4 == 0 {
 			g.PadH, g.PadW, g.StrideH, g.StrideW = 0, 0, 1, 1 // the unsplit path
