@@ -35,6 +35,10 @@ type Model struct {
 	Labels []string
 	// Operators counts the file's operators by type (for `ventral models inspect`).
 	Operators map[string]int
+	// ValueLayers maps the file's tensor names (ONNX values) to the layer that computes each
+	// one; aliases (Identity, Dropout, a folded BatchNormalization) map onto the layer they
+	// equal, and values computed at import (shape arithmetic, weights) are absent.
+	ValueLayers map[string]string
 	// Notes are facts about the import a user should know (dequantized weights, folded nodes).
 	Notes []string
 }
@@ -43,6 +47,13 @@ type Model struct {
 type Options struct {
 	// Sidecar overrides the sidecar YAML path (default: see SidecarPath).
 	Sidecar string
+	// Input is the per-sample [C H W] input shape when the file leaves it open (the sidecar's
+	// input field sets it too).
+	Input []int
+	// FloatActivations runs a quantized graph's activations in float (clipped to each
+	// quantized range, which keeps the ReLUs the integer ranges encode) instead of simulating
+	// the integer graph's rounding with fake_quant layers (the default).
+	FloatActivations bool
 }
 
 // A loader reads one format. Formats register themselves from their own files.

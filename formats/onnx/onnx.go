@@ -365,7 +365,9 @@ func (t *Tensor) check() (int, error) {
 	return n, nil
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
@@ -897,4 +899,3 @@ func (d *decoder) valueInfo(b []byte, where string) (ValueInfo, error) {
 	}, map[protowire.Number]protowire.Type{1: protowire.BytesType, 2: protowire.BytesType})
 	return vi, err
 }
-

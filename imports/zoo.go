@@ -1,0 +1,91 @@
+package imports
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/stimuli"
+)
+
+// named is a trained network from the dataset registry, imported by name: the file, its
+// preprocessing (these files do not carry it), its labels and citation.
+type named struct {
+	name          string
+	dataset, file string // datasets.Resolve(dataset, file)
+	pre           stimuli.Preprocess
+	labels        [2]string // dataset, file of the labels (JSON array or one per line)
+	labelOffset   int       // outputs before the first label (TFLite's background class)
+	citation      string
+}
+
+// imagenet224 is the ImageNet evaluation recipe of the torchvision and ONNX model zoo
+// networks: resize the shorter side to 256, centre crop 224, then (x - mean) / std on [0,1]
+// RGB.
+var imagenet224 = stimuli.Preprocess{Size: 224, Crop: 0.875, RGB: true,
+	Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
+
+var imagenetLabels = [2]string{"imagenet-labels", "imagenet-simple-labels.json"}
+
+// zooTable lists the named imported networks, one row each.
+var zooTable = []named{
+	{"mobilenetv2-imagenet-onnx", "onnx-mobilenetv2-int8", "mobilenetv2-12-int8.onnx", imagenet224, imagenetLabels, 0, "Sandler, Howard, Zhu, Zhmoginov, Chen (2018) MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR; weights: ONNX model zoo mobilenetv2-12-int8 (Apache-2.0)"},
+}
+
+// Names lists the networks Named imports.
+func Names() []string {
+	var out []string
+	for _, z := range zooTable {
+		out = append(out, z.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Named imports a registered network by name (see Names) with its preprocessing, labels and
+// citation.
+func Named(name string) (*Model, error) { return NamedOptions(name, Options{}) }
+
+// NamedOptions is Named with import options.
+func NamedOptions(name string, o Options) (*Model, error) {
+	var z *named
+	for i := range zooTable {
+		if zooTable[i].name == name {
+			z = &zooTable[i]
+		}
+	}
+	if z == nil {
+		return nil, fmt.Errorf("no imported network named %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	path, err := datasets.Resolve(z.dataset, z.file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	m, err := Load(path, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	m.Graph.Name = name
+	m.Graph.Meta["citation"] = z.citation
+	if z.labels[0] != "" {
+		lp, err := datasets.Resolve(z.labels[0], z.labels[1])
+		if err != nil {
+			return nil, fmt.Errorf("%s: labels: %w", name, err)
+		}
+		b, err := os.ReadFile(lp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: labels: %w", name, err)
+		}
+		m.Labels = parseLabels(b)
+		for i := 0; i < z.labelOffset; i++ {
+			m.Labels = append([]string{fmt.Sprintf("(output %d)", z.labelOffset-1-i)}, m.Labels...)
+		}
+	}
+	pre := z.pre
+	if err := m.setMeta(&pre); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
+}
