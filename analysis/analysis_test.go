@@ -331,3 +331,34 @@ func TestLesion(t *testing.T) {
 		t.Errorf("unknown layer error %v should list the layers", err)
 	}
 }
+
+// The ops of imported networks: an explicit pad2d before an unpadded conv, and asymmetric pool
+// pads, give the fields of the padded ops; a spatial slice (crop) moves the first unit; channel
+// slices, clips and broadcast products leave the field alone; a reshape ends the map.
+func TestTheoreticalRFImportedOps(t *testing.T) {
+	a := &nn.Graph{Name: "padded", InputShape: []int{2, 16, 16}}
+	a.Chain("c", conv(2, 3, 2, 1)).Chain("p", &nn.MaxPool2D{Kernel: nn.Dims{3}, Stride: nn.Dims{2}, Pad: nn.Dims{1}})
+	b := &nn.Graph{Name: "explicit", InputShape: []int{2, 16, 16}}
+	b.Chain("pad", &nn.Pad2D{Pads: []int{1, 1, 1, 1}}).Chain("c", conv(2, 3, 2, 0)).
+		Chain("p", &nn.MaxPool2D{Kernel: nn.Dims{3}, Stride: nn.Dims{2}, Pads: []int{1, 0, 1, 0}}).
+		Chain("cl", nn.ReLU6()).Chain("sl", &nn.Slice{Axis: 0, Start: 1}).
+		Add("k", &nn.Constant{Shape: []int{1, 1, 1}}, nn.InputName).Add("m", &nn.Binary{Kind: "mul"}, "sl", "k").
+		Chain("crop", &nn.Slice{Axis: -1, Start: 1}).Chain("r", &nn.Reshape{Shape: []int{-1}})
+	ra, rb := rfOf(t, a), rfOf(t, b)
+	for _, l := range []string{"c", "p"} {
+		if ra[l].Size != rb[l].Size || ra[l].Jump != rb[l].Jump || ra[l].Start != rb[l].Start {
+			t.Errorf("layer %s: explicit padding gives %+v, padded op %+v", l, rb[l], ra[l])
+		}
+	}
+	for _, l := range []string{"cl", "sl", "m"} {
+		if rb[l].Size != rb["p"].Size || rb[l].Start != rb["p"].Start || !rb[l].Spatial {
+			t.Errorf("layer %s: field %+v, want the pool's %+v", l, rb[l], rb["p"])
+		}
+	}
+	if want := rb["m"].Start[1] + rb["m"].Jump[1]; rb["crop"].Start[1] != want || rb["crop"].Start[0] != rb["m"].Start[0] {
+		t.Errorf("crop by one column: start %v, want column start %v", rb["crop"].Start, want)
+	}
+	if rb["r"].Spatial {
+		t.Error("a reshape to a vector is still a spatial map")
+	}
+}

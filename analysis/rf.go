@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/ventral-lab/ventral/nn"
@@ -235,9 +236,46 @@ func layerRF(n *nn.Node, ins []TheoreticalRF, inH, inW float64) (TheoreticalRF, 
 	case *nn.Local2D:
 		return window(o.Kernel, o.Stride, o.Pad, o.Dilation, 1), nil
 	case *nn.MaxPool2D:
-		return window(o.Kernel, o.Stride, o.Pad, nil, 0), nil
+		return window(o.Kernel, o.Stride, topLeft(o.Pad, o.Pads), nil, 0), nil
 	case *nn.AvgPool2D:
-		return window(o.Kernel, o.Stride, o.Pad, nil, 0), nil
+		return window(o.Kernel, o.Stride, topLeft(o.Pad, o.Pads), nil, 0), nil
+	case *nn.Constant:
+		// Independent of the input: an empty field, which merges leave out.
+		r.Size, r.Jump = [2]float64{0, 0}, [2]float64{1, 1}
+		return r, nil
+	case *nn.Pad2D:
+		// Output pixel 0 sits top (left) pixels before input pixel 0.
+		r = identity()
+		if len(o.Pads) == 4 {
+			r.Start[0] -= float64(o.Pads[0]) * in.Jump[0]
+			r.Start[1] -= float64(o.Pads[2]) * in.Jump[1]
+		}
+		return r, nil
+	case *nn.Slice:
+		// A crop along a spatial axis moves the first unit; a slice of channels changes nothing.
+		r = identity()
+		if ax := o.Axis; len(ins[0].Shape) == 3 && len(n.Shape) == 3 {
+			if ax < 0 {
+				ax += 3
+			}
+			if ax == 1 || ax == 2 {
+				start := o.Start
+				if start < 0 {
+					start += ins[0].Shape[ax]
+				}
+				r.Start[ax-1] += float64(start) * in.Jump[ax-1]
+			}
+		}
+		return r, nil
+	case *nn.Reshape, *nn.Transpose:
+		// Positions are rearranged: the field of each unit is still the input's, but it is no
+		// longer a map over the same grid unless the shape is unchanged.
+		r = identity()
+		r.Spatial = r.Spatial && len(ins[0].Shape) == 3 && slices.Equal(ins[0].Shape, n.Shape)
+		if t, ok := o.(*nn.Transpose); ok && !slices.Equal(t.Perm, []int{0, 1, 2}) {
+			r.Spatial = false
+		}
+		return r, nil
 	case *nn.ScaleMax:
 		return window(o.Kernel, o.Stride, nil, nil, 0), nil
 	case *nn.Gabor:
@@ -281,7 +319,8 @@ func layerRF(n *nn.Node, ins []TheoreticalRF, inH, inW float64) (TheoreticalRF, 
 		r.Spatial = false
 		return r, nil
 	case *nn.Activation, *nn.BatchNorm, *nn.GroupNorm, *nn.LRN, *nn.DivNorm, *nn.Dropout,
-		*nn.Scale, *nn.SoftmaxOp, nn.SoftmaxOp, *nn.Energy, *nn.Add, nn.Add, *nn.Concat, nn.Concat:
+		*nn.Scale, *nn.SoftmaxOp, nn.SoftmaxOp, *nn.Energy, *nn.Add, nn.Add, *nn.Concat, nn.Concat,
+		*nn.Binary, *nn.Clip, *nn.FakeQuant, *nn.ChannelAffine:
 		return identity(), nil
 	}
 	// An op this walk does not know: accept it as elementwise when it keeps the spatial size.
@@ -289,6 +328,14 @@ func layerRF(n *nn.Node, ins []TheoreticalRF, inH, inW float64) (TheoreticalRF, 
 		return identity(), nil
 	}
 	return r, fmt.Errorf("layer %q: op %q changes the spatial size and its receptive field is unknown", n.Name, op.Type())
+}
+
+// topLeft is a pooling op's top and left padding, from pad or asymmetric pads.
+func topLeft(pad nn.Dims, pads []int) nn.Dims {
+	if len(pads) == 4 {
+		return nn.Dims{pads[0], pads[2]}
+	}
+	return pad
 }
 
 // union merges the fields of a node's inputs: the union of their windows for unit (0, 0),

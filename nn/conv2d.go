@@ -54,6 +54,7 @@ type convGeom struct {
 	kh, kw, ph, pw, sh, sw int
 	dh, dw                 int
 	oh, ow                 int
+	pb, pr                 int // bottom and right padding (pooling; equal to ph, pw unless asymmetric)
 }
 
 func (g *convGeom) setup(op string, in []int, kernel, stride, pad, dil Dims) error {

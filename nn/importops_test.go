@@ -347,3 +347,84 @@ func TestDocListsEveryOp(t *testing.T) {
 		}
 	}
 }
+
+// poolRef pools one plane by definition: padding [top, bottom, left, right] is -inf for the
+// maximum and zero for the average, whose divisor counts the window's input pixels (exclude)
+// or its positions inside the padded extent.
+func poolRef(x []float32, h, w, kh, kw, sh, sw int, pads []int, ceil bool, kind string, exclude bool) ([]float32, int, int) {
+	t, b, l, r := pads[0], pads[1], pads[2], pads[3]
+	outSize := func(n, k, lo, hi, s int) int {
+		if !ceil {
+			return (n+lo+hi-k)/s + 1
+		}
+		o := (n+lo+hi-k+s-1)/s + 1
+		if (o-1)*s >= n+lo {
+			o--
+		}
+		return o
+	}
+	oh, ow := outSize(h, kh, t, b, sh), outSize(w, kw, l, r, sw)
+	var out []float32
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			best, sum, real, inside := math.Inf(-1), 0.0, 0, 0
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					y, xx := oy*sh-t+i, ox*sw-l+j
+					if y >= -t && y < h+b && xx >= -l && xx < w+r {
+						inside++
+					}
+					if y < 0 || y >= h || xx < 0 || xx >= w {
+						continue
+					}
+					v := float64(x[y*w+xx])
+					real++
+					sum += v
+					best = math.Max(best, v)
+				}
+			}
+			if kind == "max" {
+				out = append(out, float32(best))
+			} else if exclude {
+				out = append(out, float32(sum/float64(real)))
+			} else {
+				out = append(out, float32(sum/float64(inside)))
+			}
+		}
+	}
+	return out, oh, ow
+}
+
+// Asymmetric pads (ONNX pads, TF "SAME") in both pools, floor and ceil mode, with and without
+// the padding in the average's divisor.
+func TestPoolAsymmetricPads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := randN(rng, 1, 2, 1, 7, 6)
+	for _, pads := range [][]int{{1, 2, 0, 1}, {0, 1, 1, 0}, {2, 2, 1, 1}} {
+		for _, ceil := range []bool{false, true} {
+			for _, kind := range []string{"max", "avg", "avg-exclude"} {
+				var op nn.Op
+				switch kind {
+				case "max":
+					op = &nn.MaxPool2D{Kernel: nn.Dims{3, 2}, Stride: nn.Dims{2, 1}, Pads: pads, CeilMode: ceil}
+				default:
+					op = &nn.AvgPool2D{Kernel: nn.Dims{3, 2}, Stride: nn.Dims{2, 1}, Pads: pads, CeilMode: ceil, ExcludePad: kind == "avg-exclude"}
+				}
+				y := run(t, op, x)
+				for s := 0; s < 2; s++ {
+					want, oh, ow := poolRef(x.Data[s*42:(s+1)*42], 7, 6, 3, 2, 2, 1, pads, ceil, kind[:3], kind == "avg-exclude")
+					if !tensor.SameShape(y.Shape, []int{2, 1, oh, ow}) {
+						t.Fatalf("%s pads %v ceil %v: shape %v, want [2 1 %d %d]", kind, pads, ceil, y.Shape, oh, ow)
+					}
+					near(t, kind, y.Data[s*oh*ow:(s+1)*oh*ow], want, 1e-6)
+				}
+				nntest.CheckOp(t, op, [][]int{{2, 7, 6}}, nntest.Opts{Kinky: kind == "max", Eps: 1e-3})
+			}
+		}
+	}
+	for _, bad := range []nn.Op{&nn.MaxPool2D{Kernel: nn.Dims{2}, Pads: []int{2, 0, 0, 0}}, &nn.AvgPool2D{Kernel: nn.Dims{3}, Pad: nn.Dims{1}, Pads: []int{1, 1, 1, 1}}, &nn.AvgPool2D{Kernel: nn.Dims{3}, Pads: []int{1, 1}}} {
+		if _, err := bad.Build([][]int{{1, 6, 6}}, nil); err == nil {
+			t.Errorf("%s accepted bad pads %+v", bad.Type(), bad)
+		}
+	}
+}

@@ -17,15 +17,43 @@ func init() {
 
 // poolGeom resolves a pooling window as PyTorch does: out = floor or ceil of
 // (H + 2 pad - kernel) / stride, plus 1; in ceil mode the last window must start inside the
-// input or the left padding. Padding is at most half the kernel.
-func poolGeom(op string, in []int, kernel, stride, pad Dims, ceil bool) (convGeom, error) {
+// input or the left padding. Padding is at most half the kernel. pads, when given instead of pad,
+// is asymmetric padding [top, bottom, left, right] (ONNX pads, TF "SAME"), each side smaller than
+// the kernel.
+func poolGeom(op string, in []int, kernel, stride, pad Dims, pads []int, ceil bool) (convGeom, error) {
 	var g convGeom
 	if len(stride) == 0 {
 		stride = kernel
 	}
+	if len(pads) > 0 {
+		if len(pad) > 0 {
+			return g, fmt.Errorf("%s: give pad or pads, not both", op)
+		}
+		if len(pads) != 4 {
+			return g, fmt.Errorf("%s: pads must be [top, bottom, left, right], got %v", op, pads)
+		}
+		kh, kw := kernel.HW(1)
+		t, b, l, r := pads[0], pads[1], pads[2], pads[3]
+		if min(t, b, l, r) < 0 || max(t, b) >= kh || max(l, r) >= kw {
+			return g, fmt.Errorf("%s: pads %v must be non-negative and smaller than the kernel %dx%d", op, pads, kh, kw)
+		}
+		// The larger side checks that the window fits the padded input; the sizes follow.
+		if err := g.setup(op, in, kernel, stride, Dims{max(t, b), max(l, r)}, nil); err != nil {
+			return g, err
+		}
+		g.ph, g.pb, g.pw, g.pr = t, b, l, r
+		g.oh = (g.h+t+b-g.kh)/g.sh + 1
+		g.ow = (g.w+l+r-g.kw)/g.sw + 1
+		if ceil {
+			g.oh = ceilOutAsym(g.h, g.kh, t, b, g.sh)
+			g.ow = ceilOutAsym(g.w, g.kw, l, r, g.sw)
+		}
+		return g, nil
+	}
 	if err := g.setup(op, in, kernel, stride, pad, nil); err != nil {
 		return g, err
 	}
+	g.pb, g.pr = g.ph, g.pw
 	if g.ph > g.kh/2 || g.pw > g.kw/2 {
 		return g, fmt.Errorf("%s: pad %dx%d exceeds half the kernel %dx%d", op, g.ph, g.pw, g.kh, g.kw)
 	}
@@ -36,6 +64,14 @@ func poolGeom(op string, in []int, kernel, stride, pad Dims, ceil bool) (convGeo
 	return g, nil
 }
 
+func ceilOutAsym(in, k, lo, hi, stride int) int {
+	o := (in+lo+hi-k+stride-1)/stride + 1
+	if (o-1)*stride >= in+lo {
+		o--
+	}
+	return o
+}
+
 func ceilOut(in, k, pad, stride int) int {
 	o := (in+2*pad-k+stride-1)/stride + 1
 	if (o-1)*stride >= in+pad {
@@ -44,11 +80,11 @@ func ceilOut(in, k, pad, stride int) int {
 	return o
 }
 
-func poolPartial(op string, in [][]int, kernel, stride, pad Dims, ceil bool) ([]int, bool) {
+func poolPartial(op string, in [][]int, kernel, stride, pad Dims, pads []int, ceil bool) ([]int, bool) {
 	if len(in) != 1 || in[0] == nil {
 		return nil, false
 	}
-	g, err := poolGeom(op, in[0], kernel, stride, pad, ceil)
+	g, err := poolGeom(op, in[0], kernel, stride, pad, pads, ceil)
 	if err != nil {
 		return nil, false
 	}
@@ -65,14 +101,16 @@ func parallelPlanes(planes, work int, body func(lo, hi int)) {
 }
 
 // MaxPool2D takes the maximum over each window. Spec fields: kernel, stride (default: kernel),
-// pad (padding counts as -inf, at most kernel/2), ceil_mode. In training (or with ctx.Backward)
+// pad (padding counts as -inf, at most kernel/2) or pads ([top, bottom, left, right], each
+// smaller than the kernel: ONNX's asymmetric pads and TF's "SAME"), ceil_mode. In training (or with ctx.Backward)
 // the index of each maximum is kept for the backward pass; 2x2 windows at stride 2 take an AVX2
 // path (tensor.MaxPool2x2). Inference computes the maxima only (tensor.MaxPoolPlane).
 type MaxPool2D struct {
-	Kernel   Dims `json:"kernel"`
-	Stride   Dims `json:"stride,omitempty"`
-	Pad      Dims `json:"pad,omitempty"`
-	CeilMode bool `json:"ceil_mode,omitempty"`
+	Kernel   Dims  `json:"kernel"`
+	Stride   Dims  `json:"stride,omitempty"`
+	Pad      Dims  `json:"pad,omitempty"`
+	Pads     []int `json:"pads,omitempty"`
+	CeilMode bool  `json:"ceil_mode,omitempty"`
 
 	g convGeom
 }
@@ -83,7 +121,7 @@ func (m *MaxPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("maxpool2d takes 1 input, got %d", len(in))
 	}
-	g, err := poolGeom("maxpool2d", in[0], m.Kernel, m.Stride, m.Pad, m.CeilMode)
+	g, err := poolGeom("maxpool2d", in[0], m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +129,7 @@ func (m *MaxPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	return []int{g.c, g.oh, g.ow}, nil
 }
 func (m *MaxPool2D) PartialShape(in [][]int) ([]int, bool) {
-	return poolPartial("maxpool2d", in, m.Kernel, m.Stride, m.Pad, m.CeilMode)
+	return poolPartial("maxpool2d", in, m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode)
 }
 
 func (m *MaxPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
@@ -197,15 +235,20 @@ func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *te
 	return []*tensor.Tensor{dx}
 }
 
-// AvgPool2D averages each window. Spec fields: kernel, stride (default: kernel), pad, ceil_mode,
-// exclude_pad. By default padding counts in the divisor (PyTorch's count_include_pad=True); with
-// exclude_pad only the input pixels under the window count.
+// AvgPool2D averages each window. Spec fields: kernel, stride (default: kernel), pad or pads
+// ([top, bottom, left, right], as for MaxPool2D), ceil_mode, exclude_pad. By default padding
+// counts in the divisor (PyTorch's count_include_pad=True, the behaviour of every existing model);
+// with exclude_pad only the input pixels under the window count, which is ONNX's default
+// (count_include_pad=0) and TF's "SAME" average pooling, so importers set exclude_pad unless the
+// file says count_include_pad=1. Either way, windows that reach past the padding into ceil mode's
+// extra area count only up to the padding's edge, as in PyTorch.
 type AvgPool2D struct {
-	Kernel     Dims `json:"kernel"`
-	Stride     Dims `json:"stride,omitempty"`
-	Pad        Dims `json:"pad,omitempty"`
-	CeilMode   bool `json:"ceil_mode,omitempty"`
-	ExcludePad bool `json:"exclude_pad,omitempty"`
+	Kernel     Dims  `json:"kernel"`
+	Stride     Dims  `json:"stride,omitempty"`
+	Pad        Dims  `json:"pad,omitempty"`
+	Pads       []int `json:"pads,omitempty"`
+	CeilMode   bool  `json:"ceil_mode,omitempty"`
+	ExcludePad bool  `json:"exclude_pad,omitempty"`
 
 	g convGeom
 }
@@ -216,7 +259,7 @@ func (a *AvgPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("avgpool2d takes 1 input, got %d", len(in))
 	}
-	g, err := poolGeom("avgpool2d", in[0], a.Kernel, a.Stride, a.Pad, a.CeilMode)
+	g, err := poolGeom("avgpool2d", in[0], a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode)
 	if err != nil {
 		return nil, err
 	}
@@ -224,14 +267,14 @@ func (a *AvgPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	return []int{g.c, g.oh, g.ow}, nil
 }
 func (a *AvgPool2D) PartialShape(in [][]int) ([]int, bool) {
-	return poolPartial("avgpool2d", in, a.Kernel, a.Stride, a.Pad, a.CeilMode)
+	return poolPartial("avgpool2d", in, a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode)
 }
 
 // window returns the clipped window and the divisor of output (oy, ox).
 func (a *AvgPool2D) window(oy, ox int) (y0, y1, x0, x1 int, scale float32) {
 	g := a.g
 	y0, x0 = oy*g.sh-g.ph, ox*g.sw-g.pw
-	y1, x1 = min(y0+g.kh, g.h+g.ph), min(x0+g.kw, g.w+g.pw)
+	y1, x1 = min(y0+g.kh, g.h+g.pb), min(x0+g.kw, g.w+g.pr)
 	cnt := (y1 - y0) * (x1 - x0)
 	y0, x0 = max(y0, 0), max(x0, 0)
 	y1, x1 = min(y1, g.h), min(x1, g.w)
