@@ -1,8 +1,16 @@
 package train
 
-import "github.com/ventral-lab/ventral/imports"
+import (
+	"slices"
+
+	"github.com/ventral-lab/ventral/imports"
+)
 
 // importedByName imports a network of the zoo's imported part by name (ok false: not one).
 func importedByName(name string) (*imports.Model, bool, error) {
-	return nil, false, nil
+	if !slices.Contains(imports.Names(), name) {
+		return nil, false, nil
+	}
+	m, err := imports.Named(name)
+	return m, true, err
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ventral-lab/ventral/internal/mirror"
 )
 
 func TestLoadModel(t *testing.T) {
@@ -55,5 +57,38 @@ func TestLoadModel(t *testing.T) {
 		if _, err := LoadModel(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v", c.in, err)
 		}
+	}
+}
+
+// The imported networks resolve by name (built, with their weights) and random: gives the same
+// architecture unbuilt, without the simulated quantisation.
+func TestLoadModelImported(t *testing.T) {
+	mirror.Path(t, "onnx-mobilenetv2-int8/mobilenetv2-12-int8.onnx")
+	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	g, err := LoadModel("mobilenetv2-imagenet-onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.Built() || g.Meta["format"] != "onnx" {
+		t.Fatalf("built=%v meta=%v", g.Built(), g.Meta["format"])
+	}
+	r, err := LoadModel("random:mobilenetv2-imagenet-onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Built() || r.Meta["weights"] != "random" {
+		t.Fatalf("random: built=%v weights=%q", r.Built(), r.Meta["weights"])
+	}
+	for _, n := range r.Nodes {
+		if n.Op.Type() == "fake_quant" {
+			t.Fatalf("random control keeps %s", n.Name)
+		}
+	}
+	if err := r.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	if r.NumParams() != g.NumParams() {
+		t.Fatalf("random control has %d parameters, the network %d", r.NumParams(), g.NumParams())
 	}
 }

@@ -34,6 +34,4 @@ func builtModel(spec string, seed uint64) (*nn.Graph, error) {
 	return g, nil
 }
 
-var importedNames = func() []string { return nil }
-
-var _ = imports.Formats
+func importedNames() []string { return imports.Names() }
