@@ -234,9 +234,18 @@ func gemmFor(chunks int) func(transA, transB bool, m, n, k int, alpha float32, a
 }
 
 func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
-	x := in[0]
+	return cv.forward(ctx, in[0], nil)
+}
+
+// forwardFused applies ep in the pass that adds the bias (see Graph.Forward's fusion).
+func (cv *Conv2D) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Tensor {
+	y, _ := cv.forward(ctx, in[0], ep)
+	return y
+}
+
+func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Tensor, any) {
 	if cv.depthwise() {
-		return cv.forwardDW(ctx, x), nil
+		return cv.forwardDW(ctx, x, ep), nil
 	}
 	n := x.Shape[0]
 	g := &cv.g
@@ -252,7 +261,7 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	w := cv.w.Value.Data
 	// In training, keep the columns for the backward pass when they are not too large.
 	var keep *tensor.Tensor
-	if ctx != nil && ctx.Train && !direct && n*k*p <= convKeepCols {
+	if ctx != nil && ctx.Train && !direct && n*k*p <= convKeepCols && ep == nil {
 		keep = ctx.Alloc(n * k * p)
 	}
 	gemm := gemmFor(chunks)
@@ -292,6 +301,19 @@ func (cv *Conv2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 				ys := y.Data[(s0+s)*outSz : (s0+s+1)*outSz]
 				for o := 0; o < cv.Out; o++ {
 					dst := ys[o*p : (o+1)*p]
+					if ep != nil {
+						src := dst
+						if nb > 1 {
+							src = out[o*ld+s*p : o*ld+s*p+p]
+						}
+						var b float32
+						if cv.b != nil {
+							b = cv.b.Value.Data[o]
+						}
+						a, c := ep.coeffs(o, b)
+						tensor.AffineClamp(dst, src, a, c, ep.lo, ep.hi)
+						continue
+					}
 					switch {
 					case nb > 1 && cv.b != nil:
 						tensor.AddConstCopy(dst, out[o*ld+s*p:o*ld+s*p+p], cv.b.Value.Data[o])
@@ -564,7 +586,7 @@ func parallelWork(n, work int, body func(lo, hi int)) {
 	parallelRange(n, func(_, lo, hi int) { body(lo, hi) })
 }
 
-func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor) *tensor.Tensor {
+func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Tensor {
 	g := &cv.dw
 	n, c := x.Shape[0], cv.g.c
 	mult := cv.Out / c
@@ -580,7 +602,15 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor) *tensor.Tensor {
 			if cv.b != nil {
 				b = cv.b.Value.Data[ci*mult : (ci+1)*mult]
 			}
-			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, y.Data[pl*mult*op:(pl+1)*mult*op], work, mult)
+			ys := y.Data[pl*mult*op : (pl+1)*mult*op]
+			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, work, mult)
+			if ep != nil {
+				// The planes are still in cache; the bias is already in.
+				for m := 0; m < mult; m++ {
+					a, c := ep.coeffs(ci*mult+m, 0)
+					tensor.AffineClamp(ys[m*op:(m+1)*op], ys[m*op:(m+1)*op], a, c, ep.lo, ep.hi)
+				}
+			}
 		}
 	})
 	return y

@@ -9,13 +9,14 @@
 // Ops are stateless between calls: Forward returns a cache that Backward consumes, so one op can
 // run at several time steps of an unrolled graph. An op's exported, JSON-tagged fields are its
 // configuration, which is what a spec file holds; the op registry maps spec type names to ops.
-// Shapes are per sample (the batch axis is implicit): [C H W] for maps, [F] for vectors.
+// At inference, Graph.Forward fuses a channel_affine and a relu or clip into the convolution
+// before them (fuse.go). Shapes are per sample (the batch axis is implicit): [C H W] for maps, [F] for vectors.
 //
 // The registered ops, by spec type (Go type in brackets; spec fields in each type's doc):
 //
 //	adaptive_avgpool  average into a fixed output grid, PyTorch's windows [AdaptiveAvgPool]
 //	add               sum of inputs; two inputs may broadcast as in numpy [Add]
-//	avgpool2d         window average; ceil_mode; exclude_pad (ONNX count_include_pad=0, TF) [AvgPool2D]
+//	avgpool2d         window average; pad or asymmetric pads; ceil_mode; exclude_pad (ONNX default, TF) [AvgPool2D]
 //	batchnorm         batch normalisation with running statistics [BatchNorm]
 //	channel_affine    y = x*weight[c] + bias[c]: an unfolded inference batch norm [ChannelAffine]
 //	clip              clamp to [min, max]; ReLU6 is clip 0..6 [Clip]
@@ -37,7 +38,7 @@
 //	leaky_relu        leaky rectifier [Activation]
 //	local2d           locally connected (unshared) convolution [Local2D]
 //	lrn               local response normalisation across channels [LRN]
-//	maxpool2d         window maximum; ceil_mode [MaxPool2D]
+//	maxpool2d         window maximum; pad or asymmetric pads; ceil_mode [MaxPool2D]
 //	mul               a * b, numpy broadcasting of two inputs [Binary]
 //	pad2d             pad H and W: constant, reflect or edge; asymmetric [Pad2D]
 //	rbf               HMAX S2 radial-basis units [RBF]

@@ -352,24 +352,45 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 			}
 		}
 	}
+	var plan map[int]*fusion
+	var absorbed []bool
+	if recycle && !ctx.NoFuse {
+		plan, absorbed = g.fusePlan(remaining, keepSet)
+	}
+	consumed := func(t int, n *Node) {
+		for _, r := range n.refs {
+			if r.node < 0 {
+				continue
+			}
+			remaining[r.node]--
+			if remaining[r.node] == 0 && !keepSet[r.node] {
+				tr.recycle(t, r.node)
+			}
+		}
+	}
 	for t := 0; t < steps; t++ {
 		tr.outs[t] = make([]*tensor.Tensor, len(g.Nodes))
 		tr.caches[t] = make([]any, len(g.Nodes))
 		for _, i := range g.order {
+			if absorbed != nil && absorbed[i] {
+				continue // computed by the head of its fused chain
+			}
 			n := g.Nodes[i]
 			in := tr.inputs(n, t, batch)
+			if f := plan[i]; f != nil {
+				// The chain's output lands on its last node; the absorbed nodes' inputs are
+				// consumed (their outputs were never materialised).
+				tr.outs[t][f.nodes[len(f.nodes)-1]] = n.Op.(fusedForwarder).forwardFused(ctx, in, &f.ep)
+				consumed(t, n)
+				for _, j := range f.nodes {
+					consumed(t, g.Nodes[j])
+				}
+				continue
+			}
 			out, cache := n.Op.Forward(ctx, in)
 			tr.outs[t][i], tr.caches[t][i] = out, cache
 			if recycle {
-				for _, r := range n.refs {
-					if r.node < 0 {
-						continue
-					}
-					remaining[r.node]--
-					if remaining[r.node] == 0 && !keepSet[r.node] {
-						tr.recycle(t, r.node)
-					}
-				}
+				consumed(t, n)
 			}
 		}
 	}

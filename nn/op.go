@@ -93,8 +93,11 @@ type Ctx struct {
 	// gradients for receptive fields, feature visualisation or adversarial examples); it stops
 	// Forward from recycling the outputs that the backward pass needs.
 	Backward bool
-	Rng      *rand.Rand
-	arena    arena
+	// NoFuse stops Graph.Forward from fusing elementwise layers into the convolutions before
+	// them at inference (see fuse.go); outputs agree either way up to float rounding.
+	NoFuse bool
+	Rng    *rand.Rand
+	arena  arena
 }
 
 // NewCtx returns a context; seed drives dropout and other stochastic ops.

@@ -1,0 +1,116 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// A MobileNetV2-style block plus the cases fusion must leave alone: a relu whose input has two
+// consumers, and a leaky relu (not fusable).
+const fuseSpec = `name: fuse
+input: [4, 12, 12]
+layers:
+  - {name: expand, type: conv2d, out: 12, kernel: 1}
+  - {name: bn1, type: channel_affine, channels: 12}
+  - {name: relu6a, type: clip, min: 0, max: 6}
+  - {name: dw, type: conv2d, out: 12, kernel: 3, pad: 1, stride: 2, groups: 12}
+  - {name: relu6b, type: clip, min: 0, max: 6}
+  - {name: project, type: conv2d, out: 6, kernel: 1, no_bias: true}
+  - {name: bn2, type: channel_affine, channels: 6}
+  - {name: wide, type: conv2d, out: 6, kernel: 3, pad: 1}
+  - {name: r, type: relu}
+  - {name: sum, type: add, inputs: [wide, r]}
+  - {name: dw2, type: conv2d, out: 12, kernel: 3, pad: 1, groups: 6}
+  - {name: lr, type: leaky_relu}
+  - {name: gp, type: global_avgpool}
+`
+
+func fuseGraph(t testing.TB) *nn.Graph {
+	g, err := nn.ParseSpec([]byte(fuseSpec), "fuse.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, p := range g.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] += float32(rng.NormFloat64() * 0.3)
+		}
+	}
+	return g
+}
+
+// Fused inference gives the unfused outputs within 1e-5 relative, on the chains expected, and
+// a layer the caller keeps is neither fused away nor altered.
+func TestFusionMatchesUnfused(t *testing.T) {
+	g := fuseGraph(t)
+	chains := fmt.Sprint(nn.FusedChains(g))
+	if want := "[[expand bn1 relu6a] [dw relu6b] [project bn2]]"; chains != want {
+		t.Fatalf("fused chains %s, want %s", chains, want)
+	}
+	if got := fmt.Sprint(nn.FusedChains(g, "bn1", "dw")); got != "[[expand bn1] [project bn2]]" {
+		t.Fatalf("keeping bn1 and dw: chains %s", got)
+	}
+	x := randN(rand.New(rand.NewPCG(6, 6)), 2, 3, 4, 12, 12)
+	ref := map[string]*tensor.Tensor{}
+	ctx := nn.NewCtx(false, 1)
+	ctx.Backward = true // keep every output
+	tr, err := g.Forward(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range g.LayerNames() {
+		ref[l] = tr.Out(l).Clone()
+	}
+	for _, keep := range [][]string{nil, {"bn1", "dw"}, {"relu6b", "bn2"}} {
+		tr, err := g.Forward(nn.NewCtx(false, 1), x, keep...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range append([]string{"gp"}, keep...) {
+			if r := relDiff(tr.Out(l).Data, ref[l].Data); r > 1e-5 {
+				t.Errorf("keep %v: layer %s differs from the unfused pass by %.2g", keep, l, r)
+			}
+		}
+	}
+	// The fused path was taken: the outputs differ in the last bits, not in value.
+	noFuse := nn.NewCtx(false, 1)
+	noFuse.NoFuse = true
+	a, _ := g.Forward(noFuse, x)
+	if r := relDiff(a.Output().Data, ref["gp"].Data); r != 0 {
+		t.Errorf("NoFuse differs from the kept-everything pass by %.2g", r)
+	}
+}
+
+// BenchmarkFusion runs a MobileNetV2 bottleneck (expand 24->144 1x1 + BN + ReLU6, depthwise 3x3 +
+// BN + ReLU6, project 144->24 1x1 + BN) on 56x56 maps, batch 16, with and without fusion.
+func BenchmarkFusion(b *testing.B) {
+	g := &nn.Graph{Name: "block", InputShape: []int{24, 56, 56}}
+	g.Chain("expand", &nn.Conv2D{Out: 144, Kernel: nn.Dims{1}}).Chain("bn1", &nn.ChannelAffine{Channels: 144}).Chain("r1", nn.ReLU6()).
+		Chain("dw", &nn.Conv2D{Out: 144, Kernel: nn.Dims{3}, Pad: nn.Dims{1}, Groups: 144}).Chain("bn2", &nn.ChannelAffine{Channels: 144}).Chain("r2", nn.ReLU6()).
+		Chain("project", &nn.Conv2D{Out: 24, Kernel: nn.Dims{1}}).Chain("bn3", &nn.ChannelAffine{Channels: 24})
+	if err := g.Build(1); err != nil {
+		b.Fatal(err)
+	}
+	x := randN(rand.New(rand.NewPCG(1, 1)), 1, 16, 24, 56, 56)
+	for _, fuse := range []bool{false, true} {
+		b.Run(map[bool]string{false: "unfused", true: "fused"}[fuse], func(b *testing.B) {
+			ctx := nn.NewCtx(false, 1)
+			ctx.NoFuse = !fuse
+			c0 := cpuNow()
+			for b.Loop() {
+				if _, err := g.Forward(ctx, x); err != nil {
+					b.Fatal(err)
+				}
+				ctx.Reset()
+			}
+			b.ReportMetric(float64(cpuNow()-c0)/1e6/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
