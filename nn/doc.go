@@ -23,6 +23,7 @@
 //	concat            join along the channel axis [Concat]
 //	constant          a Param "value" repeated over the batch (ONNX initializer operands) [Constant]
 //	conv2d            2-D convolution with groups (depthwise when groups = channels) [Conv2D]
+//	conv_transpose2d  transposed convolution, one group (ONNX ConvTranspose) [ConvTranspose2D]
 //	dense             fully connected layer [Dense]
 //	div               a / b, numpy broadcasting of two inputs [Binary]
 //	divnorm           divisive normalisation [DivNorm]

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -426,5 +427,55 @@ func TestPoolAsymmetricPads(t *testing.T) {
 		if _, err := bad.Build([][]int{{1, 6, 6}}, nil); err == nil {
 			t.Errorf("%s accepted bad pads %+v", bad.Type(), bad)
 		}
+	}
+}
+
+// conv_transpose2d against its definition (each input pixel scatters the kernel onto the output)
+// on several geometries, and its gradients against finite differences.
+func TestConvTranspose2D(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	for _, c := range []struct{ k, s, p, d, op int }{{3, 1, 0, 1, 0}, {3, 2, 1, 1, 1}, {4, 2, 1, 1, 0}, {2, 3, 0, 2, 2}, {3, 2, 2, 1, 0}} {
+		ct := &nn.ConvTranspose2D{Out: 3, Kernel: nn.Dims{c.k}, Stride: nn.Dims{c.s}, Pad: nn.Dims{c.p}, Dilation: nn.Dims{c.d}, OutputPad: nn.Dims{c.op}}
+		x := randN(rng, 1, 2, 2, 4, 5)
+		out, err := ct.Build([][]int{{2, 4, 5}}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ct.Bias().Value.Data {
+			ct.Bias().Value.Data[i] = float32(i) - 1
+		}
+		oh, ow := out[1], out[2]
+		if want := 3*c.s - 2*c.p + c.d*(c.k-1) + c.op + 1; oh != want {
+			t.Fatalf("%+v: output height %d, want %d", c, oh, want)
+		}
+		y, _ := ct.Forward(nn.NewCtx(false, 1), []*tensor.Tensor{x})
+		want := make([]float32, 2*3*oh*ow)
+		w := ct.Weight().Value.Data
+		for s := 0; s < 2; s++ {
+			for o := 0; o < 3; o++ {
+				for i := 0; i < oh*ow; i++ {
+					want[(s*3+o)*oh*ow+i] = float32(o) - 1
+				}
+				for ci := 0; ci < 2; ci++ {
+					for iy := 0; iy < 4; iy++ {
+						for ix := 0; ix < 5; ix++ {
+							for ki := 0; ki < c.k; ki++ {
+								for kj := 0; kj < c.k; kj++ {
+									yy, xx := iy*c.s-c.p+ki*c.d, ix*c.s-c.p+kj*c.d
+									if yy >= 0 && yy < oh && xx >= 0 && xx < ow {
+										want[(s*3+o)*oh*ow+yy*ow+xx] += w[((ci*3+o)*c.k+ki)*c.k+kj] * x.Data[((s*2+ci)*4+iy)*5+ix]
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		near(t, fmt.Sprintf("conv_transpose2d %+v", c), y.Data, want, 1e-5)
+		nntest.CheckOp(t, &nn.ConvTranspose2D{Out: 3, Kernel: nn.Dims{c.k}, Stride: nn.Dims{c.s}, Pad: nn.Dims{c.p}, Dilation: nn.Dims{c.d}, OutputPad: nn.Dims{c.op}}, [][]int{{2, 4, 5}}, nntest.Opts{})
+	}
+	if _, err := (&nn.ConvTranspose2D{Out: 2, Kernel: nn.Dims{3}, Stride: nn.Dims{2}, OutputPad: nn.Dims{2}}).Build([][]int{{1, 4, 4}}, nil); err == nil {
+		t.Error("output_pad as large as the stride accepted")
 	}
 }
