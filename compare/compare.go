@@ -3,8 +3,8 @@
 // models, the fixed Gabor V1 model, HMAX), so that questions such as "do CNNs predict IT better
 // than HMAX?" get one table and one answer per benchmark.
 //
-// A model may also be known only by its activations, computed elsewhere: an .npz of one array per
-// layer (subject.Open) is scored by the same benchmark code as a network.
+// A model may also be known only by its activations, computed elsewhere: an .npz, .h5 or .nc file
+// of one array per layer (subject.Open) is scored by the same benchmark code as a network.
 //
 // Run loads every model (train.LoadModel; "random:NAME" is the zoo model NAME marked as an
 // untrained random-weight baseline by models.Constrain with Random), builds the untrained ones
@@ -330,7 +330,13 @@ func Run(cfg Config) (*Table, error) {
 
 // isActivations reports whether a model argument names precomputed activations (an .npz file)
 // rather than a network.
-func isActivations(name string) bool { return strings.EqualFold(filepath.Ext(name), ".npz") }
+func isActivations(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".npz", ".h5", ".hdf5", ".nc":
+		return true
+	}
+	return false
+}
 
 // prepare loads one entry of Config.Models as a subject and describes it in a row: a network
 // built with the seed (HMAX with its prototypes sampled) or precomputed activations.

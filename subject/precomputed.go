@@ -19,7 +19,9 @@ import (
 var IDArrays = []string{"ids", "stimulus_id"}
 
 // Precomputed is a model known only by its activations, computed anywhere and stored in a file:
-// an .npz archive with one array per layer, named by the layer. An array's first axis is the
+// an .npz archive with one array per layer, named by the layer, or an HDF5 (.h5, .hdf5) or
+// NetCDF4 (.nc) file with one dataset (variable) per layer at its root; there an ids array may
+// hold strings, and coordinate variables and bare netCDF dimensions are not layers. An array's first axis is the
 // stimulus (further axes are flattened into features). Rows follow the stimulus set's order,
 // unless the file also holds an integer array "ids" (or "stimulus_id") giving each row's
 // stimulus id; the rows may then be in any order and the file may hold more stimuli than a

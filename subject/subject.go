@@ -6,7 +6,8 @@
 //
 // Two implementations live here: Graph wraps a ventral *nn.Graph (imported networks are graphs
 // too), extracting through package activations with its content-addressed cache; Precomputed
-// reads activations that a model run anywhere else left in a file (.npz: one array per layer),
+// reads activations that a model run anywhere else left in a file (.npz, .h5 or .nc: one array
+// per layer),
 // so that a model none of our code can run is scored by exactly the same benchmark code.
 package subject
 

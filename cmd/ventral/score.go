@@ -21,15 +21,16 @@ func init() {
 		seed                                            uint64
 	)
 	cmd := &cobra.Command{
-		Use:   "score (--model NAME|SPEC|RUN | --activations FEATS.npz) --benchmark NAME|SPEC",
+		Use:   "score (--model NAME|SPEC|RUN | --activations FEATS.npz|.h5|.nc) --benchmark NAME|SPEC",
 		Short: "Score a model's layers on a neural benchmark and record the result",
 		Long: "Score shows the benchmark's stimuli to the model, compares every layer (or --layers) with the\n" +
 			"neural data, prints the per-layer table and the best layer (chosen on held-out data), and\n" +
 			"records the result in the results database. --model is a zoo name or model spec (initialised\n" +
 			"with --seed) or a training run folder or .safetensors checkpoint (its trained weights).\n" +
-			"--activations scores a model run anywhere else from its activations: an .npz with one array\n" +
-			"per layer, named by the layer, one row per stimulus in the benchmark's stimulus order (or with\n" +
-			"an integer array 'ids' giving each row's stimulus id; LAYER@SPLIT arrays for a train/test split).\n" +
+			"--activations scores a model run anywhere else from its activations: an .npz, HDF5 (.h5) or\n" +
+			"NetCDF4 (.nc) file with one array per layer, named by the layer, one row per stimulus in the\n" +
+			"benchmark's stimulus order (or with an array 'ids' or 'stimulus_id' giving each row's stimulus\n" +
+			"id; LAYER@SPLIT arrays for a train/test split).\n" +
 			"Built-in benchmarks: " + strings.Join(benchmarks.Builtin(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -105,7 +106,7 @@ func init() {
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "model name from the zoo, a model spec file, a training run folder or a .safetensors checkpoint")
-	f.StringVar(&acts, "activations", "", "precomputed activations (.npz, one array per layer) of a model run elsewhere, in place of --model")
+	f.StringVar(&acts, "activations", "", "precomputed activations (.npz, .h5 or .nc, one array per layer) of a model run elsewhere, in place of --model")
 	f.StringVar(&name, "name", "", "the model's name in results with --activations (default: the file name)")
 	f.StringVar(&bench, "benchmark", "", "built-in benchmark name or a benchmark spec file")
 	f.StringVar(&layers, "layers", "", "comma-separated layers to score (default: all but loss/softmax)")
