@@ -310,8 +310,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 						if cv.b != nil {
 							b = cv.b.Value.Data[o]
 						}
-						a, c := ep.coeffs(o, b)
-						tensor.AffineClamp(dst, src, a, c, ep.lo, ep.hi)
+						ep.apply(dst, src, o, b)
 						continue
 					}
 					switch {
@@ -607,8 +606,7 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 			if ep != nil {
 				// The planes are still in cache; the bias is already in.
 				for m := 0; m < mult; m++ {
-					a, c := ep.coeffs(ci*mult+m, 0)
-					tensor.AffineClamp(ys[m*op:(m+1)*op], ys[m*op:(m+1)*op], a, c, ep.lo, ep.hi)
+					ep.apply(ys[m*op:(m+1)*op], ys[m*op:(m+1)*op], ci*mult+m, 0)
 				}
 			}
 		}

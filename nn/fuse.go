@@ -12,26 +12,36 @@ import (
 // (ctx.Train and ctx.Backward false, one time step) Graph.Forward therefore lets an op that
 // adds a bias (Conv2D) also apply the per-channel affine map of a following channel_affine and
 // the clamp of a following relu or clip, in the same pass over each output row while it is in
-// cache. A layer is fused only when its single consumer is the next one in the chain and its
+// cache, and the simulated integer quantisation of a following fake_quant (quantized
+// networks). A layer is fused only when its single consumer is the next one in the chain and its
 // output is not asked for (the keep list of Forward), so every output a caller can read is the
-// same as without fusion up to float rounding (tested within 1e-5 relative). Ctx.NoFuse turns
+// same as without fusion, bit for bit: each step rounds as the separate layers do. Ctx.NoFuse turns
 // it off.
 
-// epilogue is the fused tail: y = clamp(x*scale[c] + shift[c], lo, hi) per output channel c.
+// epilogue is the fused tail: y = clamp(x*scale[c] + shift[c], lo, hi) per output channel c,
+// then the simulated quantisation of quant when set.
 type epilogue struct {
 	scale, shift []float32 // nil: 1 and 0
 	lo, hi       float32
 	clamped      bool
+	quant        *FakeQuant
 }
 
-// coeffs returns the affine map for channel o of an output whose bias b is not yet added.
-func (e *epilogue) coeffs(o int, b float32) (a, c float32) {
-	a, c = 1, b
-	if e.scale != nil {
-		a = e.scale[o]
-		c = b*a + e.shift[o]
+// apply writes the tail of channel o's row src (whose bias b is not yet added) to dst.
+func (e *epilogue) apply(dst, src []float32, o int, b float32) {
+	a, c := e.coeffs(o)
+	tensor.AffineClamp(dst, src, b, a, c, e.lo, e.hi)
+	if e.quant != nil {
+		e.quant.apply(dst, dst) // the row is still in cache
 	}
-	return a, c
+}
+
+// coeffs returns the affine map of channel o: scale and shift (1 and 0 without a channel_affine).
+func (e *epilogue) coeffs(o int) (a, c float32) {
+	if e.scale != nil {
+		return e.scale[o], e.shift[o]
+	}
+	return 1, 0
 }
 
 // fusedForwarder is an op that can apply an epilogue to its output.
@@ -40,9 +50,15 @@ type fusedForwarder interface {
 }
 
 // absorb extends ep with op if op is a tail that fuses after it: one channel_affine (before any
-// clamp), then one relu or clip.
+// clamp), then one relu or clip, then one fake_quant.
 func absorb(ep *epilogue, op Op, channels int) bool {
+	if ep.quant != nil {
+		return false
+	}
 	switch o := op.(type) {
+	case *FakeQuant:
+		ep.quant = o
+		return true
 	case *ChannelAffine:
 		if ep.scale != nil || ep.clamped || o.Channels != channels || o.w == nil {
 			return false

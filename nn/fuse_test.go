@@ -17,10 +17,12 @@ layers:
   - {name: expand, type: conv2d, out: 12, kernel: 1}
   - {name: bn1, type: channel_affine, channels: 12}
   - {name: relu6a, type: clip, min: 0, max: 6}
+  - {name: q1, type: fake_quant, scale: 0.05, zero_point: 0, qmin: 0, qmax: 255}
   - {name: dw, type: conv2d, out: 12, kernel: 3, pad: 1, stride: 2, groups: 12}
   - {name: relu6b, type: clip, min: 0, max: 6}
   - {name: project, type: conv2d, out: 6, kernel: 1, no_bias: true}
   - {name: bn2, type: channel_affine, channels: 6}
+  - {name: q2, type: fake_quant, scale: 0.01, zero_point: 128, qmin: 0, qmax: 255}
   - {name: wide, type: conv2d, out: 6, kernel: 3, pad: 1}
   - {name: r, type: relu}
   - {name: sum, type: add, inputs: [wide, r]}
@@ -46,15 +48,15 @@ func fuseGraph(t testing.TB) *nn.Graph {
 	return g
 }
 
-// Fused inference gives the unfused outputs within 1e-5 relative, on the chains expected, and
-// a layer the caller keeps is neither fused away nor altered.
+// Fused inference gives the unfused outputs bit for bit (simulated quantisation included), on
+// the chains expected, and a layer the caller keeps is neither fused away nor altered.
 func TestFusionMatchesUnfused(t *testing.T) {
 	g := fuseGraph(t)
 	chains := fmt.Sprint(nn.FusedChains(g))
-	if want := "[[expand bn1 relu6a] [dw relu6b] [project bn2]]"; chains != want {
+	if want := "[[expand bn1 relu6a q1] [dw relu6b] [project bn2 q2]]"; chains != want {
 		t.Fatalf("fused chains %s, want %s", chains, want)
 	}
-	if got := fmt.Sprint(nn.FusedChains(g, "bn1", "dw")); got != "[[expand bn1] [project bn2]]" {
+	if got := fmt.Sprint(nn.FusedChains(g, "bn1", "dw")); got != "[[expand bn1] [project bn2 q2]]" {
 		t.Fatalf("keeping bn1 and dw: chains %s", got)
 	}
 	x := randN(rand.New(rand.NewPCG(6, 6)), 2, 3, 4, 12, 12)
@@ -68,18 +70,17 @@ func TestFusionMatchesUnfused(t *testing.T) {
 	for _, l := range g.LayerNames() {
 		ref[l] = tr.Out(l).Clone()
 	}
-	for _, keep := range [][]string{nil, {"bn1", "dw"}, {"relu6b", "bn2"}} {
+	for _, keep := range [][]string{nil, {"bn1", "dw"}, {"relu6b", "bn2"}, {"q1"}} {
 		tr, err := g.Forward(nn.NewCtx(false, 1), x, keep...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range append([]string{"gp"}, keep...) {
-			if r := relDiff(tr.Out(l).Data, ref[l].Data); r > 1e-5 {
+			if r := relDiff(tr.Out(l).Data, ref[l].Data); r != 0 {
 				t.Errorf("keep %v: layer %s differs from the unfused pass by %.2g", keep, l, r)
 			}
 		}
 	}
-	// The fused path was taken: the outputs differ in the last bits, not in value.
 	noFuse := nn.NewCtx(false, 1)
 	noFuse.NoFuse = true
 	a, _ := g.Forward(noFuse, x)

@@ -100,6 +100,10 @@ func (f *FakeQuant) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if f.Qmin > f.Qmax {
 		return nil, fmt.Errorf("fake_quant: qmin %d > qmax %d", f.Qmin, f.Qmax)
 	}
+	const exact = 1 << 24 // integers beyond are not exact in float32
+	if max(abs(f.Qmin), abs(f.Qmax), abs(f.ZeroPoint)) > exact {
+		return nil, fmt.Errorf("fake_quant: qmin %d, qmax %d and zero_point %d must lie within ±2^24", f.Qmin, f.Qmax, f.ZeroPoint)
+	}
 	return append([]int(nil), in[0]...), nil
 }
 func (f *FakeQuant) PartialShape(in [][]int) ([]int, bool) {
@@ -115,12 +119,13 @@ func (f *FakeQuant) level(v float32) float64 {
 func (f *FakeQuant) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
 	y := ctx.Alloc(x.Shape...)
-	lo, hi, zp := float64(f.Qmin), float64(f.Qmax), float64(f.ZeroPoint)
-	for i, v := range x.Data {
-		q := min(max(f.level(v), lo), hi)
-		y.Data[i] = float32(q-zp) * f.Scale
-	}
+	f.apply(y.Data, x.Data)
 	return y, nil
+}
+
+// apply is the forward map (tensor.FakeQuant; integers up to 2^24 are exact in float32).
+func (f *FakeQuant) apply(dst, src []float32) {
+	tensor.FakeQuant(dst, src, f.Scale, float32(f.ZeroPoint), float32(f.Qmin), float32(f.Qmax))
 }
 
 func (f *FakeQuant) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
@@ -138,6 +143,13 @@ func (f *FakeQuant) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor
 		}
 	}
 	return []*tensor.Tensor{dx}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // ChannelAffine is y = x * weight[c] + bias[c] over the channel axis (axis 0 of a [C ...]
@@ -183,7 +195,7 @@ func (a *ChannelAffine) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, 
 		wc, bc := w[i%c], b[i%c]
 		ys := y.Data[i*p : (i+1)*p]
 		for j, v := range x.Data[i*p : (i+1)*p] {
-			ys[j] = v*wc + bc
+			ys[j] = float32(v*wc) + bc // no FMA: fused inference (fuse.go) rounds the same way
 		}
 	}
 	return y, nil

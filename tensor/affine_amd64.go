@@ -3,12 +3,25 @@
 package tensor
 
 //go:noescape
-func affineClampAVX2(dst, src *float32, n int, a, c, lo, hi float32)
+func affineClampAVX2(dst, src *float32, n int, b, a, c, lo, hi float32)
 
-func affineClamp(dst, src []float32, a, c, lo, hi float32) {
+func affineClamp(dst, src []float32, b, a, c, lo, hi float32) {
 	if useAVX2 {
-		affineClampAVX2(&dst[0], &src[0], len(src), a, c, lo, hi)
+		affineClampAVX2(&dst[0], &src[0], len(src), b, a, c, lo, hi)
 		return
 	}
-	affineClampGo(dst, src, a, c, lo, hi)
+	affineClampGo(dst, src, b, a, c, lo, hi)
+}
+
+//go:noescape
+func fakeQuantAVX2(dst, src *float32, n int, scale, zp, qmin, qmax float32)
+
+func fakeQuant(dst, src []float32, scale, zp, qmin, qmax float32) {
+	if useAVX2 && len(src) >= 8 {
+		m := len(src) &^ 7
+		fakeQuantAVX2(&dst[0], &src[0], m, scale, zp, qmin, qmax)
+		fakeQuantGo(dst[m:], src[m:], scale, zp, qmin, qmax)
+		return
+	}
+	fakeQuantGo(dst, src, scale, zp, qmin, qmax)
 }

@@ -2,29 +2,35 @@
 
 #include "textflag.h"
 
-// func affineClampAVX2(dst, src *float32, n int, a, c, lo, hi float32)
-// dst[i] = min(max(src[i]*a + c, lo), hi); 32 per iteration, then 8, then 1. The max and min
-// take the value as the operand returned for NaN, so NaN propagates as in affineClampGo.
-TEXT ·affineClampAVX2(SB), NOSPLIT, $0-40
+// func affineClampAVX2(dst, src *float32, n int, b, a, c, lo, hi float32)
+// dst[i] = min(max((src[i] + b)*a + c, lo), hi), each step rounded (no FMA); 32 per iteration,
+// then 8, then 1. The max and min take the value as the operand returned for NaN, so NaN
+// propagates as in affineClampGo.
+TEXT ·affineClampAVX2(SB), NOSPLIT, $0-44
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS a+24(FP), Y12
-	VBROADCASTSS c+28(FP), Y13
-	VBROADCASTSS lo+32(FP), Y14
-	VBROADCASTSS hi+36(FP), Y15
+	VBROADCASTSS b+24(FP), Y11
+	VBROADCASTSS a+28(FP), Y12
+	VBROADCASTSS c+32(FP), Y13
+	VBROADCASTSS lo+36(FP), Y14
+	VBROADCASTSS hi+40(FP), Y15
 	MOVQ CX, BX
 	SHRQ $5, BX
 	JZ ac8
 ac32:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS 64(SI), Y2
-	VMOVUPS 96(SI), Y3
-	VFMADD213PS Y13, Y12, Y0
-	VFMADD213PS Y13, Y12, Y1
-	VFMADD213PS Y13, Y12, Y2
-	VFMADD213PS Y13, Y12, Y3
+	VADDPS (SI), Y11, Y0
+	VADDPS 32(SI), Y11, Y1
+	VADDPS 64(SI), Y11, Y2
+	VADDPS 96(SI), Y11, Y3
+	VMULPS Y12, Y0, Y0
+	VMULPS Y12, Y1, Y1
+	VMULPS Y12, Y2, Y2
+	VMULPS Y12, Y3, Y3
+	VADDPS Y13, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y2, Y2
+	VADDPS Y13, Y3, Y3
 	VMAXPS Y0, Y14, Y0
 	VMAXPS Y1, Y14, Y1
 	VMAXPS Y2, Y14, Y2
@@ -47,8 +53,9 @@ ac8:
 	SHRQ $3, BX
 	JZ ac1
 ac8loop:
-	VMOVUPS (SI), Y0
-	VFMADD213PS Y13, Y12, Y0
+	VADDPS (SI), Y11, Y0
+	VMULPS Y12, Y0, Y0
+	VADDPS Y13, Y0, Y0
 	VMAXPS Y0, Y14, Y0
 	VMINPS Y0, Y15, Y0
 	VMOVUPS Y0, (DI)
@@ -61,7 +68,9 @@ ac1:
 	JZ acdone
 ac1loop:
 	VMOVSS (SI), X0
-	VFMADD213SS X13, X12, X0
+	VADDSS X11, X0, X0
+	VMULSS X12, X0, X0
+	VADDSS X13, X0, X0
 	VMAXSS X0, X14, X0
 	VMINSS X0, X15, X0
 	VMOVSS X0, (DI)
@@ -70,5 +79,36 @@ ac1loop:
 	DECQ CX
 	JNZ ac1loop
 acdone:
+	VZEROUPPER
+	RET
+
+// func fakeQuantAVX2(dst, src *float32, n int, scale, zp, qmin, qmax float32)
+// n a multiple of 8. VROUNDPS $0 rounds to nearest even; max and min return the value operand
+// for NaN.
+TEXT ·fakeQuantAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y12
+	VBROADCASTSS zp+28(FP), Y13
+	VBROADCASTSS qmin+32(FP), Y14
+	VBROADCASTSS qmax+36(FP), Y15
+	SHRQ $3, CX
+	JZ fqdone
+fqloop:
+	VMOVUPS (SI), Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y0, Y14, Y0
+	VMINPS Y0, Y15, Y0
+	VSUBPS Y13, Y0, Y0
+	VMULPS Y12, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ fqloop
+fqdone:
 	VZEROUPPER
 	RET

@@ -2,4 +2,10 @@
 
 package tensor
 
-func affineClamp(dst, src []float32, a, c, lo, hi float32) { affineClampGo(dst, src, a, c, lo, hi) }
+func affineClamp(dst, src []float32, b, a, c, lo, hi float32) {
+	affineClampGo(dst, src, b, a, c, lo, hi)
+}
+
+func fakeQuant(dst, src []float32, scale, zp, qmin, qmax float32) {
+	fakeQuantGo(dst, src, scale, zp, qmin, qmax)
+}

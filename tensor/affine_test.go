@@ -22,22 +22,64 @@ func TestAffineClamp(t *testing.T) {
 			src := randSlice(r, n)
 			src[r.IntN(n)] = float32(math.NaN())
 			for _, b := range [][2]float32{{0, 6}, {-inf, inf}, {0, inf}, {-0.5, 0.25}} {
-				a, c := float32(r.NormFloat64()), float32(r.NormFloat64())
+				bias, a, c := float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
 				dst := make([]float32, n)
-				AffineClamp(dst, src, a, c, b[0], b[1])
+				AffineClamp(dst, src, bias, a, c, b[0], b[1])
 				in := append([]float32(nil), src...)
-				AffineClamp(in, in, a, c, b[0], b[1])
+				AffineClamp(in, in, bias, a, c, b[0], b[1])
 				for i, v := range src {
-					want := min(max(v*a+c, b[0]), b[1])
+					// Each step rounded on its own: bit-identical to a bias add, a channel
+					// affine and a clamp done as separate passes.
+					u := float32(float32(v+bias)*a) + c
+					want := min(max(u, b[0]), b[1])
 					if math.IsNaN(float64(v)) {
 						if !math.IsNaN(float64(dst[i])) || !math.IsNaN(float64(in[i])) {
 							t.Fatalf("avx %v n %d: NaN at %d became %g", avx, n, i, dst[i])
 						}
 						continue
 					}
-					if math.Abs(float64(dst[i]-want)) > 1e-6*(1+math.Abs(float64(want))) || dst[i] != in[i] {
+					if dst[i] != want || dst[i] != in[i] {
 						t.Fatalf("avx %v n %d bounds %v: [%d] = %g (in place %g), want %g", avx, n, b, i, dst[i], in[i], want)
 					}
+				}
+			}
+		}
+	}
+}
+
+// FakeQuant (AVX2 and Go) against the definition computed in float64, bit for bit, including
+// exact halves (rounded to even), clamped values and NaN.
+func TestFakeQuant(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		for n := 1; n < 60; n++ {
+			src := randSlice(r, n)
+			for i := range src {
+				src[i] *= 3
+				if i%5 == 0 {
+					src[i] = float32(r.IntN(41)-20) * 0.125 // exact multiples of scale/2
+				}
+			}
+			src[r.IntN(n)] = float32(math.NaN())
+			dst := make([]float32, n)
+			FakeQuant(dst, src, 0.25, 3, 0, 20)
+			for i, v := range src {
+				lv := math.RoundToEven(float64(v)/0.25) + 3
+				want := float32((math.Min(math.Max(lv, 0), 20) - 3) * 0.25)
+				if math.IsNaN(float64(v)) {
+					if !math.IsNaN(float64(dst[i])) {
+						t.Fatalf("avx %v: NaN became %g", avx, dst[i])
+					}
+					continue
+				}
+				if dst[i] != want {
+					t.Fatalf("avx %v n %d: fake_quant(%g) = %g, want %g", avx, n, v, dst[i], want)
 				}
 			}
 		}
