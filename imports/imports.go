@@ -24,24 +24,29 @@
 // or ".add" for the float computation before the requantization layer that has the node's name.
 //
 // Quantized graphs (QuantizeLinear, QLinearConv, QLinearAdd, QLinearMatMul,
-// QLinearGlobalAveragePool, DequantizeLinear) are imported with weights and biases dequantized
-// to float32. By default every requantization is simulated by a fake_quant layer (round half to
-// even, saturate); Options.FloatActivations keeps float activations and only clips them to each
-// quantized range (which is where the int8 graph's ReLU and ReLU6 live). Against onnxruntime
-// 1.20.1 on the ONNX model zoo's int8 MobileNetV2 (mobilenetv2-imagenet-onnx), 92 Kriegeskorte
-// images plus 200 CIFAR-10 test images at 224 px (TestORTOracleMobileNetV2):
+// QLinearGlobalAveragePool, DequantizeLinear) are imported with float32 layers. By default the
+// integer network is simulated: QLinearConv and QLinearMatMul run on the integer levels with the
+// int32 bias and requantize as onnxruntime does (onnx_qexact.go), QuantizeLinear, QLinearAdd and
+// QLinearGlobalAveragePool requantize through fake_quant (round half to even, saturate).
+// Options.FloatActivations instead dequantizes weights and biases and keeps float activations,
+// only clipped to each quantized range (where the int8 graph's ReLU and ReLU6 live). Against
+// onnxruntime 1.20.1 on the ONNX model zoo's int8 MobileNetV2 (mobilenetv2-imagenet-onnx),
+// 92 Kriegeskorte images plus 1,000 CIFAR-10 test images at 224 px (TestORTOracleMobileNetV2
+// with VENTRAL_ORT_CIFAR=1000):
 //
-//	ventral fake_quant vs onnxruntime, exact integer kernels:   top-1 agreement 72.6%, logits r 0.981
-//	ventral float activations vs the same:                       top-1 agreement 32.9%, logits r 0.802
-//	onnxruntime stock model vs exact, on this AVX2 CPU:           top-1 agreement 27.7%, logits r 0.782
+//	ventral (default) vs onnxruntime, exact integer kernels:  top-1 agreement 100%, r 1.0000 (bit-identical logits)
+//	ventral float activations vs the same:                     top-1 agreement 19.1%, r 0.723
+//	onnxruntime's stock model vs exact, on this AVX2 CPU:       top-1 agreement 18.6%, r 0.727
 //
-// The reference is onnxruntime on the same network with its int8 weights stored as uint8
-// (testdata/u8_weights.py): without VNNI its u8 x s8 kernels saturate 16-bit pair sums, which
-// moves the stock model's outputs far more than any import choice (checked bit-exactly on the
-// first convolution). The first layers then agree exactly but for a few outputs one
-// quantization step apart (float accumulation near rounding ties); those steps compound through
-// 52 requantized layers, and these out-of-distribution images give low-margin predictions, so
-// top-1 agreement stays at about 73% (the target was 90%); the logits correlate at 0.98.
+// (The default test's 292 images: 100% / 1.0000, 32.9% / 0.802, 27.7% / 0.782.) The reference
+// is onnxruntime on the same
+// network with its int8 weights stored as uint8 (testdata/u8_weights.py): on x86 CPUs without
+// VNNI its u8 x s8 kernels saturate 16-bit pair sums (checked bit-exactly on the first
+// convolution), which moves the stock model's outputs further than any import choice. Float
+// inference moves far from the integer reference on these images: MobileNetV2's predictions on
+// them have small margins, and the int8 graph's one-step rounding choices compound through its
+// 52 requantized convolutions (an earlier simulation on dequantized floats, exact but for a few
+// outputs per layer one step apart near rounding ties, reached only 73% top-1 agreement).
 package imports
 
 import (

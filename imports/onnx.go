@@ -53,6 +53,9 @@ type val struct {
 	// q is set on node values that lie on a quantization grid (a QuantizeLinear or QLinear*
 	// output): the node holds the dequantized floats, q says how they were quantized.
 	q *qparams
+	// levels, on quantized values, is the layer holding their integer levels q - zero point
+	// (see onnx_qexact.go).
+	levels *val
 }
 
 type qparams struct {

@@ -1097,11 +1097,14 @@ func opQLinearConv(im *importer, n *onnx.Node) error {
 	if x == nil {
 		return im.unsupported("QLinearConv of a constant input")
 	}
-	w, err := im.dequantIn(n, 3, 0, "QLinearConv's weight")
+	yq, err := im.quantParams(n, 6)
 	if err != nil {
 		return err
 	}
-	yq, err := im.quantParams(n, 6)
+	if !im.o.FloatActivations {
+		return im.qlinearConvExact(n, x, yq)
+	}
+	w, err := im.dequantIn(n, 3, 0, "QLinearConv's weight")
 	if err != nil {
 		return err
 	}
@@ -1148,11 +1151,14 @@ func opQLinearMatMul(im *importer, n *onnx.Node) error {
 	if a == nil {
 		return im.unsupported("QLinearMatMul with a constant first operand")
 	}
-	b, err := im.dequantIn(n, 3, 1, "QLinearMatMul's second operand")
+	yq, err := im.quantParams(n, 6)
 	if err != nil {
 		return err
 	}
-	yq, err := im.quantParams(n, 6)
+	if !im.o.FloatActivations {
+		return im.qlinearMatMulExact(n, a, yq)
+	}
+	b, err := im.dequantIn(n, 3, 1, "QLinearMatMul's second operand")
 	if err != nil {
 		return err
 	}

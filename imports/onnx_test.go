@@ -213,3 +213,95 @@ func TestMNISTONNX(t *testing.T) {
 		}
 	}
 }
+
+// TestONNXSpecRoundTrip: an imported graph is an ordinary ventral model, so its spec plus its
+// parameters rebuild it exactly (what checkpoints and random: rely on).
+func TestONNXSpecRoundTrip(t *testing.T) {
+	path := mirror.Path(t, "mnist-onnx/mnist_cntk.onnx")
+	model, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := model.Graph.SpecYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := nn.ParseSpec(spec, "spec")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, spec)
+	}
+	if err := g.Build(7); err != nil {
+		t.Fatal(err)
+	}
+	src := map[string]*nn.Param{}
+	for _, p := range model.Graph.Params() {
+		src[p.Name] = p
+	}
+	for _, p := range g.Params() {
+		q, ok := src[p.Name]
+		if !ok || len(q.Value.Data) != len(p.Value.Data) {
+			t.Fatalf("parameter %s missing or resized in the rebuilt graph", p.Name)
+		}
+		copy(p.Value.Data, q.Value.Data)
+	}
+	x, _ := readPB(t, filepath.Join(filepath.Dir(path), "test_data_set_0", "input_0.pb"))
+	a, err := model.Graph.Forward(nn.NewCtx(false, 1), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.Forward(nn.NewCtx(false, 1), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a.Output().Data {
+		if b.Output().Data[i] != v {
+			t.Fatalf("output %d: %v after the spec round trip, %v before", i, b.Output().Data[i], v)
+		}
+	}
+}
+
+// TestONNXUnsupported: an operator outside the mapping is an error naming the node, the
+// operator, the opset and the supported operators.
+func TestONNXUnsupported(t *testing.T) {
+	path := filepath.Join(conformanceDir, "test_abs", "model.onnx")
+	if _, err := os.Stat(path); err != nil {
+		peer(t, "libonnx-testdata missing: %v", err)
+	}
+	_, err := Load(path, Options{})
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("error %v, want ErrUnsupported", err)
+	}
+	for _, want := range []string{"Abs", "opset 13", "supported:", "Conv", "QLinearConv"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// TestONNXSidecar: preprocessing and labels come from the sidecar beside the model.
+func TestONNXSidecar(t *testing.T) {
+	src := mirror.Path(t, "mnist-onnx/mnist_cntk.onnx")
+	dir := t.TempDir()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "mnist.onnx")
+	os.WriteFile(path, b, 0o644)
+	os.WriteFile(filepath.Join(dir, "digits.txt"), []byte("zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n"), 0o644)
+	os.WriteFile(path+".yaml", []byte("preprocess: {size: 28, grey: true, mean: [0], std: [0.00392156862745098]}\nlabels: digits.txt\ncitation: LeCun et al. 1998\n"), 0o644)
+	m, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Labels) != 10 || m.Labels[7] != "seven" || m.Preprocess.Size != 28 || m.Graph.Meta["citation"] != "LeCun et al. 1998" {
+		t.Errorf("labels %v, preprocess %+v, meta %v", m.Labels, m.Preprocess, m.Graph.Meta)
+	}
+	if !strings.HasPrefix(m.Graph.Meta["classes"], "zero,one,") {
+		t.Errorf("classes meta %q", m.Graph.Meta["classes"])
+	}
+	os.WriteFile(path+".yaml", []byte("labels: digits.txt\nlabel_offset: 1\n"), 0o644)
+	if _, err := Load(path, Options{}); err == nil || !strings.Contains(err.Error(), "11 labels for 10 outputs") {
+		t.Errorf("11 labels for 10 outputs: %v", err)
+	}
+}

@@ -164,8 +164,8 @@ func agreement(a, b []float32, k int) (top1, r, meanR float64) {
 	return float64(same) / float64(n), pearson(a, b), meanR
 }
 
-// TestORTOracleMobileNetV2 runs the int8 ONNX model zoo MobileNetV2 in ventral (weights
-// dequantized, activations simulated with fake_quant) and in onnxruntime on the 92 Kriegeskorte
+// TestORTOracleMobileNetV2 runs the int8 ONNX model zoo MobileNetV2 in ventral (integer
+// convolutions simulated exactly, see onnx_qexact.go) and in onnxruntime on the 92 Kriegeskorte
 // images and 200 CIFAR-10 test images: top-1 must agree on >= 90% and the logits correlate at
 // r >= 0.98. The reference is onnxruntime on the same model with its int8 weights stored as
 // uint8 (testdata/u8_weights.py): on x86 CPUs without VNNI onnxruntime's u8 x s8 kernels
@@ -221,10 +221,14 @@ func TestORTOracleMobileNetV2(t *testing.T) {
 		report("float activations vs onnxruntime (exact u8 weights)", gotF, ref)
 		report("float activations vs onnxruntime (stock int8 model)", gotF, stock)
 	}
-	// The issue's targets are top-1 >= 90% and r >= 0.98. Measured: r 0.98 but top-1 about 73%
-	// (see the package doc: one-step rounding differences compound through 52 requantized
-	// layers, and these images give low-margin predictions). The bounds below guard that level.
-	if top1 < 0.65 || r < 0.975 {
-		t.Errorf("top-1 agreement %.3f (measured 0.73, issue target 0.90), r %.4f (target 0.98)", top1, r)
+	// The issue's targets are top-1 >= 90% and r >= 0.98; the exact integer simulation gives
+	// the reference's outputs (bit-identical on the images checked), so the bounds are tight.
+	var maxd float64
+	for i := range got {
+		maxd = math.Max(maxd, math.Abs(float64(got[i]-ref[i])))
+	}
+	t.Logf("max |logit difference| %.3g", maxd)
+	if top1 < 0.99 || r < 0.9999 {
+		t.Errorf("top-1 agreement %.4f (want >= 0.99), r %.6f (want >= 0.9999)", top1, r)
 	}
 }
