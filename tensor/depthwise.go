@@ -12,7 +12,7 @@ import "fmt"
 // shuffles). Output (oy, ox) reads, for tap (ki, kj), padded[oy*StrideH + ki*DilH][ox*StrideW +
 // kj*DilW], which is one component at row oy + ki*DilH / StrideH and column ox + kj*DilW /
 // StrideW: every tap of every output row is a contiguous stretch at a fixed offset. The forward
-// pass computes each output row in registers over all taps (dwRow, AVX2: 32 outputs per
+// pass computes each output row in registers over all taps (dwPlane, AVX2: 32 outputs per
 // iteration, one load and one FMA per tap and 8 outputs). The backward passes lay the output
 // gradient out "wide" (rows PW apart, zeros in the extra columns), so the input gradient is one
 // Axpy per tap over the whole wide plane and the weight gradient one dot product per tap.
@@ -166,19 +166,22 @@ func (g *DWGeom) check(what string, src, k, dst []float32, mult int) {
 	}
 }
 
-// dwRowGo is the portable form of dwRow.
-func dwRowGo(dst, src []float32, offs []int, ks []float32, bias float32) {
-	for i := range dst {
-		dst[i] = bias
-	}
-	for t, off := range offs {
-		axpyGo(ks[t], src[off:off+len(dst)], dst)
+// dwPlaneGo is the portable form of dwPlane.
+func dwPlaneGo(dst []float32, rows, n int, src []float32, ld int, offs []int, ks []float32, bias float32) {
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*n:(r+1)*n], src[r*ld:]
+		for i := range d {
+			d[i] = bias
+		}
+		for t, off := range offs {
+			axpyGo(ks[t], s[off:off+n], d)
+		}
 	}
 }
 
 // DepthwiseForward convolves one input plane src (H x W) with mult kernels k (mult x KH x KW)
 // into mult output planes dst (mult x OH x OW), each starting from bias[m] (or zero when bias is
-// nil). work has at least ScratchLen floats. Each output row is one pass of dwRow, which keeps
+// nil). work has at least ScratchLen floats. Each output row is one pass of dwPlane, which keeps
 // a stretch of outputs in registers while it adds every tap.
 func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 	g.check("DepthwiseForward", src, k, dst, mult)
@@ -201,10 +204,7 @@ func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 		if bias != nil {
 			b = bias[m]
 		}
-		out := dst[m*g.OH*g.OW : (m+1)*g.OH*g.OW]
-		for oy := 0; oy < g.OH; oy++ {
-			dwRow(out[oy*g.OW:(oy+1)*g.OW], p[oy*g.pw:], offs, km, b)
-		}
+		dwPlane(dst[m*g.OH*g.OW:(m+1)*g.OH*g.OW], g.OH, g.OW, p, g.pw, offs, km, b)
 	}
 }
 

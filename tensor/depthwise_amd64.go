@@ -3,12 +3,12 @@
 package tensor
 
 //go:noescape
-func dwRowAVX2(dst *float32, n int, src *float32, offs *int, ks *float32, ntaps int, bias float32)
+func dwPlaneAVX2(dst *float32, rows, n int, src *float32, ld int, offs *int, ks *float32, ntaps int, bias float32)
 
-// dwRow sets dst[i] = bias + sum_t ks[t]*src[offs[t]+i] for i < len(dst).
-func dwRow(dst, src []float32, offs []int, ks []float32, bias float32) {
+// dwPlane sets dst[r*n+i] = bias + sum_t ks[t]*src[r*ld+offs[t]+i] for r < rows, i < n.
+func dwPlane(dst []float32, rows, n int, src []float32, ld int, offs []int, ks []float32, bias float32) {
 	if useAVX2 {
-		// The assembly reads src[off+i] for every offset: check the largest in Go.
+		// The assembly reads src[r*ld+off+i] for every offset: check the largest in Go.
 		hi := 0
 		for _, o := range offs {
 			if o < 0 {
@@ -16,12 +16,13 @@ func dwRow(dst, src []float32, offs []int, ks []float32, bias float32) {
 			}
 			hi = max(hi, o)
 		}
-		_ = src[hi+len(dst)-1]
+		_ = src[(rows-1)*ld+hi+n-1]
 		_ = ks[len(offs)-1]
-		dwRowAVX2(&dst[0], len(dst), &src[0], &offs[0], &ks[0], len(offs), bias)
+		_ = dst[rows*n-1]
+		dwPlaneAVX2(&dst[0], rows, n, &src[0], ld, &offs[0], &ks[0], len(offs), bias)
 		return
 	}
-	dwRowGo(dst, src, offs, ks, bias)
+	dwPlaneGo(dst, rows, n, src, ld, offs, ks, bias)
 }
 
 //go:noescape

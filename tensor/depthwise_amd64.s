@@ -2,19 +2,21 @@
 
 #include "textflag.h"
 
-// func dwRowAVX2(dst *float32, n int, src *float32, offs *int, ks *float32, ntaps int, bias float32)
-// dst[i] = bias + sum over t < ntaps of ks[t]*src[offs[t]+i], i < n; 32 outputs per iteration
-// in four accumulators, then 8; a tail of fewer than 8 recomputes the last 8 outputs when n >= 8
-// (dst is written, not accumulated, so the overlap is harmless), else runs one at a time.
-// ntaps >= 1.
-TEXT ·dwRowAVX2(SB), NOSPLIT, $0-52
+// func dwPlaneAVX2(dst *float32, rows, n int, src *float32, ld int, offs *int, ks *float32, ntaps int, bias float32)
+// For each row r < rows: dst[r*n+i] = bias + sum over t < ntaps of ks[t]*src[r*ld+offs[t]+i],
+// i < n; 32 outputs per iteration in four accumulators, then 8; a tail of fewer than 8
+// recomputes the row's last 8 outputs when n >= 8 (dst is written, not accumulated, so the
+// overlap is harmless), else runs one at a time. ntaps >= 1, rows >= 1.
+TEXT ·dwPlaneAVX2(SB), NOSPLIT, $0-68
 	MOVQ dst+0(FP), DI
-	MOVQ n+8(FP), CX
-	MOVQ src+16(FP), SI
-	MOVQ offs+24(FP), R8
-	MOVQ ks+32(FP), R9
-	MOVQ ntaps+40(FP), R12
-	VBROADCASTSS bias+48(FP), Y15
+	MOVQ rows+8(FP), R13
+	MOVQ n+16(FP), CX
+	MOVQ src+24(FP), SI
+	MOVQ offs+40(FP), R8
+	MOVQ ks+48(FP), R9
+	MOVQ ntaps+56(FP), R12
+	VBROADCASTSS bias+64(FP), Y15
+row:
 	XORQ BX, BX
 loop32:
 	MOVQ CX, AX
@@ -65,7 +67,7 @@ tap8:
 	JMP loop8
 tail:
 	CMPQ BX, CX
-	JGE done
+	JGE nextrow
 	CMPQ CX, $8
 	JLT loop1
 	MOVQ CX, BX
@@ -73,7 +75,7 @@ tail:
 	JMP loop8
 loop1:
 	CMPQ BX, CX
-	JGE done
+	JGE nextrow
 	VMOVAPS X15, X0
 	XORQ DX, DX
 tap1:
@@ -87,7 +89,12 @@ tap1:
 	VMOVSS X0, (DI)(BX*4)
 	INCQ BX
 	JMP loop1
-done:
+nextrow:
+	LEAQ (DI)(CX*4), DI
+	MOVQ ld+32(FP), AX
+	LEAQ (SI)(AX*4), SI
+	DECQ R13
+	JNZ row
 	VZEROUPPER
 	RET
 

@@ -2,8 +2,8 @@
 
 package tensor
 
-func dwRow(dst, src []float32, offs []int, ks []float32, bias float32) {
-	dwRowGo(dst, src, offs, ks, bias)
+func dwPlane(dst []float32, rows, n int, src []float32, ld int, offs []int, ks []float32, bias float32) {
+	dwPlaneGo(dst, rows, n, src, ld, offs, ks, bias)
 }
 
 func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
