@@ -10,7 +10,7 @@ import (
 // convolution's output, read and written back to memory: on MobileNetV2's ReLU6 after each
 // 1x1 convolution this pass takes about as long as the convolution itself. At inference
 // (ctx.Train and ctx.Backward false, one time step) Graph.Forward therefore lets an op that
-// adds a bias (Conv2D) also apply the per-channel affine map of a following channel_affine and
+// adds a bias (Conv2D) or sums a residual (Add) also apply the per-channel affine map of a following channel_affine and
 // the clamp of a following relu or clip, in the same pass over each output row while it is in
 // cache, and the simulated integer quantisation of a following fake_quant (quantized
 // networks). A layer is fused only when its single consumer is the next one in the chain and its
@@ -108,7 +108,7 @@ func (g *Graph) fusePlan(users []int, keep map[int]bool) (map[int]*fusion, []boo
 		if absorbed[i] || keep[i] || len(n.Shape) == 0 {
 			continue
 		}
-		if _, ok := n.Op.(fusedForwarder); !ok {
+		if _, ok := n.Op.(fusedForwarder); !ok || !g.sameShapeInputs(n) {
 			continue
 		}
 		f := &fusion{ep: epilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}}
@@ -129,4 +129,24 @@ func (g *Graph) fusePlan(users []int, keep map[int]bool) (map[int]*fusion, []boo
 		}
 	}
 	return plan, absorbed
+}
+
+// sameShapeInputs reports whether a sum's inputs all have its shape (a broadcasting add is not
+// fused); other ops pass.
+func (g *Graph) sameShapeInputs(n *Node) bool {
+	switch n.Op.(type) {
+	case Add, *Add:
+	default:
+		return true
+	}
+	for _, r := range n.refs {
+		s := g.InputShape
+		if r.node >= 0 {
+			s = g.Nodes[r.node].Shape
+		}
+		if !tensor.SameShape(s, n.Shape) {
+			return false
+		}
+	}
+	return true
 }

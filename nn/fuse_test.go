@@ -9,8 +9,8 @@ import (
 	"github.com/ventral-lab/ventral/tensor"
 )
 
-// A MobileNetV2-style block plus the cases fusion must leave alone: a relu whose input has two
-// consumers, and a leaky relu (not fusable).
+// A MobileNetV2-style block and a quantized residual sum, plus the cases fusion must leave
+// alone: a relu whose input has two consumers, a broadcasting add, and a leaky relu.
 const fuseSpec = `name: fuse
 input: [4, 12, 12]
 layers:
@@ -26,7 +26,12 @@ layers:
   - {name: wide, type: conv2d, out: 6, kernel: 3, pad: 1}
   - {name: r, type: relu}
   - {name: sum, type: add, inputs: [wide, r]}
-  - {name: dw2, type: conv2d, out: 12, kernel: 3, pad: 1, groups: 6}
+  - {name: sr, type: relu}
+  - {name: sq, type: fake_quant, scale: 0.02, zero_point: 100, qmin: 0, qmax: 255}
+  - {name: k, type: constant, shape: [6, 1, 1], inputs: [input]}
+  - {name: bsum, type: add, inputs: [sq, k]}
+  - {name: bsr, type: relu}
+  - {name: dw2, type: conv2d, out: 12, kernel: 3, pad: 1, groups: 6, inputs: [bsr]}
   - {name: lr, type: leaky_relu}
   - {name: gp, type: global_avgpool}
 `
@@ -53,10 +58,10 @@ func fuseGraph(t testing.TB) *nn.Graph {
 func TestFusionMatchesUnfused(t *testing.T) {
 	g := fuseGraph(t)
 	chains := fmt.Sprint(nn.FusedChains(g))
-	if want := "[[expand bn1 relu6a q1] [dw relu6b] [project bn2 q2]]"; chains != want {
+	if want := "[[expand bn1 relu6a q1] [dw relu6b] [project bn2 q2] [sum sr sq]]"; chains != want {
 		t.Fatalf("fused chains %s, want %s", chains, want)
 	}
-	if got := fmt.Sprint(nn.FusedChains(g, "bn1", "dw")); got != "[[expand bn1] [project bn2 q2]]" {
+	if got := fmt.Sprint(nn.FusedChains(g, "bn1", "dw")); got != "[[expand bn1] [project bn2 q2] [sum sr sq]]" {
 		t.Fatalf("keeping bn1 and dw: chains %s", got)
 	}
 	x := randN(rand.New(rand.NewPCG(6, 6)), 2, 3, 4, 12, 12)

@@ -105,6 +105,10 @@ func TestReshapeTransposeSlice(t *testing.T) {
 	if !tensor.SameShape(y.Shape, []int{2, 4, 6}) || &y.Data[0] != &x.Data[0] {
 		t.Fatalf("reshape: shape %v (or copied)", y.Shape)
 	}
+	// flatten keeps each sample's [C H W] values in C-major (PyTorch) order.
+	if f := run(t, nn.Flatten{}, x); !tensor.SameShape(f.Shape, []int{2, 24}) || f.Data[13] != x.Data[13] || f.Data[24+23] != x.Data[47] {
+		t.Fatalf("flatten: shape %v or order wrong", f.Shape)
+	}
 	// Transpose [2 3 4] by perm [2 0 1]: out[n][k][i][j] = x[n][i][j][k].
 	tr := run(t, &nn.Transpose{Perm: []int{2, 0, 1}}, x)
 	if !tensor.SameShape(tr.Shape, []int{2, 4, 2, 3}) {

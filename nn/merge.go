@@ -70,6 +70,23 @@ func (Add) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, 
 	return out
 }
 
+// forwardFused sums equal-shaped inputs channel row by channel row and applies ep to each row
+// while it is in cache (a residual sum followed by relu or simulated quantisation).
+func (Add) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Tensor {
+	y := ctx.Alloc(in[0].Shape...)
+	n, c := in[0].Shape[0], in[0].Shape[1]
+	p := in[0].Len() / (n * c)
+	for r := 0; r < n*c; r++ {
+		dst := y.Data[r*p : (r+1)*p]
+		copy(dst, in[0].Data[r*p:(r+1)*p])
+		for _, x := range in[1:] {
+			tensor.Axpy(1, x.Data[r*p:(r+1)*p], dst) // as Forward does, so the sums agree
+		}
+		ep.apply(dst, dst, r%c, 0)
+	}
+	return y
+}
+
 // Concat joins its inputs along the channel axis (axis 0 of the per-sample shape); the other
 // axes must agree.
 type Concat struct{}
