@@ -2,9 +2,12 @@ package bench
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ventral-lab/ventral/datasets"
 )
 
 func TestParsePeer(t *testing.T) {
@@ -55,4 +58,30 @@ func TestParsePLSPeer(t *testing.T) {
 	if (PLSResult{PeerSeconds: 30}).Speedup() != 0 {
 		t.Error("speedup without our time")
 	}
+}
+
+// TestImportSmoke runs the imported-network workload briefly (one thread, batch 2) beside
+// onnxruntime when it is installed: the import works and both figures are positive.
+func TestImportSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports MobileNetV2")
+	}
+	if _, err := datasets.Resolve("onnx-mobilenetv2-int8", "mobilenetv2-12-int8.onnx"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	_, ortErr := ORTDir("")
+	if ortErr != nil && os.Getenv("CI") != "" {
+		t.Fatal(ortErr)
+	}
+	res, err := Import(ImportOptions{Threads: []int{1}, Batch: 2, MinTime: 200 * time.Millisecond, Only: "mobilenetv2-int8-onnx", NoPeer: ortErr != nil}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || !(res[0].ImagesPerS > 0) || (ortErr == nil && !(res[0].PeerImagesPerS > 0)) {
+		t.Fatalf("results %+v", res)
+	}
+	t.Log(res[0])
 }

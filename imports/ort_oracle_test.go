@@ -92,7 +92,7 @@ func runORT(t *testing.T, model string, x *tensor.Tensor) []float32 {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "x.f32"), filepath.Join(dir, "y.f32")
 	writeF32(t, in, x.Data)
-	args := []string{"testdata/ort_run.js", ortDir(t), model, in}
+	args := []string{"../bench/peers/ort_run.js", ortDir(t), model, in}
 	for _, d := range x.Shape {
 		args = append(args, strconv.Itoa(d))
 	}

@@ -100,7 +100,29 @@ func init() {
 	pls.Flags().IntVar(&plsShape[2], "neuroids", 100, "neuroids")
 	pls.Flags().BoolVar(&plsNoPeer, "no-peer", false, "skip scikit-learn")
 
-	benchCmd.AddCommand(engine, gemm, pls)
+	var io bench.ImportOptions
+	var ioSeconds float64
+	importCmd := &cobra.Command{
+		Use:   "import",
+		Short: "Inference of imported ONNX networks (int8 MobileNetV2, ResNet-18) beside onnxruntime on the same files",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			io.MinTime = time.Duration(ioSeconds * float64(time.Second))
+			fmt.Printf("# ventral imported-network benchmark: 224 px, median forward times; peer = onnxruntime-node at the same thread count\n")
+			res, err := bench.Import(io, func(s string) { fmt.Fprintln(os.Stderr, "#", s) })
+			for _, r := range res {
+				fmt.Println(r)
+			}
+			return err
+		},
+	}
+	importCmd.Flags().IntSliceVar(&io.Threads, "threads", []int{1, 2}, "thread counts (ours and the peer's)")
+	importCmd.Flags().IntVar(&io.Batch, "batch", 16, "images per forward pass")
+	importCmd.Flags().Float64Var(&ioSeconds, "seconds", 8, "measuring time per workload and thread count")
+	importCmd.Flags().StringVar(&io.Only, "only", "", "run one workload: "+strings.Join(bench.ImportWorkloads(), ", "))
+	importCmd.Flags().BoolVar(&io.NoPeer, "no-peer", false, "skip onnxruntime")
+	importCmd.Flags().StringVar(&io.ORT, "ort", "", "onnxruntime-node package folder (default $VENTRAL_ORT or the peer cache)")
+
+	benchCmd.AddCommand(engine, gemm, pls, importCmd)
 	rootCmd.AddCommand(benchCmd)
 }
 

@@ -1,5 +1,5 @@
-// onnxruntime as the oracle for ventral's ONNX importer (run by imports/ort_oracle_test.go and
-// by the import benchmark).
+// onnxruntime-node for ventral: the oracle of imports/ort_oracle_test.go and the peer of
+// `ventral bench import` (bench/imports.go, which embeds this file).
 //
 // Usage: node ort_run.js ORT_PACKAGE_DIR MODEL.onnx INPUT.f32 N C H W OUTPUT.f32 [THREADS] [REPEATS]
 // Reads N*C*H*W little-endian float32 values, runs the model's first input and output on the

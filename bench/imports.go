@@ -1,0 +1,215 @@
+package bench
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/imports"
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+//go:embed peers/ort_run.js
+var ortRunJS []byte
+
+//go:embed peers/export_resnet18.py
+var exportResNet18 []byte
+
+// ImportOptions control the imported-network benchmark (`ventral bench import`).
+type ImportOptions struct {
+	Threads []int         // thread counts, each for ours and the peer (default 1 and 2)
+	Batch   int           // images per forward pass (default 16)
+	MinTime time.Duration // measuring time per workload and thread count (default 8 s)
+	Only    string        // a single workload name
+	// ORT is onnxruntime-node's package folder (default $VENTRAL_ORT, else
+	// <user cache>/ventral-peers/node_modules/onnxruntime-node, where scripts/test installs it).
+	ORT    string
+	Python string // exports ResNet-18 with torch (default /usr/bin/python3)
+	NoPeer bool
+}
+
+// ImportWorkloads lists the imported-network inference workloads: the ONNX model zoo's int8
+// MobileNetV2 (as imported: exact integer simulation) and torchvision's ResNet-18 exported to
+// ONNX (float32), both at 224 px.
+func ImportWorkloads() []string { return []string{"mobilenetv2-int8-onnx", "resnet18-onnx"} }
+
+// Import runs the imported networks in ventral and in onnxruntime-node on the same ONNX files
+// and the same batch, at each thread count. Result names end in "-tN" (N threads); the peer is
+// onnxruntime (median of timed runs after one warm-up, intra-op threads N).
+func Import(o ImportOptions, progress func(string)) ([]Result, error) {
+	if len(o.Threads) == 0 {
+		o.Threads = []int{1, 2}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 16
+	}
+	if o.MinTime <= 0 {
+		o.MinTime = 8 * time.Second
+	}
+	if o.Python == "" {
+		o.Python = "/usr/bin/python3"
+	}
+	if o.Only != "" && !contains(ImportWorkloads(), o.Only) {
+		return nil, fmt.Errorf("unknown workload %q (known: %s)", o.Only, strings.Join(ImportWorkloads(), ", "))
+	}
+	tmp, err := os.MkdirTemp("", "ventral-bench-import-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	prevProcs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prevProcs)
+	prevThreads := tensor.Threads()
+	defer tensor.SetThreads(prevThreads)
+
+	var out []Result
+	for _, name := range ImportWorkloads() {
+		if o.Only != "" && name != o.Only {
+			continue
+		}
+		if progress != nil {
+			progress("importing " + name)
+		}
+		path, err := importFile(name, tmp, o)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", name, err)
+		}
+		m, err := imports.Load(path, imports.Options{})
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", name, err)
+		}
+		g := m.Graph
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := tensor.New(append([]int{o.Batch}, g.InputShape...)...)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		xPath := filepath.Join(tmp, name+".f32")
+		if err := writeF32(xPath, x.Data); err != nil {
+			return out, err
+		}
+		for _, th := range o.Threads {
+			if progress != nil {
+				progress(fmt.Sprintf("measuring %s at %d threads", name, th))
+			}
+			runtime.GOMAXPROCS(th)
+			tensor.SetThreads(th)
+			ctx := nn.NewCtx(false, 1)
+			step := func() error {
+				_, err := g.Forward(ctx, x)
+				ctx.Reset()
+				return err
+			}
+			med, err := timeSteps(step, 1, o.MinTime)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", name, err)
+			}
+			r := Result{Name: fmt.Sprintf("%s-t%d", name, th), ImagesPerS: float64(o.Batch) / med.Seconds(),
+				Note: fmt.Sprintf("batch=%d layers=%d", o.Batch, len(g.Nodes))}
+			if !o.NoPeer {
+				if progress != nil {
+					progress(fmt.Sprintf("running onnxruntime for %s at %d threads", name, th))
+				}
+				r.PeerImagesPerS, r.PeerErr = ortPeer(path, xPath, x.Shape, th, tmp, o)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// importFile returns the ONNX file of a workload (ResNet-18 is exported by torch into dir).
+func importFile(name, dir string, o ImportOptions) (string, error) {
+	switch name {
+	case "mobilenetv2-int8-onnx":
+		return datasets.Resolve("onnx-mobilenetv2-int8", "mobilenetv2-12-int8.onnx")
+	case "resnet18-onnx":
+		script := filepath.Join(dir, "export_resnet18.py")
+		if err := os.WriteFile(script, exportResNet18, 0o644); err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, "resnet18.onnx")
+		if out, err := exec.Command(o.Python, script, path).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("exporting ResNet-18 with %s (needs torch and torchvision): %v: %s", o.Python, err, lastLine(string(out)))
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("unknown workload %q", name)
+}
+
+// ORTDir is onnxruntime-node's package folder: explicit, else $VENTRAL_ORT, else the cache
+// folder scripts/test installs it into.
+func ORTDir(explicit string) (string, error) {
+	d := explicit
+	if d == "" {
+		d = os.Getenv("VENTRAL_ORT")
+	}
+	if d == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		d = filepath.Join(cache, "ventral-peers", "node_modules", "onnxruntime-node")
+	}
+	if _, err := os.Stat(d); err != nil {
+		return "", fmt.Errorf("onnxruntime-node not found (%v): set VENTRAL_ORT or run scripts/test, which installs it", err)
+	}
+	return d, nil
+}
+
+// ortPeer times onnxruntime-node on the model: images per second from the median run.
+func ortPeer(model, xPath string, shape []int, threads int, dir string, o ImportOptions) (float64, error) {
+	ort, err := ORTDir(o.ORT)
+	if err != nil {
+		return 0, err
+	}
+	script := filepath.Join(dir, "ort_run.js")
+	if err := os.WriteFile(script, ortRunJS, 0o644); err != nil {
+		return 0, err
+	}
+	// About MinTime of runs, judged from one untimed run's length.
+	repeats := 10
+	args := []string{script, ort, model, xPath}
+	for _, d := range shape {
+		args = append(args, strconv.Itoa(d))
+	}
+	args = append(args, filepath.Join(dir, "y.f32"), strconv.Itoa(threads))
+	start := time.Now()
+	if out, err := exec.Command("node", args...).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("onnxruntime: %v: %s", err, lastLine(string(out)))
+	}
+	if once := time.Since(start); once > 0 {
+		repeats = max(5, min(200, int(o.MinTime/once)))
+	}
+	out, err := exec.Command("node", append(args, strconv.Itoa(repeats))...).Output()
+	if err != nil {
+		return 0, fmt.Errorf("onnxruntime: %v", err)
+	}
+	var res struct{ Seconds []float64 }
+	if err := json.Unmarshal([]byte(lastLine(string(out))), &res); err != nil || len(res.Seconds) == 0 {
+		return 0, fmt.Errorf("onnxruntime: unexpected output %q", lastLine(string(out)))
+	}
+	sort.Float64s(res.Seconds)
+	return float64(shape[0]) / res.Seconds[len(res.Seconds)/2], nil
+}
+
+func writeF32(path string, v []float32) error {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return os.WriteFile(path, b, 0o644)
+}
