@@ -20,7 +20,7 @@
 //	batchnorm         batch normalisation with running statistics [BatchNorm]
 //	channel_affine    y = x*weight[c] + bias[c]: an unfolded inference batch norm [ChannelAffine]
 //	clip              clamp to [min, max]; ReLU6 is clip 0..6 [Clip]
-//	concat            join along the channel axis [Concat]
+//	concat            join along one per-sample axis (default 0, channels) [Concat]
 //	constant          a Param "value" repeated over the batch (ONNX initializer operands) [Constant]
 //	conv2d            2-D convolution with groups (depthwise when groups = channels) [Conv2D]
 //	conv_transpose2d  transposed convolution, one group (ONNX ConvTranspose) [ConvTranspose2D]

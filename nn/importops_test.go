@@ -483,3 +483,34 @@ func TestConvTranspose2D(t *testing.T) {
 		t.Error("output_pad as large as the stride accepted")
 	}
 }
+
+// concat along a spatial axis: out[n][c][i][j] takes the first input's rows, then the second's.
+func TestConcatAxis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	a, b := randN(rng, 1, 2, 3, 2, 4), randN(rng, 1, 2, 3, 3, 4)
+	y := run(t, nn.Concat{Axis: -2}, a, b)
+	if !tensor.SameShape(y.Shape, []int{2, 3, 5, 4}) {
+		t.Fatalf("shape %v", y.Shape)
+	}
+	for n := 0; n < 2; n++ {
+		for c := 0; c < 3; c++ {
+			for i := 0; i < 5; i++ {
+				for j := 0; j < 4; j++ {
+					want := float32(0)
+					if i < 2 {
+						want = a.Data[((n*3+c)*2+i)*4+j]
+					} else {
+						want = b.Data[((n*3+c)*3+i-2)*4+j]
+					}
+					if got := y.Data[((n*3+c)*5+i)*4+j]; got != want {
+						t.Fatalf("[%d %d %d %d] = %g, want %g", n, c, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+	nntest.CheckOp(t, nn.Concat{Axis: 2}, [][]int{{2, 3, 2}, {2, 3, 1}, {2, 3, 3}}, nntest.Opts{})
+	if _, err := (nn.Concat{Axis: 1}).Build([][]int{{2, 3, 4}, {3, 3, 4}}, nil); err == nil {
+		t.Error("concat along axis 1 accepted inputs differing on axis 0")
+	}
+}

@@ -87,57 +87,85 @@ func (Add) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Ten
 	return y
 }
 
-// Concat joins its inputs along the channel axis (axis 0 of the per-sample shape); the other
-// axes must agree.
-type Concat struct{}
+// Concat joins its inputs along one per-sample axis, by default the channel axis (axis 0);
+// the other axes must agree. Spec field: axis (negative counts from the end).
+type Concat struct {
+	Axis int `json:"axis,omitempty"`
+}
 
-func (Concat) Type() string { return "concat" }
-func (Concat) Build(in [][]int, _ *rand.Rand) ([]int, error) {
+func (c Concat) Type() string { return "concat" }
+
+// axis resolves the concatenation axis for a per-sample rank.
+func (c Concat) axis(rank int) (int, error) {
+	a := c.Axis
+	if a < 0 {
+		a += rank
+	}
+	if a < 0 || a >= rank {
+		return 0, fmt.Errorf("concat: axis %d out of range for rank %d", c.Axis, rank)
+	}
+	return a, nil
+}
+
+func (c Concat) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) < 1 {
 		return nil, fmt.Errorf("concat needs inputs")
 	}
+	a, err := c.axis(len(in[0]))
+	if err != nil {
+		return nil, err
+	}
 	out := append([]int(nil), in[0]...)
 	for k := 1; k < len(in); k++ {
-		if len(in[k]) != len(in[0]) || !tensor.SameShape(in[k][1:], in[0][1:]) {
-			return nil, fmt.Errorf("concat: input %d has shape %v, incompatible with %v (all but the channel axis must agree)", k, in[k], in[0])
+		ok := len(in[k]) == len(in[0])
+		for d := 0; ok && d < len(in[0]); d++ {
+			ok = d == a || in[k][d] == in[0][d]
 		}
-		out[0] += in[k][0]
+		if !ok {
+			return nil, fmt.Errorf("concat: input %d has shape %v, incompatible with %v (all but axis %d must agree)", k, in[k], in[0], a)
+		}
+		out[a] += in[k][a]
 	}
 	return out, nil
 }
 func (Concat) Params() []*Param { return nil }
-func (Concat) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
-	n := in[0].Shape[0]
-	tot := 0
-	for _, x := range in {
-		tot += x.Len() / n
-	}
+
+// blocks splits a batched tensor around the concatenation axis: outer blocks (samples and the
+// axes before) of size per (the axis and the axes after).
+func (c Concat) blocks(x *tensor.Tensor) (outer, per int) {
+	a, _ := c.axis(len(x.Shape) - 1)
+	outer = tensor.Numel(x.Shape[:a+1])
+	return outer, x.Len() / outer
+}
+
+func (c Concat) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	a, _ := c.axis(len(in[0].Shape) - 1)
 	shape := append([]int(nil), in[0].Shape...)
-	shape[1] = 0
+	shape[a+1] = 0
 	for _, x := range in {
-		shape[1] += x.Shape[1]
+		shape[a+1] += x.Shape[a+1]
 	}
 	y := ctx.Alloc(shape...)
-	for s := 0; s < n; s++ {
-		off := s * tot
-		for _, x := range in {
-			per := x.Len() / n
-			copy(y.Data[off:off+per], x.Data[s*per:(s+1)*per])
-			off += per
+	outer, tot := c.blocks(y)
+	off0 := 0
+	for _, x := range in {
+		_, per := c.blocks(x)
+		for s := 0; s < outer; s++ {
+			copy(y.Data[s*tot+off0:s*tot+off0+per], x.Data[s*per:(s+1)*per])
 		}
+		off0 += per
 	}
 	return y, nil
 }
-func (Concat) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
-	n := in[0].Shape[0]
-	tot := dy.Len() / n
+func (c Concat) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
+	outer, tot := c.blocks(dy)
 	out := make([]*tensor.Tensor, len(in))
 	off0 := 0
 	for k, x := range in {
-		per := x.Len() / n
+		_, per := c.blocks(x)
 		if need[k] {
 			dx := ctx.Alloc(x.Shape...)
-			for s := 0; s < n; s++ {
+			for s := 0; s < outer; s++ {
 				copy(dx.Data[s*per:(s+1)*per], dy.Data[s*tot+off0:s*tot+off0+per])
 			}
 			out[k] = dx
