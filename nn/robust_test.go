@@ -24,19 +24,29 @@ func TestImportOpsRandomConfigs(t *testing.T) {
 		return l
 	}
 	configs := map[string]func() map[string]any{
-		"clip":             func() map[string]any { return map[string]any{"min": small(), "max": small()} },
-		"fake_quant":       func() map[string]any { return map[string]any{"scale": float64(small()) / 2, "zero_point": small(), "qmin": small(), "qmax": small() * 40} },
-		"channel_affine":   func() map[string]any { return map[string]any{"channels": small()} },
-		"constant":         func() map[string]any { return map[string]any{"shape": list(rng.IntN(4))} },
-		"pad2d":            func() map[string]any { return map[string]any{"pads": list(3 + rng.IntN(3)), "mode": []string{"", "constant", "reflect", "edge", "wrap"}[rng.IntN(5)]} },
-		"reshape":          func() map[string]any { return map[string]any{"shape": list(rng.IntN(4))} },
-		"transpose":        func() map[string]any { return map[string]any{"perm": list(rng.IntN(4))} },
-		"slice":            func() map[string]any { return map[string]any{"axis": small(), "start": small(), "end": small()} },
-		"softmax":          func() map[string]any { return map[string]any{"axis": small()} },
-		"concat":           func() map[string]any { return map[string]any{"axis": small()} },
-		"maxpool2d":        func() map[string]any { return map[string]any{"kernel": 1 + rng.IntN(4), "pads": pads(), "ceil_mode": rng.IntN(2) == 1} },
-		"avgpool2d":        func() map[string]any { return map[string]any{"kernel": 1 + rng.IntN(4), "stride": 1 + rng.IntN(3), "pads": pads(), "exclude_pad": rng.IntN(2) == 1} },
-		"conv_transpose2d": func() map[string]any { return map[string]any{"out": small(), "kernel": small(), "stride": small(), "pad": small(), "output_pad": small()} },
+		"clip": func() map[string]any { return map[string]any{"min": small(), "max": small()} },
+		"fake_quant": func() map[string]any {
+			return map[string]any{"scale": float64(small()) / 2, "zero_point": small(), "qmin": small(), "qmax": small() * 40}
+		},
+		"channel_affine": func() map[string]any { return map[string]any{"channels": small()} },
+		"constant":       func() map[string]any { return map[string]any{"shape": list(rng.IntN(4))} },
+		"pad2d": func() map[string]any {
+			return map[string]any{"pads": list(3 + rng.IntN(3)), "mode": []string{"", "constant", "reflect", "edge", "wrap"}[rng.IntN(5)]}
+		},
+		"reshape":   func() map[string]any { return map[string]any{"shape": list(rng.IntN(4))} },
+		"transpose": func() map[string]any { return map[string]any{"perm": list(rng.IntN(4))} },
+		"slice":     func() map[string]any { return map[string]any{"axis": small(), "start": small(), "end": small()} },
+		"softmax":   func() map[string]any { return map[string]any{"axis": small()} },
+		"concat":    func() map[string]any { return map[string]any{"axis": small()} },
+		"maxpool2d": func() map[string]any {
+			return map[string]any{"kernel": 1 + rng.IntN(4), "pads": pads(), "ceil_mode": rng.IntN(2) == 1}
+		},
+		"avgpool2d": func() map[string]any {
+			return map[string]any{"kernel": 1 + rng.IntN(4), "stride": 1 + rng.IntN(3), "pads": pads(), "exclude_pad": rng.IntN(2) == 1}
+		},
+		"conv_transpose2d": func() map[string]any {
+			return map[string]any{"out": small(), "kernel": small(), "stride": small(), "pad": small(), "output_pad": small()}
+		},
 		"conv2d": func() map[string]any {
 			c := 1 + rng.IntN(4)
 			return map[string]any{"out": c * (1 + rng.IntN(2)), "kernel": 1 + rng.IntN(4), "stride": 1 + rng.IntN(3), "pad": rng.IntN(3), "dilation": 1 + rng.IntN(2), "groups": c}
