@@ -77,10 +77,37 @@ func imageNetOffset(outputs int, classes []string) (int, error) {
 }
 
 // outputsProbabilities reports whether a graph's output is already a probability distribution
-// (its output node is a softmax), so that it is not put through a softmax twice.
+// (its output node is a softmax over all its values, possibly followed by layers that only
+// reshape, as Keras models end: softmax then Reshape), so that it is not put through a
+// softmax twice.
 func outputsProbabilities(g *nn.Graph) bool {
 	n := g.Node(g.OutputName())
-	return n != nil && n.Op.Type() == "softmax"
+	for n != nil && len(n.Inputs) == 1 {
+		switch n.Op.Type() {
+		case "flatten", "reshape", "dropout":
+			n = g.Node(n.Inputs[0])
+			continue
+		}
+		break
+	}
+	if n == nil || n.Op.Type() != "softmax" {
+		return false
+	}
+	axis := 0
+	switch sm := n.Op.(type) {
+	case *nn.SoftmaxOp:
+		axis = sm.Axis
+	case nn.SoftmaxOp:
+		axis = sm.Axis
+	}
+	if n.Shape == nil || axis < 0 || axis >= len(n.Shape) {
+		return true
+	}
+	total := 1
+	for _, d := range n.Shape {
+		total *= d
+	}
+	return total == n.Shape[axis]
 }
 
 // probabilities turns one output row into probabilities: a softmax unless the model's

@@ -176,3 +176,37 @@ func TestClassifyTopK(t *testing.T) {
 		t.Error("top 0 was accepted")
 	}
 }
+
+// A softmax over all outputs followed by shape-only layers (how Keras classifiers end) is a
+// probability output; a softmax over one axis of several, or no softmax, is not.
+func TestOutputsProbabilities(t *testing.T) {
+	build := func(tail func(g *nn.Graph)) *nn.Graph {
+		g := &nn.Graph{InputShape: []int{3}}
+		g.Chain("fc", &nn.Dense{Out: 6})
+		tail(g)
+		if err := g.Build(1); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	cases := []struct {
+		name string
+		tail func(g *nn.Graph)
+		want bool
+	}{
+		{"dense", func(g *nn.Graph) {}, false},
+		{"softmax", func(g *nn.Graph) { g.Chain("sm", &nn.SoftmaxOp{}) }, true},
+		{"keras tail", func(g *nn.Graph) {
+			g.Chain("r", &nn.Reshape{Shape: []int{6, 1, 1}}).Chain("sm", &nn.SoftmaxOp{}).Chain("drop", &nn.Dropout{}).Chain("flat", &nn.Flatten{})
+		}, true},
+		{"softmax over one axis", func(g *nn.Graph) {
+			g.Chain("r", &nn.Reshape{Shape: []int{2, 3}}).Chain("sm", &nn.SoftmaxOp{Axis: 1}).Chain("flat", &nn.Flatten{})
+		}, false},
+		{"relu after softmax", func(g *nn.Graph) { g.Chain("sm", &nn.SoftmaxOp{}).Chain("relu", &nn.Activation{Kind: "relu"}) }, false},
+	}
+	for _, c := range cases {
+		if got := outputsProbabilities(build(c.tail)); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

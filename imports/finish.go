@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/stimuli"
 )
 
@@ -82,22 +83,25 @@ func (m *Model) setMeta(pre *stimuli.Preprocess) error {
 				return fmt.Errorf("%d labels for %d outputs of layer %q", len(m.Labels), n, out.Name)
 			}
 		}
-		clean := make([]string, len(m.Labels))
-		for i, l := range m.Labels {
-			// models.Classes splits on commas.
-			clean[i] = strings.ReplaceAll(l, ",", ";")
-		}
-		m.Graph.Meta["classes"] = strings.Join(clean, ",")
+		// SetClasses keeps labels with commas ("tench, Tinca tinca") whole.
+		models.SetClasses(m.Graph, m.Labels)
 	}
 	return nil
 }
 
-// parseLabels reads a JSON array of strings or one label per line (or, on a single line, a
+// parseLabels reads a JSON array of strings, a JSON object with such an array under "labels"
+// (the metadata.json of ml5 and TF.js models), or one label per line (or, on a single line, a
 // comma-separated list).
 func parseLabels(b []byte) []string {
 	var arr []string
 	if err := json.Unmarshal(b, &arr); err == nil {
 		return arr
+	}
+	var obj struct {
+		Labels []string `json:"labels"`
+	}
+	if err := json.Unmarshal(b, &obj); err == nil {
+		return obj.Labels
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {

@@ -47,6 +47,32 @@
 // them have small margins, and the int8 graph's one-step rounding choices compound through its
 // 52 requantized convolutions (an earlier simulation on dequantized floats, exact but for a few
 // outputs per layer one step apart near rounding ties, reached only 73% top-1 agreement).
+//
+// # TensorFlow.js
+//
+// FromTFJS maps a TF.js layers model (model.json in Keras's Sequential or functional form,
+// weights from the shards; formats/tfjs reads both) onto registered nn ops, keeping the Keras
+// layer names. Supported layers (SupportedKerasLayers): InputLayer, Conv2D (with groups),
+// DepthwiseConv2D (a conv2d with one group per input channel, depth_multiplier included),
+// SeparableConv2D (".depthwise" then the pointwise conv), BatchNormalization (folded into the
+// convolution that feeds only it, which then carries the BatchNormalization's name; otherwise
+// channel_affine), Activation and fused activations (linear, relu, relu6, sigmoid, tanh,
+// softmax), ReLU (max_value, negative_slope), Dense, Flatten, Reshape, Dropout, MaxPooling2D,
+// AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D, Add and
+// Concatenate. Keras computes in NHWC; here images are [C H W]: kernels are transposed at import
+// ([kh kw in out] to [out in kh kw]), channel-axis layers act on axis 0, and where Keras
+// reinterprets an image's flat data (Flatten, Reshape) a transpose to [H W C] comes first (and
+// back after a Reshape to an image), so flattened features are in Keras's order and Dense
+// kernels need no reordering. TF's "same" padding puts the odd pixel after: when the two sides
+// differ a ".pad" layer (pad2d) precedes the convolution, and pooling takes asymmetric pads
+// (average pooling dividing by the input pixels only, as TF does). A convolution or Dense with a
+// fused activation is named ".conv" or ".dense" and the activation carries the layer's name.
+// Preprocessing is not in model.json: Load sets the resize to the input size, a sidecar
+// (ventral.yaml beside model.json) gives the normalisation, and labels come from a
+// metadata.json beside model.json ({"labels": [...]}, as ml5 ships them). The zoo's
+// mobilenetv1-0.75-imagenet-tfjs (ml5.js MobileNetV1 0.75, 224 px) matches an independent
+// numpy implementation within 4e-5 of the largest activation at every compared layer
+// (TestTFJSNumpyReference).
 package imports
 
 import (

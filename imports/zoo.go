@@ -3,6 +3,7 @@ package imports
 import (
 	"fmt"
 	"os"
+	pathpkg "path"
 	"sort"
 	"strings"
 
@@ -29,8 +30,14 @@ var imagenet224 = stimuli.Preprocess{Size: 224, Crop: 0.875, RGB: true,
 
 var imagenetLabels = [2]string{"imagenet-labels", "imagenet-simple-labels.json"}
 
+// ml5MobileNet is how ml5.js feeds its MobileNets: the whole image resized to 224 and scaled
+// to x/127.5 - 1, which is (x - 0.5) / 0.5 on [0,1] RGB.
+var ml5MobileNet = stimuli.Preprocess{Size: 224, RGB: true,
+	Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}}
+
 // zooTable lists the named imported networks, one row each.
 var zooTable = []named{
+	{"mobilenetv1-0.75-imagenet-tfjs", "ml5-mobilenet-v1-0.75", "mobilenet_v1_0.75_224/model.json", ml5MobileNet, [2]string{"ml5-mobilenet-v1-0.75", "mobilenet_v1_0.75_224/metadata.json"}, 0, "Howard, Zhu, Chen, Kalenichenko, Wang, Weyand, Andreetto, Adam (2017) MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, arXiv:1704.04861; weights: Google's MobileNet V1 0.75 224 as converted for ml5.js (Apache-2.0 upstream)"},
 	{"mobilenetv2-imagenet-onnx", "onnx-mobilenetv2-int8", "mobilenetv2-12-int8.onnx", imagenet224, imagenetLabels, 0, "Sandler, Howard, Zhu, Zhmoginov, Chen (2018) MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR; weights: ONNX model zoo mobilenetv2-12-int8 (Apache-2.0)"},
 }
 
@@ -63,7 +70,20 @@ func NamedOptions(name string, o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	m, err := Load(path, o)
+	var m *Model
+	if strings.EqualFold(pathpkg.Base(z.file), "model.json") {
+		// Every weight shard is a registered file too: resolve (and hash-check) each one.
+		side, err := ReadSidecar(path, o.Sidecar)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		dir := pathpkg.Dir(z.file)
+		m, err = loadTFJS(path, side, o, func(rel string) (string, error) {
+			return datasets.Resolve(z.dataset, pathpkg.Join(dir, rel))
+		})
+	} else {
+		m, err = Load(path, o)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
