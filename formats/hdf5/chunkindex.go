@@ -77,7 +77,7 @@ func (ds *Dataset) chunkIndex(chunkBytes uint64) ([]chunkRef, error) {
 		})
 		return out, err
 	case l.index == 4:
-		return nil, errf("the extensible-array chunk index (written for one unlimited dimension with libver='latest') is not supported")
+		return ds.extensibleArray(chunkBytes)
 	}
 	return nil, errf("chunk index type %d", l.index)
 }

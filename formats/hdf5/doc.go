@@ -8,14 +8,20 @@
 // Supported: superblocks 0 to 3; object headers v1 and v2 with continuation blocks; groups with
 // a symbol table (v1 B-tree and local heap), compact link messages and dense link storage
 // (fractal heap and v2 B-tree); contiguous, compact and chunked datasets, chunks indexed by a
-// v1 B-tree (layout messages 1 to 3) or, for layout 4, by a single chunk, an implicit index, a
-// fixed array, an extensible array or a v2 B-tree; the deflate, shuffle and fletcher32 filters;
+// v1 B-tree (layout messages 1 to 3: what h5py and netCDF-4 write by default) or, for layout
+// 4 (h5py with libver="latest"), by a single chunk, an implicit index, a fixed array, an
+// extensible array (up to 2^page-bits chunks per data block: 1024 by default, beyond which its
+// data blocks are paged) or a v2 B-tree; the deflate, shuffle and fletcher32 (verified) filters;
 // fixed-point, floating-point (16, 32 and 64 bits), fixed- and variable-length string,
 // reference, enum (read as its integer base), compound and array datatypes (compound and array
 // values can be described but not read); attributes in object headers and dense attribute
-// storage; committed (shared) datatypes. Not supported, with an error naming the object: szip,
-// n-bit, scale-offset and third-party filters, virtual and external storage, shared object
-// header messages, huge fractal-heap objects, datatypes other than the above.
+// storage, including huge fractal-heap objects; committed (shared) datatypes. Not supported,
+// with an error naming the object: szip, n-bit, scale-offset and third-party filters (blosc,
+// lz4, zstd), virtual and external storage, external links, shared object header messages
+// (the SOHM table), filtered fractal heaps, paged extensible-array data blocks, VAX floats,
+// integers with bit offsets or padding, and reading compound, array, opaque, time and bitfield
+// values (their types are described, and their attributes skipped by formats/netcdf).
+// Checksums of metadata blocks are not verified.
 //
 // Every size and address read from the file is checked against the file length before it is
 // used, chunk sizes are bounded by the dataset's chunk shape, and reading a dataset writes chunk

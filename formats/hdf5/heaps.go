@@ -109,6 +109,7 @@ type fractalHeap struct {
 	lenBytes      int
 	maxDirectRows int
 	filtered      bool
+	hugeTree      uint64
 }
 
 func log2(v uint64) int { return bits.Len64(v) - 1 }
@@ -126,7 +127,7 @@ func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
 	h.checksummed = flags&2 != 0
 	maxMan := d.u32()
 	d.length() // next huge id
-	d.addr()   // huge object B-tree
+	h.hugeTree = d.addr()
 	d.length() // free space
 	d.addr()   // free space manager
 	d.length() // managed space
@@ -186,7 +187,7 @@ func (f *File) heapObject(h *fractalHeap, id []byte) ([]byte, error) {
 		}
 		return id[1 : 1+n], nil
 	case 1:
-		return nil, errf("fractal heap at %d: huge objects are not supported", h.addr)
+		return f.hugeObject(h, id[1:])
 	case 0:
 	default:
 		return nil, errf("fractal heap ID type %d", (id[0]>>4)&3)
@@ -366,4 +367,39 @@ func (f *File) btree2Records(addr uint64, visit func(rec []byte) error) error {
 		return nil
 	}
 	return walk(root, rootN, depth)
+}
+
+// hugeObject returns a huge object: one too large for the heap's blocks, stored on its own
+// and found through the heap's v2 B-tree of huge objects (or, with long IDs, directly).
+func (f *File) hugeObject(h *fractalHeap, id []byte) ([]byte, error) {
+	if h.filtered {
+		return nil, errf("fractal heap at %d: filtered huge objects are not supported", h.addr)
+	}
+	var addr, n uint64
+	if len(id) >= f.offSize+f.lenSize {
+		d := decoder{b: id, f: f}
+		addr, n = d.addr(), d.length()
+	} else {
+		d := decoder{b: id, f: f}
+		want := d.uint(min(len(id), 8))
+		found := false
+		err := f.btree2Records(h.hugeTree, func(rec []byte) error {
+			rd := decoder{b: rec, f: f}
+			a, l, i := rd.addr(), rd.length(), rd.length()
+			if rd.err == nil && i == want && !found {
+				addr, n, found = a, l, true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, errf("fractal heap at %d: no huge object %d", h.addr, want)
+		}
+	}
+	if n > uint64(f.avail(addr)) {
+		return nil, errf("fractal heap at %d: huge object of %d bytes at %d beyond the end of the file", h.addr, n, addr)
+	}
+	return f.readAt(addr, int64(n))
 }

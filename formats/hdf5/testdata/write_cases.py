@@ -140,8 +140,13 @@ with h5py.File(os.path.join(out, "latest.h5"), "w", libver="latest") as f:
     f.create_dataset("bt2", data=a, chunks=(3, 5), maxshape=(None, None))
     f.create_dataset("bt2_gzip", data=a, chunks=(3, 5), maxshape=(None, None), compression="gzip")
     f.create_dataset("earray", data=a, chunks=(3, 5), maxshape=(None, 12))
-    skip.add("/earray")
-    errors["latest.h5"] = {"/earray": "extensible-array"}
+    f.create_dataset("earray_swizzled", data=a.T, chunks=(5, 3), maxshape=(12, None))
+    f.create_dataset("earray_gzip", data=a, chunks=(3, 5), maxshape=(None, 12), compression="gzip")
+    f.create_dataset("earray_many", data=np.arange(3000, dtype=np.int32), chunks=(1,), maxshape=(None,),
+                     compression="gzip")
+    e = f.create_dataset("earray_partial", shape=(40, 3), dtype="f8", chunks=(2, 3), maxshape=(None, 3), fillvalue=0.25)
+    e[10:14] = 1.5
+    f["contig_f64"].attrs["huge"] = np.arange(20000.0)  # dense storage: a huge fractal-heap object
     record("latest.h5", f)
 
 with h5py.File(os.path.join(out, "tracked.h5"), "w", track_order=True) as f:

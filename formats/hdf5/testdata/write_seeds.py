@@ -29,6 +29,8 @@ with h5py.File(os.path.join(out, "seed_latest.h5"), "w", libver="latest") as f:
     fill(f)
     f.create_dataset("fa", data=np.arange(20.0).reshape(4, 5), chunks=(2, 2))
     f.create_dataset("bt", data=np.arange(20.0).reshape(4, 5), chunks=(2, 2), maxshape=(None, None))
+    f.create_dataset("ea", data=np.arange(30.0).reshape(6, 5), chunks=(2, 2), maxshape=(None, 5), compression="gzip")
+    f["g"].attrs["huge"] = np.arange(9000, dtype=np.int8)
     for i in range(10):
         f["g"].attrs["a%d" % i] = i
         f["g/l%d" % i] = np.array([i])
