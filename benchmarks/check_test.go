@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,6 +45,22 @@ func TestCheckUserBenchmark(t *testing.T) {
 	if d.Stimuli != 16 || d.Neuroids != 5 || d.TimeBins != 1 || d.Repetitions != 4 || d.RepsMin != 2 || d.RepsMax != 4 ||
 		d.NaN != nan || nan == 0 || d.Matched != 16 || d.Kept != 5 || !strings.Contains(r.Ceiling, "split-half over 16 stimuli") || !strings.Contains(r.Ceiling, "5 neuroids") {
 		t.Fatalf("data %+v, ceiling %q", d, r.Ceiling)
+	}
+	// A metadata CSV beside the spec adds columns, matched on the ids (the file names).
+	var meta strings.Builder
+	meta.WriteString("id,category\n")
+	for i := 15; i >= 0; i-- {
+		fmt.Fprintf(&meta, "img%02d.png,c%d\n", i, i%2)
+	}
+	os.WriteFile(filepath.Join(u.dir, "meta.csv"), []byte(meta.String()), 0o644)
+	ms := u.spec(t, "user-meta", "data: {kind: assembly, path: resp.csv}\n")
+	ms.Stimuli.Metadata = "meta.csv"
+	set, err := ms.StimulusSet("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cat, err := set.Meta("category"); err != nil || cat[3] != "c1" || set.ID(3) != "img03.png" {
+		t.Fatalf("metadata: %v %v", cat, err)
 	}
 	bad := u.spec(t, "user-ids", "data: {kind: assembly, path: resp.npy, dims: [neuroid, stimulus, repetition]}\n")
 	r, err = Check(bad)
