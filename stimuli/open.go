@@ -2,6 +2,7 @@ package stimuli
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -170,7 +171,7 @@ func npzMember(path, member string) (*npy.Array, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("stimuli %s: %s: %w", path, member, err)
 		}
-		h, err := npy.ReadHeader(path+":"+member, strings.NewReader(string(b)))
+		h, err := npy.ReadHeader(path+":"+member, bytes.NewReader(b))
 		if err != nil {
 			return nil, "", err
 		}
