@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,14 +141,55 @@ func zooModel(t *testing.T, name string) *nn.Graph {
 	return g
 }
 
+// writeNetCDF saves the responses as a Brain-Score-style assembly with xarray (presentation x
+// neuroid x time_bin, one row per presentation that took place, with stimulus_id and
+// repetition coordinates; neuroid_id; time_bin_start/end). It reports false, skipping that
+// part, when xarray and netCDF4 are not installed (under CI it fails instead).
+func (u *userBench) writeNetCDF(t *testing.T) bool {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import numpy, xarray, netCDF4").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s with numpy, xarray and netCDF4 is needed: %v", py, err)
+		}
+		t.Logf("NetCDF part skipped: %s with numpy, xarray and netCDF4 not available: %v", py, err)
+		return false
+	}
+	script := `
+import sys, numpy as np, xarray as xr
+d = sys.argv[1]
+x = np.load(d + '/resp.npy')                      # neuroid x stimulus x repetition, NaN-padded
+N, S, R = x.shape
+rows, stim, rep = [], [], []
+for r in range(R):                                # presentations interleaved across repetitions
+    for s in range(S):
+        if not np.isnan(x[0, s, r]):
+            rows.append(x[:, s, r]); stim.append('img%02d.png' % s); rep.append(r)
+data = np.array(rows)[:, :, None]                 # presentation x neuroid x time_bin
+a = xr.DataArray(data, dims=['presentation', 'neuroid', 'time_bin'],
+    coords={'stimulus_id': ('presentation', stim), 'repetition': ('presentation', rep),
+            'neuroid_id': ('neuroid', [str(n) for n in range(N)]), 'region': ('neuroid', ['IT'] * N),
+            'time_bin_start': ('time_bin', [70]), 'time_bin_end': ('time_bin', [170])})
+a.to_netcdf(d + '/resp.nc', engine='netcdf4')
+`
+	if out, err := exec.Command(py, "-c", script, u.dir).CombinedOutput(); err != nil {
+		t.Fatalf("xarray: %v\n%s", err, out)
+	}
+	return true
+}
+
 // The acceptance test of a benchmark defined by YAML alone: a zip of images and a NaN-padded
 // neuroid x stimulus x repetition .npy score every zoo model (default layers, small input
 // sizes), with a split-half ceiling from the unequal repetitions; the same responses as long
-// CSV give identical results.
+// CSV and as a Brain-Score NetCDF assembly written by xarray give identical results.
 func TestUserBenchmarkFromFiles(t *testing.T) {
 	u := writeUserBench(t, 16, 5)
 	sNpy := u.spec(t, "user-npy", "data: {kind: assembly, path: resp.npy, dims: [neuroid, stimulus, repetition], stimulus_ids: order}\n")
 	sCSV := u.spec(t, "user-csv", "data: {kind: assembly, path: resp.csv}\n")
+	var sNC *Spec
+	if u.writeNetCDF(t) {
+		sNC = u.spec(t, "user-nc", "data: {kind: assembly, path: resp.nc}\n")
+	}
 	start := time.Now()
 	for _, name := range models.Names() {
 		t0 := time.Now()
@@ -180,6 +222,13 @@ func TestUserBenchmarkFromFiles(t *testing.T) {
 				t.Fatalf("%s on CSV: %v", name, err)
 			}
 			sameScores(t, name, r, rc)
+			if sNC != nil {
+				rn, err := Score(m, sNC, opts)
+				if err != nil {
+					t.Fatalf("%s on NetCDF: %v", name, err)
+				}
+				sameScores(t, name+" (NetCDF)", r, rn)
+			}
 		}
 		t.Logf("%-20s %2d layers, best %-10s %.3f (ceiling %.3f) in %s", name, len(r.Layers), r.BestLayer, r.HeldOut, r.Ceiling.Value, time.Since(t0).Round(time.Millisecond))
 	}
