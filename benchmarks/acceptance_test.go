@@ -216,7 +216,7 @@ func TestUserBenchmarkFromFiles(t *testing.T) {
 				t.Fatalf("the ceiling's stimuli and neuroids are not reported:\n%s", tab.String())
 			}
 		}
-		if name == "cornet-z" || name == "alexnet" {
+		if name == "cornet-z" {
 			rc, err := Score(m, sCSV, opts)
 			if err != nil {
 				t.Fatalf("%s on CSV: %v", name, err)
