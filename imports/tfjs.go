@@ -102,6 +102,7 @@ type kerasImporter struct {
 	weights []paramCopy
 	convs   map[string]int // conv layers (linear, no activation after) -> index of their weight
 	used    map[string]bool
+	folded  map[string]bool // Keras layers whose output a folded BatchNormalization replaced
 	rng     *rand.Rand
 	layer   *tfjs.Layer
 	notes   map[string]bool
@@ -142,7 +143,7 @@ func FromTFJS(m *tfjs.Model, source string, o Options) (*Model, error) {
 	}
 	t := &m.Topology
 	im := &kerasImporter{m: m, o: o, vals: map[string]*tv{}, uses: map[string]int{}, names: map[string]bool{nn.InputName: true},
-		convs: map[string]int{}, used: map[string]bool{}, rng: rand.New(rand.NewPCG(1, 2)), notes: map[string]bool{}}
+		convs: map[string]int{}, used: map[string]bool{}, folded: map[string]bool{}, rng: rand.New(rand.NewPCG(1, 2)), notes: map[string]bool{}}
 	name := source
 	if name == "" || name == "." {
 		name = t.Name
@@ -225,7 +226,7 @@ func FromTFJS(m *tfjs.Model, source string, o Options) (*Model, error) {
 	}
 	model := &Model{Graph: im.g, Format: "tfjs", Operators: ops, ValueLayers: map[string]string{}}
 	for n, v := range im.vals {
-		if v.node != nn.InputName {
+		if v.node != nn.InputName && !im.folded[n] {
 			model.ValueLayers[n] = v.node
 		}
 	}
@@ -816,6 +817,8 @@ func kerasBatchNorm(im *kerasImporter, l *tfjs.Layer, ins []*tv) (*tv, error) {
 			bias[o] = float32(float64(bias[o])*scale[o] + shift[o])
 		}
 		im.weights[k].data, im.weights[k+1].data = wts, bias
+		// The convolution's own output is no longer computed by any layer.
+		im.folded[in] = true
 		im.renameLayer(x.node, l.Name)
 		im.note("BatchNormalization folded into the convolution before it")
 		return x, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -342,5 +343,183 @@ func TestTFJSErrors(t *testing.T) {
 	_, err = Load(writeTFJS(t, []map[string]any{input, conv, lstm}, "rnn", good), Options{})
 	if err == nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `layer "rnn": class LSTM is not supported`) || !strings.Contains(err.Error(), "DepthwiseConv2D") {
 		t.Errorf("unknown layer: %v", err)
+	}
+}
+
+// TestTFJSLayersNumpy builds a small functional Keras model that uses every supported layer
+// class in the configurations that need care (asymmetric SAME padding for convolutions and
+// both poolings, ZeroPadding2D, grouped and strided convolutions, depth multiplier 2, a
+// BatchNormalization folded and one kept as channel_affine, Flatten and a Reshape back to an
+// image that must follow Keras's NHWC order, fused and separate activations) and compares every
+// layer with the numpy reference.
+func TestTFJSLayersNumpy(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import numpy").Run(); err != nil {
+		peer(t, "python3 with numpy is needed: %v", err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	var ws []tfjsWeight
+	w := func(name string, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = float32(rng.NormFloat64() * 0.5)
+		}
+		if strings.HasSuffix(name, "variance") {
+			for i := range data {
+				data[i] = 0.5 + rng.Float32()
+			}
+		}
+		ws = append(ws, tfjsWeight{name, shape, data})
+	}
+	bn := func(name string, c int) {
+		for _, k := range []string{"gamma", "beta", "moving_mean", "moving_variance"} {
+			w(name+"/"+k, c)
+		}
+	}
+	L := kerasLayer
+	type cfg = map[string]any
+	layers := []map[string]any{
+		L("InputLayer", "in", cfg{"batch_input_shape": []any{nil, 9, 9, 3}, "dtype": "float32"}),
+		L("ZeroPadding2D", "zp", cfg{"padding": [][]int{{1, 0}, {0, 2}}}, "in"),
+		L("Conv2D", "c1", cfg{"filters": 4, "kernel_size": []int{3, 3}, "strides": []int{2, 2}, "padding": "same", "activation": "relu", "use_bias": true}, "zp"),
+		L("DepthwiseConv2D", "dw", cfg{"kernel_size": 3, "strides": 1, "padding": "same", "depth_multiplier": 2, "activation": "linear", "use_bias": true}, "c1"),
+		L("BatchNormalization", "dw_bn", cfg{"axis": -1, "epsilon": 0.001}, "dw"),
+		L("ReLU", "r6", cfg{"max_value": 6.0}, "dw_bn"),
+		L("MaxPooling2D", "mp", cfg{"pool_size": []int{3, 3}, "strides": []int{1, 1}, "padding": "same"}, "r6"),
+		L("AveragePooling2D", "ap", cfg{"pool_size": []int{2, 2}, "strides": []int{1, 1}, "padding": "same"}, "r6"),
+		L("Add", "sum", cfg{}, "mp", "ap"),
+		L("BatchNormalization", "sum_bn", cfg{"axis": 3, "epsilon": 0.01}, "sum"),
+		L("Concatenate", "cat", cfg{"axis": -1}, "sum_bn", "r6"),
+		L("SeparableConv2D", "sep", cfg{"filters": 6, "kernel_size": []int{3, 3}, "strides": []int{1, 1}, "padding": "valid", "depth_multiplier": 1, "activation": "tanh", "use_bias": true}, "cat"),
+		L("MaxPooling2D", "mp2", cfg{"pool_size": []int{2, 2}, "strides": []int{2, 2}, "padding": "same"}, "sep"),
+		L("Conv2D", "grouped", cfg{"filters": 4, "kernel_size": []int{1, 1}, "strides": []int{1, 1}, "padding": "valid", "groups": 2, "activation": "linear", "use_bias": false}, "mp2"),
+		L("Flatten", "flat", cfg{}, "grouped"),
+		L("Dense", "fc", cfg{"units": 10, "activation": "sigmoid", "use_bias": true}, "flat"),
+		L("Reshape", "img", cfg{"target_shape": []int{1, 2, 5}}, "fc"),
+		L("Conv2D", "c3", cfg{"filters": 3, "kernel_size": []int{1, 2}, "strides": []int{1, 1}, "padding": "same", "activation": "linear", "use_bias": true}, "img"),
+		L("GlobalAveragePooling2D", "gap", cfg{}, "c3"),
+		L("Dropout", "drop", cfg{"rate": 0.5}, "gap"),
+		L("Dense", "logits", cfg{"units": 4, "activation": "linear", "use_bias": false}, "drop"),
+		L("Activation", "prob", cfg{"activation": "softmax"}, "logits"),
+	}
+	w("c1/kernel", 3, 3, 3, 4)
+	w("c1/bias", 4)
+	w("dw/depthwise_kernel", 3, 3, 4, 2)
+	w("dw/bias", 8)
+	bn("dw_bn", 8)
+	bn("sum_bn", 8)
+	w("sep/depthwise_kernel", 3, 3, 16, 1)
+	w("sep/pointwise_kernel", 1, 1, 16, 6)
+	w("sep/bias", 6)
+	w("grouped/kernel", 1, 1, 3, 4)
+	w("fc/kernel", 2*2*4, 10)
+	w("fc/bias", 10)
+	w("c3/kernel", 1, 2, 5, 3)
+	w("c3/bias", 3)
+	w("logits/kernel", 3, 4)
+	p := writeTFJS(t, layers, "prob", ws)
+	m, err := Load(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(m.Notes, "BatchNormalization folded into the convolution before it") {
+		t.Errorf("notes %v: dw_bn not folded", m.Notes)
+	}
+	if n := m.Graph.Node("sum_bn"); n == nil || n.Op.Type() != "channel_affine" {
+		t.Errorf("sum_bn should be a channel_affine layer")
+	}
+	x := tensor.New(3, 3, 9, 9)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()*2 - 1
+	}
+	dir := t.TempDir()
+	if err := npy.Write32(filepath.Join(dir, "input.npy"), &npy.Array32{Shape: x.Shape, Data: x.Data}); err != nil {
+		t.Fatal(err)
+	}
+	var names, keep []string
+	if _, ok := m.ValueLayers["dw"]; ok {
+		t.Errorf("the folded convolution dw still maps to layer %q", m.ValueLayers["dw"])
+	}
+	for _, l := range layers[1:] {
+		n := l["name"].(string)
+		if n == "dw" {
+			continue
+		}
+		names = append(names, n)
+		keep = append(keep, m.ValueLayers[n])
+	}
+	args := append([]string{"testdata/tfjs_reference.py", p, filepath.Join(dir, "input.npy"), dir}, names...)
+	if out, err := exec.Command("/usr/bin/python3", args...).CombinedOutput(); err != nil {
+		t.Fatalf("numpy reference: %v\n%s", err, out)
+	}
+	tr, err := m.Graph.Forward(nn.NewCtx(false, 0), x, keep...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		want, err := npy.ReadFloat32(filepath.Join(dir, n+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tr.Out(m.ValueLayers[n])
+		if !slices.Equal(got.Shape, want.Shape) {
+			t.Errorf("%s: shape %v, numpy %v", n, got.Shape, want.Shape)
+			continue
+		}
+		var d, mx float64
+		for i, v := range want.Data {
+			d = math.Max(d, math.Abs(float64(got.Data[i])-float64(v)))
+			mx = math.Max(mx, math.Abs(float64(v)))
+		}
+		if e := d / mx; !(e <= 1e-5) {
+			t.Errorf("%s (layer %s): max|diff|/max|ref| = %.3g", n, m.ValueLayers[n], e)
+		}
+	}
+}
+
+// TestTFJSSequential imports the Sequential form (no InputLayer: the first layer's
+// batch_input_shape) with quantized and int32 weights, and checks the output by hand.
+func TestTFJSSequential(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("../formats/tfjs/testdata/sequential.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "model.json")
+	var w1 []byte
+	for _, v := range []float32{1, 2, 3, 4, 5, 6} {
+		w1 = binary.LittleEndian.AppendUint32(w1, math.Float32bits(v))
+	}
+	for _, v := range []int32{-1, 7, 0} {
+		w1 = binary.LittleEndian.AppendUint32(w1, uint32(v))
+	}
+	files := map[string][]byte{"model.json": b, "w1.bin": w1, "w2a.bin": {0, 1, 2, 3}, "w2b.bin": {4, 255}}
+	for n, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := Load(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Graph.Output != "fc2" || !slices.Equal(m.Graph.InputShape, []int{2}) {
+		t.Fatalf("output %q, input %v", m.Graph.Output, m.Graph.InputShape)
+	}
+	tr, err := m.Graph.Forward(nn.NewCtx(false, 0), tensor.FromData([]float32{1, -0.5}, 1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fc1: relu([1 -0.5] @ [[1 2 3] [4 5 6]] + [-1 7 0]) = relu([-2 6.5 0]) = [0 6.5 0];
+	// fc2 (no bias): [0 6.5 0] @ [[-1 -0.5] [0 0.5] [1 126.5]] = [0 3.25]; softmax.
+	e := math.Exp(3.25)
+	want := []float64{1 / (1 + e), e / (1 + e)}
+	for i, v := range tr.Output().Data {
+		if math.Abs(float64(v)-want[i]) > 1e-6 {
+			t.Errorf("output %d: %v, want %v", i, v, want[i])
+		}
 	}
 }

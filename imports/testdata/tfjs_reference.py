@@ -64,10 +64,61 @@ def act(x, name):
         return np.maximum(x, 0)
     if name == "relu6":
         return np.minimum(np.maximum(x, 0), 6)
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-x))
+    if name == "tanh":
+        return np.tanh(x)
     if name == "softmax":
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
     raise ValueError("activation " + name)
+
+
+def pair(v, default):
+    if v is None:
+        return [default, default]
+    if isinstance(v, int):
+        return [v, v]
+    return list(v)
+
+
+def conv(x, kern, s, d, groups=1):
+    """kern [kh kw in/groups out]; x already padded."""
+    k = kern.shape[:2]
+    cin = x.shape[3] // groups
+    cout = kern.shape[3] // groups
+    outs = []
+    for g in range(groups):
+        xs = x[..., g * cin:(g + 1) * cin]
+        ks = kern[..., g * cout:(g + 1) * cout]
+        outs.append(sum(np.tensordot(v, ks[ky, kx], axes=([3], [0])) for ky, kx, v in windows(xs, k, s, d)))
+    return np.concatenate(outs, axis=3)
+
+
+def depthwise(x, kern, s, d):
+    """kern [kh kw in mult]: output channel c*mult + m."""
+    k = kern.shape[:2]
+    y = sum(v[..., :, None] * kern[ky, kx] for ky, kx, v in windows(x, k, s, d))
+    return y.reshape(y.shape[:3] + (-1,))
+
+
+def pool(x, k, s, padding, kind):
+    n, h, w, c = x.shape
+    if padding == "same":
+        pads = []
+        for ax in (0, 1):
+            size = (h, w)[ax]
+            out = -(-size // s[ax])
+            total = max((out - 1) * s[ax] + k[ax] - size, 0)
+            pads.append((total // 2, total - total // 2))
+    else:
+        pads = [(0, 0), (0, 0)]
+    xp = np.pad(x, [(0, 0), pads[0], pads[1], (0, 0)], constant_values=np.nan)
+    vs = [v for _, _, v in windows(xp, k, s, (1, 1))]
+    stack = np.stack(vs)
+    if kind == "max":
+        return np.nanmax(stack, axis=0)
+    return np.nanmean(stack, axis=0)  # TF divides by the input pixels under the window
 
 
 def run(topo, weights, x):
@@ -78,27 +129,49 @@ def run(topo, weights, x):
         if cls == "InputLayer":
             vals[name] = x
             continue
-        src = vals[l["inbound_nodes"][0][0][0]]
-        if cls in ("Conv2D", "DepthwiseConv2D"):
-            k, s, d = c["kernel_size"], c["strides"], c["dilation_rate"]
+        srcs = [vals[r[0]] for r in l["inbound_nodes"][0]]
+        src = srcs[0]
+        W = lambda key: weights[name + "/" + key]
+        if cls in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):
+            k, s, d = pair(c["kernel_size"], 1), pair(c.get("strides"), 1), pair(c.get("dilation_rate"), 1)
             if c["padding"] == "same":
                 src = same_pad(src, k, s, d)
             if cls == "Conv2D":
-                kern = weights[name + "/kernel"]  # [kh kw in out]
-                y = sum(np.tensordot(v, kern[ky, kx], axes=([3], [0])) for ky, kx, v in windows(src, k, s, d))
+                y = conv(src, W("kernel"), s, d, c.get("groups", 1))
+            elif cls == "DepthwiseConv2D":
+                y = depthwise(src, W("depthwise_kernel"), s, d)
             else:
-                kern = weights[name + "/depthwise_kernel"]  # [kh kw in 1]
-                assert kern.shape[3] == 1
-                y = sum(v * kern[ky, kx, :, 0] for ky, kx, v in windows(src, k, s, d))
+                y = depthwise(src, W("depthwise_kernel"), s, d)
+                y = conv(y, W("pointwise_kernel"), (1, 1), (1, 1))
             if c.get("use_bias", True):
-                y = y + weights[name + "/bias"]
-            y = act(y, c["activation"])
+                y = y + W("bias")
+            y = act(y, c.get("activation", "linear"))
         elif cls == "BatchNormalization":
-            g, b = weights[name + "/gamma"], weights[name + "/beta"]
-            mu, var = weights[name + "/moving_mean"], weights[name + "/moving_variance"]
-            y = (src - mu) / np.sqrt(var + c["epsilon"]) * g + b
+            y = (src - W("moving_mean")) / np.sqrt(W("moving_variance") + c["epsilon"]) * W("gamma") + W("beta")
         elif cls == "Activation":
             y = act(src, c["activation"])
+        elif cls == "ReLU":
+            y = np.maximum(src, 0)
+            if c.get("max_value") is not None:
+                y = np.minimum(y, c["max_value"])
+        elif cls in ("MaxPooling2D", "AveragePooling2D"):
+            k = pair(c["pool_size"], 2)
+            s = pair(c.get("strides"), 1) if c.get("strides") is not None else k
+            y = pool(src, k, s, c["padding"], "max" if cls == "MaxPooling2D" else "avg")
+        elif cls == "ZeroPadding2D":
+            (t, b), (le, r) = c["padding"]
+            y = np.pad(src, [(0, 0), (t, b), (le, r), (0, 0)])
+        elif cls == "Add":
+            y = sum(srcs)
+        elif cls == "Concatenate":
+            y = np.concatenate(srcs, axis=c.get("axis", -1))
+        elif cls == "Flatten":
+            y = src.reshape(src.shape[0], -1)
+        elif cls == "Dense":
+            y = src @ W("kernel")
+            if c.get("use_bias", True):
+                y = y + W("bias")
+            y = act(y, c.get("activation", "linear"))
         elif cls == "GlobalAveragePooling2D":
             y = src.mean(axis=(1, 2))
         elif cls == "Reshape":
