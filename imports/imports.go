@@ -72,7 +72,9 @@
 // metadata.json beside model.json ({"labels": [...]}, as ml5 ships them). The zoo's
 // mobilenetv1-0.75-imagenet-tfjs (ml5.js MobileNetV1 0.75, 224 px) matches an independent
 // numpy implementation within 4e-5 of the largest activation at every compared layer
-// (TestTFJSNumpyReference).
+// (TestTFJSNumpyReference). Its top-1 class agrees with mobilenetv2-imagenet-onnx's on 46 of
+// the 92 Kriegeskorte images (15 of 24 animals, 6 of 24 human faces and bodies: two different
+// networks on images far from ImageNet's).
 package imports
 
 import (
