@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/ventral-lab/ventral/datasets"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,7 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", sqliteURI(path))
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
@@ -72,6 +73,18 @@ func Open(path string) (*DB, error) {
 		}
 	}
 	return &DB{db: db}, nil
+}
+
+// sqliteURI names path as a file: URI with every byte that URIs reserve escaped, so a path
+// holding '?', '#' or '%' opens that very file: given as a plain name, the driver would cut it
+// at '?' and read the rest as connection parameters, writing another file than the one named.
+func sqliteURI(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	return u.String()
 }
 
 // Close closes the database.

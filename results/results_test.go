@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,39 @@ func TestRecordAndLeaderboard(t *testing.T) {
 	b.WriteTable(&buf)
 	if !strings.Contains(buf.String(), "1.100"+benchmarks.AboveCeilingMark+" (fc)") || !strings.Contains(buf.String(), benchmarks.AboveCeilingNote) {
 		t.Fatal(buf.String())
+	}
+}
+
+// TestOpenPathWithURICharacters opens databases whose paths hold '?', '#' and '%': the file
+// written must be the one named (the driver would otherwise read '?...' as URI parameters).
+func TestOpenPathWithURICharacters(t *testing.T) {
+	for _, name := range []string{"what?is.db", "a#b.db", "p%41c.db", "sp ace?x=1&y.db"} {
+		dir := filepath.Join(t.TempDir(), "d?ir#1")
+		p := filepath.Join(dir, name)
+		db, err := Open(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Record(fake("m", "d", "b", 0.3, nil), "v"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		ents, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 || len(names) != 1 {
+			t.Fatalf("%s: folder holds %q, want only %q (%v)", name, names, name, err)
+		}
+		db, err = Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := db.Leaderboard()
+		db.Close()
+		if err != nil || len(b.Models) != 1 {
+			t.Fatalf("%s: reopened: %+v %v", name, b, err)
+		}
 	}
 }
