@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -205,18 +207,33 @@ var (
 	trainedErr  error
 )
 
+// loadErr marks a failure to load MNIST as missing data, unless the data is there but corrupt.
+func loadErr(err error) error {
+	var he *datasets.HashError
+	if errors.As(err, &he) {
+		return err
+	}
+	return &dataMissingError{err}
+}
+
+// dataMissingError marks a tinyTrained failure to load MNIST (the only one that may skip).
+type dataMissingError struct{ err error }
+
+func (e *dataMissingError) Error() string { return "MNIST not available: " + e.err.Error() }
+func (e *dataMissingError) Unwrap() error { return e.err }
+
 // tinyTrained trains a small MNIST network for a few seconds (plain SGD).
 func tinyTrained(t *testing.T) (*nn.Graph, *datasets.Dataset) {
 	t.Helper()
 	trainedOnce.Do(func() {
 		tr, err := datasets.Load("mnist", "train")
 		if err != nil {
-			trainedErr = err
+			trainedErr = loadErr(err)
 			return
 		}
 		te, err := datasets.Load("mnist", "test")
 		if err != nil {
-			trainedErr = err
+			trainedErr = loadErr(err)
 			return
 		}
 		testSet = train.Subset(te, 1000)
@@ -254,10 +271,58 @@ func tinyTrained(t *testing.T) (*nn.Graph, *datasets.Dataset) {
 		g.ZeroGrad()
 		trained = g
 	})
-	if trainedErr != nil {
-		t.Skipf("MNIST not available: %v", trainedErr)
-	}
+	checkTrained(t, trainedErr)
 	return trained, testSet
+}
+
+// checkTrained decides what an error of tinyTrained does to the test.
+func checkTrained(t testing.TB, err error) {
+	t.Helper()
+	var missing *dataMissingError
+	switch {
+	case err == nil:
+	case errors.As(err, &missing) && os.Getenv("CI") == "":
+		t.Skipf("%v", err)
+	case errors.As(err, &missing):
+		t.Fatalf("%v (CI is set: the data must be there)", err)
+	default:
+		t.Fatalf("training the tiny model: %v", err)
+	}
+}
+
+// outcomeTB records whether a helper skipped or failed, without stopping the test.
+type outcomeTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (o *outcomeTB) Helper()               {}
+func (o *outcomeTB) Skipf(string, ...any)  { o.skipped = true }
+func (o *outcomeTB) Fatalf(string, ...any) { o.failed = true }
+func (o *outcomeTB) Logf(string, ...any)   {}
+
+// TestTinyTrainedSkipsOnlyMissingData checks that only missing MNIST data may skip the tests that
+// train the tiny model, and only outside CI: a build, forward or backward error fails them.
+func TestTinyTrainedSkipsOnlyMissingData(t *testing.T) {
+	missing := &dataMissingError{fmt.Errorf("datasets: mnist/train-images-idx3-ubyte.gz not found")}
+	for _, c := range []struct {
+		err          error
+		ci           string
+		skip, failed bool
+	}{
+		{nil, "", false, false},
+		{missing, "", true, false},
+		{missing, "1", false, true},
+		{fmt.Errorf("conv1: weight shape mismatch"), "", false, true},
+		{fmt.Errorf("backward: NaN gradient"), "1", false, true},
+	} {
+		t.Setenv("CI", c.ci)
+		o := &outcomeTB{TB: t}
+		checkTrained(o, c.err)
+		if o.skipped != c.skip || o.failed != c.failed {
+			t.Errorf("error %v, CI=%q: skipped %v failed %v, want skipped %v failed %v", c.err, c.ci, o.skipped, o.failed, c.skip, c.failed)
+		}
+	}
 }
 
 func TestDecode(t *testing.T) {
