@@ -7,9 +7,10 @@
 // as <home>/<dataset>/<file>), then in each folder of $VENTRAL_MIRROR (colon-separated, same
 // layout), then in implicit folders (for mnist: the data/ folder of the GoMNIST module in the
 // Go module cache), and finally downloads it into the cache. Every file found or downloaded
-// is checked against its sha256; a successful check is remembered in a sidecar keyed by
-// size and mtime, so large files are hashed once. Stimulus folders whose files are not
-// listed one by one (geirhos-edges/stimuli) are found with ResolveDir, without hash checks.
+// is checked against its sha256; a successful check is remembered in a record keyed by
+// device, inode, size, mtime and change time, so large files are hashed once and any edit is
+// caught. Folders (raw trials, stimuli) are found with ResolveDir, which checks every
+// registered file under them; stimulus files the registry does not list are not checked.
 //
 // # Data
 //

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ventral-lab/ventral/internal/mirror"
 )
@@ -198,5 +199,112 @@ func TestModuleCacheMirror(t *testing.T) {
 	p, err := Resolve("mnist", "toy-idx1-ubyte.gz")
 	if err != nil || p != filepath.Join(dir, "toy-idx1-ubyte.gz") {
 		t.Fatalf("%q %v", p, err)
+	}
+}
+
+// editInPlace overwrites path with data of the same length and restores its modification
+// time, the usual way an edit hides from a size+mtime check.
+func editInPlace(t *testing.T, path string, data []byte) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) != st.Size() {
+		t.Fatalf("edit of %d bytes for a file of %d", len(data), st.Size())
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _ := os.Stat(path); st2.Size() != st.Size() || !st2.ModTime().Equal(st.ModTime()) {
+		t.Fatal("size or mtime not kept")
+	}
+}
+
+// TestVerifyCatchesSameSizeSameMtimeEdit edits verified files in place, keeping size and mtime:
+// the next Resolve must re-hash and report the change (the verification record is keyed by
+// inode and change time too, which no write can keep).
+func TestVerifyCatchesSameSizeSameMtimeEdit(t *testing.T) {
+	home, m1 := t.TempDir(), t.TempDir()
+	t.Setenv("VENTRAL_HOME", home)
+	t.Setenv("VENTRAL_MIRROR", m1)
+	good := []byte("hello ventral\n")
+	withEntry(t, File{Dataset: "toy", Name: "a.txt", SHA256: sum(good)})
+	p := filepath.Join(m1, "toy", "a.txt")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, good, 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	// Let the change time fall out of the window in which a record is not trusted.
+	racyWindow = 0
+	t.Cleanup(func() { racyWindow = defaultRacyWindow })
+	time.Sleep(20 * time.Millisecond)
+	if _, err := Resolve("toy", "a.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(home, ".verified")); len(ents) != 1 {
+		t.Fatalf("%d verification records", len(ents))
+	}
+	time.Sleep(20 * time.Millisecond)
+	editInPlace(t, p, []byte("HELLO ventral\n"))
+	var he *HashError
+	if _, err := Resolve("toy", "a.txt"); !errors.As(err, &he) || he.Path != p {
+		t.Fatalf("in-place edit with size and mtime kept passed: %v", err)
+	}
+	// Restored content (same size and mtime again) verifies again.
+	editInPlace(t, p, good)
+	if _, err := Resolve("toy", "a.txt"); err != nil {
+		t.Fatal(err)
+	}
+	// A file replaced by another one (new inode) with the same size and mtime is re-hashed too.
+	tmp := p + ".new"
+	os.WriteFile(tmp, []byte("hellO ventral\n"), 0o644)
+	os.Chtimes(tmp, old, old)
+	os.Rename(tmp, p)
+	if _, err := Resolve("toy", "a.txt"); !errors.As(err, &he) {
+		t.Fatalf("replaced file passed: %v", err)
+	}
+}
+
+// TestResolveDirVerifiesRegisteredFiles: every registered file under a folder that ResolveDir
+// returns is hash-checked; an edited one is an error naming it.
+func TestResolveDirVerifiesRegisteredFiles(t *testing.T) {
+	home, m1 := t.TempDir(), t.TempDir()
+	t.Setenv("VENTRAL_HOME", home)
+	t.Setenv("VENTRAL_MIRROR", m1)
+	a, b := []byte("subject,response\n1,cat\n"), []byte("subject,response\n2,dog\n")
+	withEntry(t, File{Dataset: "toy", Name: "raw/s1.csv", SHA256: sum(a)})
+	withEntry(t, File{Dataset: "toy", Name: "raw/deeper/s2.csv", SHA256: sum(b)})
+	withEntry(t, File{Dataset: "toy", Name: "rawx/other.csv", SHA256: sum(a)})
+	dir := filepath.Join(m1, "toy", "raw")
+	os.MkdirAll(filepath.Join(dir, "deeper"), 0o755)
+	os.WriteFile(filepath.Join(dir, "s1.csv"), a, 0o644)
+	os.WriteFile(filepath.Join(dir, "deeper", "s2.csv"), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "unregistered.png"), []byte("x"), 0o644)
+	if d, err := ResolveDir("toy", "raw"); err != nil || d != dir {
+		t.Fatalf("%q %v", d, err)
+	}
+	os.WriteFile(filepath.Join(dir, "deeper", "s2.csv"), []byte("subject,response\n2,cow\n"), 0o644)
+	_, err := ResolveDir("toy", "raw")
+	var he *HashError
+	if !errors.As(err, &he) || he.Path != filepath.Join(dir, "deeper", "s2.csv") {
+		t.Fatalf("edited file under the folder passed: %v", err)
+	}
+	if _, err := ResolveDir("toy", "raw/deeper"); !errors.As(err, &he) {
+		t.Fatalf("edited file in a subfolder passed: %v", err)
+	}
+	// A registered file missing from the folder is an error too (an incomplete mirror).
+	os.WriteFile(filepath.Join(dir, "deeper", "s2.csv"), b, 0o644)
+	os.Remove(filepath.Join(dir, "s1.csv"))
+	if _, err := ResolveDir("toy", "raw"); err == nil || !strings.Contains(err.Error(), "s1.csv") {
+		t.Fatalf("missing registered file: %v", err)
 	}
 }
