@@ -258,8 +258,10 @@ func pickDataVar(f *netcdf.File, base, want string) (*netcdf.Var, error) {
 // readCoords returns, for each dimension of v, its 1-D variables as strings.
 func readCoords(f *netcdf.File, v *netcdf.Var) (map[string]map[string][]string, error) {
 	out := map[string]map[string][]string{}
-	for _, d := range v.Dims {
+	length := map[string]int{}
+	for i, d := range v.Dims {
 		out[d] = map[string][]string{}
+		length[d] = v.Shape[i]
 	}
 	for _, c := range f.Vars {
 		if c == v {
@@ -289,6 +291,9 @@ func readCoords(f *netcdf.File, v *netcdf.Var) (map[string]map[string][]string, 
 			for i, val := range x {
 				vals[i] = strconv.FormatFloat(val, 'g', -1, 64)
 			}
+		}
+		if len(vals) != length[dims[0]] {
+			return nil, fmt.Errorf("%s: coordinate %q has %d values, %q has length %d in %q", f.Name, c.Name, len(vals), dims[0], length[dims[0]], v.Name)
 		}
 		out[dims[0]][c.Name] = vals
 	}

@@ -219,3 +219,37 @@ func keysOf(m map[string][]string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestReadNetCDFShortCoordinate: netCDF-C lets a variable along an unlimited dimension be
+// shorter than the dimension; a coordinate with fewer values than the data must be an error
+// naming it, not an index out of range.
+func TestReadNetCDFShortCoordinate(t *testing.T) {
+	const python = "/usr/bin/python3"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, python, "-c", "import netCDF4, numpy").CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s cannot import netCDF4: %v\n%s", python, err, out)
+		}
+		t.Skipf("%s cannot import netCDF4: %v", python, err)
+	}
+	path := filepath.Join(t.TempDir(), "short.nc")
+	script := `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], "w")
+ds.createDimension("presentation", None)
+ds.createDimension("neuroid", 2)
+d = ds.createVariable("data", "f8", ("presentation", "neuroid"))
+d[0:6, :] = np.arange(12.0).reshape(6, 2)
+s = ds.createVariable("stimulus_id", str, ("presentation",))
+s[0:4] = np.array(["a", "b", "c", "d"], dtype=object)
+ds.close()
+`
+	if out, err := exec.CommandContext(ctx, python, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	_, err := ReadNetCDF(path, NetCDFOptions{})
+	if err == nil || !strings.Contains(err.Error(), `coordinate "stimulus_id" has 4 values`) {
+		t.Fatalf("error %v, want one about the short stimulus_id", err)
+	}
+}

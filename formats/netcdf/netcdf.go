@@ -8,8 +8,10 @@
 // Format Specification" and the NetCDF-4 conventions for HDF5 (dimension scales,
 // _Netcdf4Dimid, _Netcdf4Coordinates).
 //
-// Only the root group of a NetCDF-4 file is read. Values come back as stored: Float64s does
-// not apply _FillValue, scale_factor or add_offset (the attributes are there for the caller).
+// Only the root group of a NetCDF-4 file is read, and a NetCDF-4 variable shorter than its
+// unlimited dimension keeps its own length in Shape (netCDF-C would pad it with fill values).
+// Values come back as stored: Float64s does not apply _FillValue, scale_factor or add_offset
+// (the attributes are there for the caller; neural.ReadNetCDF applies them).
 //
 //	f, err := netcdf.Open("assembly.nc")
 //	v, err := f.Var("data")                 // v.Dims: [presentation neuroid time_bin]
