@@ -157,8 +157,8 @@ func checkValues(t *testing.T, what string, e expect, floats func() ([]float64, 
 }
 
 // TestH5pyFiles reads back every dataset and attribute of files h5py writes with its default
-// format, with libver="latest" and with tracked creation order, and compares each value with
-// what h5py wrote.
+// format, with libver="latest" and ("v108", "v108"), with tracked creation order and after a
+// 512-byte user block, and compares each value with what h5py wrote.
 func TestH5pyFiles(t *testing.T) {
 	needPython(t, "h5py, numpy")
 	dir := t.TempDir()
@@ -171,7 +171,10 @@ func TestH5pyFiles(t *testing.T) {
 	if err := json.Unmarshal(b, &man); err != nil {
 		t.Fatal(err)
 	}
-	wantSuper := map[string]int{"default.h5": 0, "latest.h5": 3, "tracked.h5": 0}
+	wantSuper := map[string]int{"default.h5": 0, "latest.h5": 3, "tracked.h5": 0, "userblock.h5": 0, "v108.h5": 2}
+	if len(man) != len(wantSuper) {
+		t.Errorf("python wrote %d files, want %d", len(man), len(wantSuper))
+	}
 	for name, fc := range man {
 		t.Run(name, func(t *testing.T) {
 			f, err := Open(filepath.Join(dir, name))

@@ -155,5 +155,13 @@ with h5py.File(os.path.join(out, "tracked.h5"), "w", track_order=True) as f:
         f.attrs["g%02d" % i] = "value %d" % i
     record("tracked.h5", f)
 
+with h5py.File(os.path.join(out, "userblock.h5"), "w", userblock_size=512) as f:
+    common(f)
+    record("userblock.h5", f)
+
+with h5py.File(os.path.join(out, "v108.h5"), "w", libver=("v108", "v108")) as f:
+    common(f)
+    record("v108.h5", f)
+
 with open(os.path.join(out, "manifest.json"), "w") as fh:
     json.dump(manifest, fh)
