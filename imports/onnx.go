@@ -165,6 +165,9 @@ func FromONNX(m *onnx.Model, source string, o Options) (*Model, error) {
 		}
 		ops[key]++
 		im.node = n
+		if len(n.Outputs) == 0 || n.Outputs[0] == "" {
+			return nil, im.errorf("no output")
+		}
 		f, ok := onnxOps[key]
 		if !ok && n.Domain == "com.microsoft" {
 			f, ok = onnxOps[n.OpType]
@@ -273,6 +276,15 @@ func (im *importer) constIn(n *onnx.Node, i int, what string) (*cval, error) {
 		return nil, im.unsupported(fmt.Sprintf("%s (input %q) must be a constant known at import time", what, n.Inputs[i]))
 	}
 	return v.c, nil
+}
+
+// mustConstIn is constIn for a required input.
+func (im *importer) mustConstIn(n *onnx.Node, i int, what string) (*cval, error) {
+	c, err := im.constIn(n, i, what)
+	if err == nil && c == nil {
+		err = im.errorf("missing %s (input %d)", what, i)
+	}
+	return c, err
 }
 
 func (im *importer) set(n *onnx.Node, i int, v *val) {
@@ -510,8 +522,11 @@ func quickShape(typ string, cfg map[string]any, in [][]int) ([]int, error) {
 		k, s, p, d := cfg["kernel"].([]int), cfg["stride"].([]int), cfg["pad"].([]int), cfg["dilation"].([]int)
 		out := []int{cfg["out"].(int), 0, 0}
 		for i := 0; i < 2; i++ {
+			if s[i] < 1 || d[i] < 1 || k[i] < 1 {
+				return nil, fmt.Errorf("conv2d: kernel %v, stride %v and dilation %v must be positive", k, s, d)
+			}
 			o := (in[0][i+1]+2*p[i]-d[i]*(k[i]-1)-1)/s[i] + 1
-			if o < 1 || s[i] < 1 {
+			if o < 1 {
 				return nil, fmt.Errorf("conv2d: kernel %v (dilation %v, stride %v, pad %v) does not fit an input of %v", k, d, s, p, in[0])
 			}
 			out[i+1] = o

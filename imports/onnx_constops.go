@@ -24,6 +24,18 @@ func (im *importer) fold(n *onnx.Node) error {
 		}
 		return nil
 	}
+	// The inputs each folded operator needs (optional ones may be absent).
+	need := map[string]int{"Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Gather": 2, "DequantizeLinear": 2, "Concat": 1,
+		"Identity": 1, "Dropout": 1, "Cast": 1, "Unsqueeze": 1, "Squeeze": 1, "Reshape": 1, "Flatten": 1,
+		"Transpose": 1, "ConstantOfShape": 1, "Slice": 1}[n.OpType]
+	if n.OpType == "Slice" && im.opset >= 10 {
+		need = 3
+	}
+	for i := 0; i < need; i++ {
+		if c(i) == nil {
+			return im.errorf("missing input %d", i)
+		}
+	}
 	switch n.OpType {
 	case "Shape":
 		v, err := im.mustIn(n, 0)
@@ -271,6 +283,9 @@ func squeezeShape(op string, shape, axes []int) ([]int, error) {
 // dequantConst is DequantizeLinear on a constant: (x - zero) * scale, per tensor or per
 // channel along axis.
 func dequantConst(x, scale, zero *cval, axis int) (*cval, error) {
+	if nz := numelOrZero(zero); scale.numel() == 0 || (zero != nil && nz != scale.numel()) {
+		return nil, fmt.Errorf("%d scales with %d zero points", scale.numel(), nz)
+	}
 	y := &cval{shape: x.shape, data: make([]float64, len(x.v())), dtype: onnx.Float}
 	if x.dtype == onnx.Int32 && zero != nil {
 		for _, z := range zero.v() {
@@ -324,4 +339,11 @@ func (im *importer) reshapeShape(n *onnx.Node) ([]int, error) {
 		return nil, im.errorf("Reshape has no shape input")
 	}
 	return c.ints(), nil
+}
+
+func numelOrZero(c *cval) int {
+	if c == nil {
+		return 0
+	}
+	return c.numel()
 }

@@ -95,6 +95,15 @@ func twoInts(v []int, def int) []int {
 	return v
 }
 
+// twoPos reads a 2-D attribute (strides, dilations) of positive values, def when absent.
+func (im *importer) twoPos(n *onnx.Node, name string, def int) ([]int, error) {
+	v := twoInts(attrInts(n, name), def)
+	if len(v) != 2 || v[0] < 1 || v[1] < 1 {
+		return nil, im.errorf("%s %v: expected two positive values for a 2-D op", name, v)
+	}
+	return v, nil
+}
+
 // padNode adds an explicit padding layer for padding an op cannot express itself.
 func (im *importer) padNode(out string, x *val, p [4]int, value float64) (*val, error) {
 	return im.emitPad(out+".pad", x, p, value)
@@ -105,7 +114,7 @@ func opConv(im *importer, n *onnx.Node) error {
 	if err != nil {
 		return err
 	}
-	w, err := im.constIn(n, 1, "Conv's weight")
+	w, err := im.mustConstIn(n, 1, "Conv's weight")
 	if err != nil {
 		return err
 	}
@@ -135,9 +144,18 @@ func (im *importer) convVal(n *onnx.Node, x *val, w, b *cval, name string) (*val
 		name = n.Outputs[0]
 	}
 	group := attrInt(n, "group", 1)
-	strides := twoInts(attrInts(n, "strides"), 1)
-	dil := twoInts(attrInts(n, "dilations"), 1)
+	strides, err := im.twoPos(n, "strides", 1)
+	if err != nil {
+		return nil, err
+	}
+	dil, err := im.twoPos(n, "dilations", 1)
+	if err != nil {
+		return nil, err
+	}
 	kernel := []int{w.shape[2], w.shape[3]}
+	if kernel[0] < 1 || kernel[1] < 1 || w.shape[0] < 1 {
+		return nil, im.errorf("weight of shape %v", w.shape)
+	}
 	if ks := attrInts(n, "kernel_shape"); ks != nil && !slices.Equal(ks, kernel) {
 		return nil, im.errorf("kernel_shape %v disagrees with the weight's %v", ks, kernel)
 	}
@@ -270,7 +288,7 @@ func opGemm(im *importer, n *onnx.Node) error {
 	if err != nil {
 		return err
 	}
-	b, err := im.constIn(n, 1, "Gemm's B")
+	b, err := im.mustConstIn(n, 1, "Gemm's B")
 	if err != nil {
 		return err
 	}
@@ -332,7 +350,7 @@ func opMatMul(im *importer, n *onnx.Node) error {
 	if err != nil {
 		return err
 	}
-	b, err := im.constIn(n, 1, "MatMul's second operand")
+	b, err := im.mustConstIn(n, 1, "MatMul's second operand")
 	if err != nil {
 		return err
 	}
@@ -542,8 +560,17 @@ func opPool(im *importer, n *onnx.Node) error {
 	if len(kernel) != 2 {
 		return im.errorf("kernel_shape %v (expected 2 values)", kernel)
 	}
-	strides := twoInts(attrInts(n, "strides"), 1)
-	dil := twoInts(attrInts(n, "dilations"), 1)
+	if kernel[0] < 1 || kernel[1] < 1 {
+		return im.errorf("kernel_shape %v", kernel)
+	}
+	strides, err := im.twoPos(n, "strides", 1)
+	if err != nil {
+		return err
+	}
+	dil, err := im.twoPos(n, "dilations", 1)
+	if err != nil {
+		return err
+	}
 	if dil[0] != 1 || dil[1] != 1 {
 		return im.unsupported(fmt.Sprintf("pooling dilations %v", dil))
 	}
@@ -758,6 +785,9 @@ func opTranspose(im *importer, n *onnx.Node) error {
 }
 
 func opConcat(im *importer, n *onnx.Node) error {
+	if len(n.Inputs) == 0 {
+		return im.errorf("no inputs")
+	}
 	var ins []*val
 	for i := range n.Inputs {
 		v, err := im.mustIn(n, i)
