@@ -11,19 +11,11 @@ func SetDepthwiseDirect(on bool) func() {
 // FusedChains lists, for an inference pass keeping the named layers, each fused chain as its
 // head followed by the absorbed layers.
 func FusedChains(g *Graph, keep ...string) [][]string {
-	users := make([]int, len(g.Nodes))
-	for _, n := range g.Nodes {
-		for _, r := range n.refs {
-			if r.node >= 0 {
-				users[r.node]++
-			}
-		}
-	}
 	ks := map[int]bool{g.index[g.OutputName()]: true}
 	for _, k := range keep {
 		ks[g.index[k]] = true
 	}
-	plan, _ := g.fusePlan(users, ks)
+	plan, _ := g.fusePlan(ks, g.liveNodes(ks))
 	var out [][]string
 	for _, i := range g.order {
 		if f := plan[i]; f != nil {

@@ -87,25 +87,34 @@ type fusion struct {
 	ep    epilogue
 }
 
-// fusePlan finds the chains for one inference pass. users counts each node's same-step
-// consumers; keep holds the nodes whose outputs must stay readable.
-func (g *Graph) fusePlan(users []int, keep map[int]bool) (map[int]*fusion, []bool) {
+// fusePlan finds the chains for one inference pass. keep holds the nodes whose outputs must
+// stay readable and live those that are computed at all (see liveNodes); consumers that are not
+// computed do not count.
+func (g *Graph) fusePlan(keep map[int]bool, live []bool) (map[int]*fusion, []bool) {
 	var plan map[int]*fusion
 	absorbed := make([]bool, len(g.Nodes))
+	users := make([]int, len(g.Nodes))
+	for j, n := range g.Nodes {
+		for _, r := range n.refs {
+			if r.node >= 0 && live[j] {
+				users[r.node]++
+			}
+		}
+	}
 	sole := make([]int, len(g.Nodes)) // the single consumer of each node, or -1
 	for i := range sole {
 		sole[i] = -1
 	}
 	for j, n := range g.Nodes {
 		for _, r := range n.refs {
-			if r.node >= 0 && users[r.node] == 1 && len(n.refs) == 1 {
+			if r.node >= 0 && live[j] && users[r.node] == 1 && len(n.refs) == 1 {
 				sole[r.node] = j
 			}
 		}
 	}
 	for _, i := range g.order {
 		n := g.Nodes[i]
-		if absorbed[i] || keep[i] || len(n.Shape) == 0 {
+		if absorbed[i] || keep[i] || !live[i] || len(n.Shape) == 0 {
 			continue
 		}
 		if _, ok := n.Op.(fusedForwarder); !ok || !g.sameShapeInputs(n) {

@@ -120,3 +120,40 @@ func BenchmarkFusion(b *testing.B) {
 		})
 	}
 }
+
+// A layer nothing asked for is not computed at inference, and does not stop the fusion of the
+// layers it reads; asked for, it is computed and exact.
+func TestDeadLayersSkipped(t *testing.T) {
+	g := &nn.Graph{Name: "dead", InputShape: []int{2, 6, 6}}
+	g.Chain("c", &nn.Conv2D{Out: 3, Kernel: nn.Dims{3}}).Chain("q", &nn.FakeQuant{Scale: 0.1, Qmin: -128, Qmax: 127}).
+		Chain("view", &nn.ChannelAffine{Channels: 3}).
+		Add("c2", &nn.Conv2D{Out: 2, Kernel: nn.Dims{1}}, "q").Chain("gp", &nn.GlobalAvgPool{})
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	copy(g.Node("view").Op.(*nn.ChannelAffine).Weight().Value.Data, []float32{0.1, 0.2, 0.3})
+	if got := fmt.Sprint(nn.FusedChains(g)); got != "[[c q]]" {
+		t.Errorf("chains %s, want [[c q]] (the unread view must not block fusion)", got)
+	}
+	if got := fmt.Sprint(nn.FusedChains(g, "view")); got != "[[c q]]" {
+		t.Errorf("keeping view: chains %s, want [[c q]] (q, the chain's end, may have two readers)", got)
+	}
+	if got := fmt.Sprint(nn.FusedChains(g, "c")); got != "[]" {
+		t.Errorf("keeping c: chains %s, want none", got)
+	}
+	x := randN(rand.New(rand.NewPCG(2, 2)), 1, 2, 2, 6, 6)
+	all := nn.NewCtx(false, 1)
+	all.Backward = true
+	ref, _ := g.Forward(all, x)
+	tr, _ := g.Forward(nn.NewCtx(false, 1), x)
+	if tr.Out("view") != nil {
+		t.Error("an unread layer was computed")
+	}
+	if relDiff(tr.Output().Data, ref.Output().Data) != 0 {
+		t.Error("skipping an unread layer changed the output")
+	}
+	tr, _ = g.Forward(nn.NewCtx(false, 1), x, "view")
+	if v := tr.Out("view"); v == nil || relDiff(v.Data, ref.Out("view").Data) != 0 {
+		t.Error("a kept layer is missing or differs")
+	}
+}

@@ -315,7 +315,9 @@ type Trace struct {
 
 // Forward runs the graph on a batch x (N x InputShape). In inference mode (ctx.Train false)
 // the outputs of nodes not named in keep are recycled as soon as they are consumed, so memory
-// stays bounded by the widest part of the graph; the output node is always kept.
+// stays bounded by the widest part of the graph; the output node is always kept. Nodes whose
+// outputs reach neither the output nor a kept node are not computed, and elementwise layers
+// are fused into the convolution before them (fuse.go).
 func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, error) {
 	if !g.built {
 		return nil, fmt.Errorf("model %q: Forward before Build", g.Name)
@@ -354,8 +356,12 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 	}
 	var plan map[int]*fusion
 	var absorbed []bool
-	if recycle && !ctx.NoFuse {
-		plan, absorbed = g.fusePlan(remaining, keepSet)
+	var live []bool
+	if recycle {
+		live = g.liveNodes(keepSet)
+		if !ctx.NoFuse {
+			plan, absorbed = g.fusePlan(keepSet, live)
+		}
 	}
 	consumed := func(t int, n *Node) {
 		for _, r := range n.refs {
@@ -374,6 +380,12 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 		for _, i := range g.order {
 			if absorbed != nil && absorbed[i] {
 				continue // computed by the head of its fused chain
+			}
+			if live != nil && !live[i] {
+				// Nothing asked for reads this output (an importer's dequantised view of an
+				// integer layer, say): skip it, and release what it would have consumed.
+				consumed(t, g.Nodes[i])
+				continue
 			}
 			n := g.Nodes[i]
 			in := tr.inputs(n, t, batch)
@@ -395,6 +407,28 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 		}
 	}
 	return tr, nil
+}
+
+// liveNodes marks the nodes whose outputs the kept nodes depend on (same step; inference with
+// recycling runs one step).
+func (g *Graph) liveNodes(keep map[int]bool) []bool {
+	live := make([]bool, len(g.Nodes))
+	var stack []int
+	for i := range keep {
+		live[i] = true
+		stack = append(stack, i)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, r := range g.Nodes[i].refs {
+			if r.node >= 0 && !live[r.node] {
+				live[r.node] = true
+				stack = append(stack, r.node)
+			}
+		}
+	}
+	return live
 }
 
 // recycle drops node i's output at step t and returns its storage to the arena, unless another
