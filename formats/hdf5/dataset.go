@@ -468,6 +468,14 @@ func (ds *Dataset) checkSize(per int64) (int64, error) {
 	if !ok {
 		return 0, ds.errorf(fmt.Errorf("%v elements of %s exceed the read limit of %d bytes", ds.space.dims, ds.t, ds.f.Limit))
 	}
+	// contiguous and compact data must be in the file before the output is allocated
+	es := int64(ds.t.Size)
+	switch l := ds.lay; {
+	case l.class == 0 && int64(len(l.compact)) < n*es:
+		return 0, ds.errorf(errf("compact data of %d bytes for %d elements of %d bytes", len(l.compact), n, es))
+	case l.class == 1 && l.addr != undef && n*es > ds.f.avail(l.addr):
+		return 0, ds.errorf(errf("contiguous data of %d bytes at %d beyond the end of the file", n*es, l.addr))
+	}
 	return n, nil
 }
 
@@ -561,7 +569,7 @@ func (ds *Dataset) readChunked(put func(dst int64, src []byte) error) error {
 			return err
 		}
 	}
-	buf := make([]byte, 0, chunkBytes)
+	var buf []byte // grows to one decoded chunk as data arrive, not as sizes claim
 	for _, c := range chunks {
 		outside := false
 		partial := false
@@ -581,6 +589,9 @@ func (ds *Dataset) readChunked(put func(dst int64, src []byte) error) error {
 		data, err := ds.loadChunk(c, int(chunkBytes), partial && l.flags&1 != 0, buf)
 		if err != nil {
 			return fmt.Errorf("chunk at offset %v: %w", c.offset, err)
+		}
+		if cap(data) > cap(buf) {
+			buf = data[:0]
 		}
 		if err := ds.scatter(c.offset, data, put); err != nil {
 			return err

@@ -14,6 +14,7 @@ func exercise(g *Group, seen map[uint64]bool, depth int) {
 	}
 	seen[g.Address()] = true
 	exerciseAttrs(g.Attrs())
+	g.Datasets()
 	names, err := g.Members()
 	if err != nil {
 		return

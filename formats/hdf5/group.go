@@ -452,3 +452,36 @@ func (g *Group) Attr(name string) (*Attribute, error) {
 }
 
 func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// Datasets returns the group's member datasets (not those of subgroups), in Members order.
+func (g *Group) Datasets() ([]*Dataset, error) {
+	ls, err := g.links()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Dataset
+	for _, l := range ls {
+		if l.external {
+			continue
+		}
+		addr := l.addr
+		if l.soft != "" {
+			if addr, err = g.resolve(l.name); err != nil {
+				return nil, err
+			}
+		}
+		h, err := g.f.header(addr)
+		if err != nil {
+			return nil, g.errorf(err)
+		}
+		if h.kind() != KindDataset {
+			continue
+		}
+		ds, err := g.f.dataset(addr, joinPath(g.path, l.name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds)
+	}
+	return out, nil
+}

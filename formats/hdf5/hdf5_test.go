@@ -246,6 +246,12 @@ func TestH5pyFiles(t *testing.T) {
 			if len(names) != 70 || names[0] != "m00" || names[69] != "m69" {
 				t.Errorf("/big members: %d names %v...", len(names), names[:min(3, len(names))])
 			}
+			sets, err := big.Datasets()
+			if err != nil || len(sets) != 70 || sets[69].Name() != "/big/m69" {
+				t.Errorf("/big datasets: %d, %v", len(sets), err)
+			} else if v, err := sets[42].ReadInt64(); err != nil || !slices.Equal(v, []int64{42}) {
+				t.Errorf("/big/m42: %v, %v", v, err)
+			}
 			soft, err := root.Dataset("soft")
 			if err != nil {
 				t.Fatal(err)

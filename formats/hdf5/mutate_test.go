@@ -14,7 +14,7 @@ import (
 // an unbounded shuffle loop that the coverage-guided fuzzer had not reached.
 func TestMutatedSeeds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	iters := 1500
+	iters := 800
 	if testing.Short() {
 		iters = 200
 	}
