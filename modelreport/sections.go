@@ -447,6 +447,7 @@ func (j *job) rdms() ([]report.Section, error) {
 	}
 	var (
 		set     string
+		first   *benchmarks.Spec
 		data    []dataRDM
 		reasons []string
 	)
@@ -472,12 +473,16 @@ func (j *job) rdms() ([]report.Section, error) {
 			return nil, err
 		}
 		set = spec.Stimuli.Set
+		if first == nil {
+			first = spec
+		}
 		data = append(data, dataRDM{label: regionLabel(spec), bench: name, rdm: rs.Mean()})
 	}
 	if len(data) == 0 {
 		return nil, skipf("no benchmark's data come as an RDM (%s)", strings.Join(reasons, "; "))
 	}
-	stim, err := benchmarks.LoadStimuli(set, "")
+	// The first RDM benchmark's own stimulus declaration (a built-in set or its files).
+	stim, err := first.StimulusSet("")
 	if err != nil {
 		return nil, skipf("the %s stimuli could not be loaded (%v)", set, err)
 	}
