@@ -2,11 +2,31 @@
 
 #include "textflag.h"
 
+// dwmask<>+4*(8-r) holds the load/store mask of the first r lanes.
+DATA dwmask<>+0(SB)/4, $0xffffffff
+DATA dwmask<>+4(SB)/4, $0xffffffff
+DATA dwmask<>+8(SB)/4, $0xffffffff
+DATA dwmask<>+12(SB)/4, $0xffffffff
+DATA dwmask<>+16(SB)/4, $0xffffffff
+DATA dwmask<>+20(SB)/4, $0xffffffff
+DATA dwmask<>+24(SB)/4, $0xffffffff
+DATA dwmask<>+28(SB)/4, $0xffffffff
+DATA dwmask<>+32(SB)/4, $0
+DATA dwmask<>+36(SB)/4, $0
+DATA dwmask<>+40(SB)/4, $0
+DATA dwmask<>+44(SB)/4, $0
+DATA dwmask<>+48(SB)/4, $0
+DATA dwmask<>+52(SB)/4, $0
+DATA dwmask<>+56(SB)/4, $0
+DATA dwmask<>+60(SB)/4, $0
+GLOBL dwmask<>(SB), RODATA|NOPTR, $64
+
 // func dwPlaneAVX2(dst *float32, rows, n int, src *float32, ld int, offs *int, ks *float32, ntaps int, bias float32)
 // For each row r < rows: dst[r*n+i] = bias + sum over t < ntaps of ks[t]*src[r*ld+offs[t]+i],
-// i < n; 32 outputs per iteration in four accumulators, then 8; a tail of fewer than 8
+// i < n; 32 outputs per iteration in four accumulators (taps alternating between two sets, so
+// two FMA dependency chains run at once), then 8 (three chains); a tail of fewer than 8
 // recomputes the row's last 8 outputs when n >= 8 (dst is written, not accumulated, so the
-// overlap is harmless), else runs one at a time. ntaps >= 1, rows >= 1.
+// overlap is harmless); a row shorter than 8 is one masked vector. ntaps >= 1, rows >= 1.
 TEXT ·dwPlaneAVX2(SB), NOSPLIT, $0-68
 	MOVQ dst+0(FP), DI
 	MOVQ rows+8(FP), R13
@@ -27,8 +47,17 @@ loop32:
 	VMOVAPS Y15, Y1
 	VMOVAPS Y15, Y2
 	VMOVAPS Y15, Y3
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
 	XORQ DX, DX
+	MOVQ R12, AX
+	DECQ AX
 tap32:
+	// Taps in pairs: even taps into Y0-Y3, odd into Y5-Y8, two dependency chains.
+	CMPQ DX, AX
+	JGE tap32one
 	MOVQ (R8)(DX*8), R10
 	ADDQ BX, R10
 	LEAQ (SI)(R10*4), R11
@@ -37,9 +66,32 @@ tap32:
 	VFMADD231PS 32(R11), Y4, Y1
 	VFMADD231PS 64(R11), Y4, Y2
 	VFMADD231PS 96(R11), Y4, Y3
-	INCQ DX
+	MOVQ 8(R8)(DX*8), R10
+	ADDQ BX, R10
+	LEAQ (SI)(R10*4), R11
+	VBROADCASTSS 4(R9)(DX*4), Y9
+	VFMADD231PS (R11), Y9, Y5
+	VFMADD231PS 32(R11), Y9, Y6
+	VFMADD231PS 64(R11), Y9, Y7
+	VFMADD231PS 96(R11), Y9, Y8
+	ADDQ $2, DX
+	JMP tap32
+tap32one:
 	CMPQ DX, R12
-	JLT tap32
+	JGE tap32sum
+	MOVQ (R8)(DX*8), R10
+	ADDQ BX, R10
+	LEAQ (SI)(R10*4), R11
+	VBROADCASTSS (R9)(DX*4), Y4
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS 32(R11), Y4, Y1
+	VFMADD231PS 64(R11), Y4, Y2
+	VFMADD231PS 96(R11), Y4, Y3
+tap32sum:
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y8, Y3, Y3
 	LEAQ (DI)(BX*4), R11
 	VMOVUPS Y0, (R11)
 	VMOVUPS Y1, 32(R11)
@@ -53,15 +105,41 @@ loop8:
 	CMPQ AX, $8
 	JLT tail
 	VMOVAPS Y15, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
 	XORQ DX, DX
+	MOVQ R12, AX
+	SUBQ $2, AX
 tap8:
+	// Taps in threes into Y0, Y1, Y2: three dependency chains.
+	CMPQ DX, AX
+	JGE tap8rest
+	MOVQ (R8)(DX*8), R10
+	ADDQ BX, R10
+	VBROADCASTSS (R9)(DX*4), Y4
+	VFMADD231PS (SI)(R10*4), Y4, Y0
+	MOVQ 8(R8)(DX*8), R10
+	ADDQ BX, R10
+	VBROADCASTSS 4(R9)(DX*4), Y5
+	VFMADD231PS (SI)(R10*4), Y5, Y1
+	MOVQ 16(R8)(DX*8), R10
+	ADDQ BX, R10
+	VBROADCASTSS 8(R9)(DX*4), Y6
+	VFMADD231PS (SI)(R10*4), Y6, Y2
+	ADDQ $3, DX
+	JMP tap8
+tap8rest:
+	CMPQ DX, R12
+	JGE tap8sum
 	MOVQ (R8)(DX*8), R10
 	ADDQ BX, R10
 	VBROADCASTSS (R9)(DX*4), Y4
 	VFMADD231PS (SI)(R10*4), Y4, Y0
 	INCQ DX
-	CMPQ DX, R12
-	JLT tap8
+	JMP tap8rest
+tap8sum:
+	VADDPS Y2, Y1, Y1
+	VADDPS Y1, Y0, Y0
 	VMOVUPS Y0, (DI)(BX*4)
 	ADDQ $8, BX
 	JMP loop8
@@ -69,26 +147,28 @@ tail:
 	CMPQ BX, CX
 	JGE nextrow
 	CMPQ CX, $8
-	JLT loop1
+	JLT short
 	MOVQ CX, BX
 	SUBQ $8, BX
 	JMP loop8
-loop1:
-	CMPQ BX, CX
-	JGE nextrow
-	VMOVAPS X15, X0
+short:
+	// A row shorter than 8 (BX = 0): one masked vector; masked lanes are neither read nor
+	// written.
+	LEAQ dwmask<>(SB), R11
+	MOVQ $8, AX
+	SUBQ CX, AX
+	VMOVDQU (R11)(AX*4), Y10
+	VMOVAPS Y15, Y0
 	XORQ DX, DX
-tap1:
+tapm:
 	MOVQ (R8)(DX*8), R10
-	ADDQ BX, R10
-	VMOVSS (R9)(DX*4), X4
-	VFMADD231SS (SI)(R10*4), X4, X0
+	VBROADCASTSS (R9)(DX*4), Y4
+	VMASKMOVPS (SI)(R10*4), Y10, Y5
+	VFMADD231PS Y5, Y4, Y0
 	INCQ DX
 	CMPQ DX, R12
-	JLT tap1
-	VMOVSS X0, (DI)(BX*4)
-	INCQ BX
-	JMP loop1
+	JLT tapm
+	VMASKMOVPS Y0, Y10, (DI)
 nextrow:
 	LEAQ (DI)(CX*4), DI
 	MOVQ ld+32(FP), AX
