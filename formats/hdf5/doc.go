@@ -21,7 +21,8 @@
 // (the SOHM table), filtered fractal heaps, paged extensible-array data blocks, VAX floats,
 // integers with bit offsets or padding, and reading compound, array, opaque, time and bitfield
 // values (their types are described, and their attributes skipped by formats/netcdf).
-// Checksums of metadata blocks are not verified.
+// Checksums are verified for superblocks 2 and 3, v2 object headers and their continuation
+// blocks and v2 B-trees; those of fractal heaps, fixed and extensible arrays are not.
 //
 // Every size and address read from the file is checked against the file length before it is
 // used, chunk sizes are bounded by the dataset's chunk shape, and reading a dataset writes chunk

@@ -189,8 +189,12 @@ func (f *File) readSuperblock() error {
 		d.addr() // superblock extension
 		d.addr() // end of file
 		f.root = d.addr()
+		sum := d.bytes(4)
 		if d.err != nil {
 			return d.err
+		}
+		if err := checkSum("superblock", uint64(off), b[:d.p-4], sum); err != nil {
+			return err
 		}
 	default:
 		return errf("superblock version %d", f.superVersion)

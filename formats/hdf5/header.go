@@ -115,13 +115,17 @@ func (f *File) readHeader(addr uint64) (*objectHeader, error) {
 			return nil, d.err
 		}
 		start := addr + uint64(d.p)
-		if size > uint64(f.avail(start)) {
+		if size+4 > uint64(f.avail(start)) {
 			return nil, errf("object header at %d: %d bytes of messages beyond the end of the file", addr, size)
 		}
-		body, err := f.readAt(start, int64(size))
+		whole, err := f.readAt(addr, int64(uint64(d.p)+size+4))
 		if err != nil {
 			return nil, err
 		}
+		if err := checkSum("object header", addr, whole[:len(whole)-4], whole[len(whole)-4:]); err != nil {
+			return nil, err
+		}
+		body := whole[d.p : len(whole)-4]
 		if err := h.parseV2(f, body, flags, &todo); err != nil {
 			return nil, errf("object header at %d: %v", addr, err)
 		}
@@ -138,6 +142,9 @@ func (f *File) readHeader(addr uint64) (*objectHeader, error) {
 			}
 			if !bytes.HasPrefix(b, []byte("OCHK")) || len(b) < 8 {
 				return nil, errf("object header at %d: continuation block at %d has no OCHK signature", addr, c.addr)
+			}
+			if err := checkSum("object header continuation", c.addr, b[:len(b)-4], b[len(b)-4:]); err != nil {
+				return nil, err
 			}
 			if err := h.parseV2(f, b[4:len(b)-4], flags, &todo); err != nil {
 				return nil, errf("object header at %d: %v", addr, err)

@@ -275,8 +275,12 @@ func (f *File) btree2Records(addr uint64, visit func(rec []byte) error) error {
 	root := d.addr()
 	rootN := int(d.u16())
 	d.length()
+	sum := d.bytes(4)
 	if d.err != nil {
 		return errf("v2 B-tree at %d: %v", addr, d.err)
+	}
+	if err := checkSum("v2 B-tree header", addr, b[:d.p-4], sum); err != nil {
+		return err
 	}
 	if recSize == 0 || nodeSize < 16 || int64(nodeSize) > f.size || depth > 32 {
 		return errf("v2 B-tree at %d: node size %d, record size %d, depth %d", addr, nodeSize, recSize, depth)
@@ -334,6 +338,11 @@ func (f *File) btree2Records(addr uint64, visit func(rec []byte) error) error {
 		if nd.err != nil {
 			return errf("v2 B-tree at %d: node at %d: %v", addr, a, nd.err)
 		}
+		if dep == 0 {
+			if err := checkSum("v2 B-tree leaf", a, nb[:nd.p], nb[nd.p:]); err != nil {
+				return err
+			}
+		}
 		type child struct {
 			a uint64
 			n int
@@ -350,6 +359,9 @@ func (f *File) btree2Records(addr uint64, visit func(rec []byte) error) error {
 			}
 			if nd.err != nil {
 				return errf("v2 B-tree at %d: node at %d: %v", addr, a, nd.err)
+			}
+			if err := checkSum("v2 B-tree internal node", a, nb[:nd.p], nb[nd.p:]); err != nil {
+				return err
 			}
 		}
 		for i := 0; i <= n; i++ {
