@@ -75,6 +75,39 @@
 // (TestTFJSNumpyReference). Its top-1 class agrees with mobilenetv2-imagenet-onnx's on 46 of
 // the 92 Kriegeskorte images (15 of 24 animals, 6 of 24 human faces and bodies: two different
 // networks on images far from ImageNet's).
+//
+// # TensorFlow Lite
+//
+// FromTFLite maps the main subgraph of a .tflite file (formats/tflite reads it) onto registered
+// nn ops (SupportedTFLiteOps lists the operators). Layer names are the TFLite tensor names ('@'
+// and spaces become '_', "input" becomes "input_"; converters often join fused names with ';'):
+// the layer carrying a tensor's name computes exactly that tensor (Model.ValueLayers maps each),
+// and helper layers add a suffix: ".pad" (TF SAME padding that is asymmetric), ".conv", ".fc",
+// ".add", ".mul", ".pool", ".mean", ".softmax", ".concat" (the float computation before a fused
+// activation or a requantization), ".act" (the fused activation), ".const" (a constant
+// operand), ".nhwc"/".nchw" (layout transposes around a reshape or flatten that depends on the
+// layout). TFLite is NHWC, ventral images are [C H W]: kernels are transposed at import (OHWI
+// and depthwise 1HWC to OIHW), channel-axis operations take axis 0, and a RESHAPE or
+// FULLY_CONNECTED that flattens a map with several pixels and channels goes through HWC order
+// first, so outputs equal the NHWC original's.
+//
+// Quantized files: weights (uint8 per tensor, int8 per channel) and int32 biases (scale
+// input_scale*filter_scale) are dequantized to float32 at import. By default the integer graph
+// is simulated: every operator whose output tensor is quantized is followed by a fake_quant with
+// that tensor's scale, zero point and integer range, and the input image is quantized the same
+// way; Options.FloatActivations keeps float activations, only clipped to each quantized range.
+// The loader sets the preprocessing from the input tensor: its size, and mean z/255 and std
+// 1/(255 s), so an image in [0,1] becomes the dequantized uint8 input (the coral MobileNets map
+// 0..255 onto [-1, 1]). Against an independent numpy implementation of the dequantized networks
+// (testdata/tflite_reference.py, TestTFLiteNumpyReference*), on Kriegeskorte images: with float
+// activations every operator of mobilenet_v1_0.25_128_quant within 1.1e-5 of max|ref| and the
+// logits of the other three coral MobileNets within 3e-6; with the integer simulation every
+// operator, run on ventral's own inputs, equals the reference exactly except at rounding ties
+// (x/scale within 1e-3 of k+0.5, where summation order picks either level): 37 of 1.66 M values
+// (0.25/128), 36 of 5.6 M (0.75/192), 52 of 13.8 M (V2 uint8), 28 of 14.1 M (V2 int8 PTQ). The
+// simulation does not reproduce TFLite's fixed-point multipliers bit for bit (no TFLite runtime
+// here to compare with); chained through the network, those one-level differences move some
+// outputs by a level or two.
 package imports
 
 import (

@@ -12,7 +12,7 @@ import (
 )
 
 // named is a trained network from the dataset registry, imported by name: the file, its
-// preprocessing (these files do not carry it), its labels and citation.
+// preprocessing (the zero value keeps what the file says: TFLite inputs carry it), its labels and citation.
 type named struct {
 	name          string
 	dataset, file string // datasets.Resolve(dataset, file)
@@ -35,9 +35,22 @@ var imagenetLabels = [2]string{"imagenet-labels", "imagenet-simple-labels.json"}
 var ml5MobileNet = stimuli.Preprocess{Size: 224, RGB: true,
 	Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}}
 
+// coralLabels are the 1001 classes of the TFLite MobileNets: index 0 is "background", then the
+// 1000 ImageNet classes.
+var coralLabels = [2]string{"coral-test-data", "imagenet_labels.txt"}
+
+const (
+	mobilenetV1Citation = "Howard, Zhu, Chen, Kalenichenko, Wang, Weyand, Andreetto, Adam (2017) MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, arXiv:1704.04861"
+	mobilenetV2Citation = "Sandler, Howard, Zhu, Zhmoginov, Chen (2018) MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR"
+)
+
 // zooTable lists the named imported networks, one row each.
 var zooTable = []named{
 	{"mobilenetv1-0.75-imagenet-tfjs", "ml5-mobilenet-v1-0.75", "mobilenet_v1_0.75_224/model.json", ml5MobileNet, [2]string{"ml5-mobilenet-v1-0.75", "mobilenet_v1_0.75_224/metadata.json"}, 0, "Howard, Zhu, Chen, Kalenichenko, Wang, Weyand, Andreetto, Adam (2017) MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, arXiv:1704.04861; weights: Google's MobileNet V1 0.75 224 as converted for ml5.js (Apache-2.0 upstream)"},
+	{"mobilenetv1-0.25-imagenet-tflite", "coral-test-data", "mobilenet_v1_0.25_128_quant.tflite", stimuli.Preprocess{}, coralLabels, 0, mobilenetV1Citation + "; weights: TensorFlow's mobilenet_v1_0.25_128_quant as compiled for Coral (google-coral/test_data, Apache-2.0)"},
+	{"mobilenetv1-0.75-imagenet-tflite", "coral-test-data", "mobilenet_v1_0.75_192_quant.tflite", stimuli.Preprocess{}, coralLabels, 0, mobilenetV1Citation + "; weights: TensorFlow's mobilenet_v1_0.75_192_quant as compiled for Coral (google-coral/test_data, Apache-2.0)"},
+	{"mobilenetv2-imagenet-tflite", "coral-test-data", "mobilenet_v2_1.0_224_quant.tflite", stimuli.Preprocess{}, coralLabels, 0, mobilenetV2Citation + "; weights: TensorFlow's mobilenet_v2_1.0_224_quant, uint8 (google-coral/test_data, Apache-2.0)"},
+	{"mobilenetv2-imagenet-tflite-ptq", "coral-test-data", "tf2_mobilenet_v2_1.0_224_ptq.tflite", stimuli.Preprocess{}, coralLabels, 0, mobilenetV2Citation + "; weights: TF2 MobileNetV2 1.0 224, int8 per-channel post-training quantization (google-coral/test_data, Apache-2.0)"},
 	{"mobilenetv2-imagenet-onnx", "onnx-mobilenetv2-int8", "mobilenetv2-12-int8.onnx", imagenet224, imagenetLabels, 0, "Sandler, Howard, Zhu, Zhmoginov, Chen (2018) MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR; weights: ONNX model zoo mobilenetv2-12-int8 (Apache-2.0)"},
 }
 
@@ -104,6 +117,10 @@ func NamedOptions(name string, o Options) (*Model, error) {
 		}
 	}
 	pre := z.pre
+	if pre.Size == 0 {
+		// The TFLite files carry their preprocessing (size and input quantization).
+		pre = m.Preprocess
+	}
 	if err := m.setMeta(&pre); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

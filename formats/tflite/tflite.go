@@ -64,29 +64,29 @@ type BuiltinOperator int32
 
 // The builtin operators the importer maps (schema.fbs numbering).
 const (
-	OpAdd               BuiltinOperator = 0
-	OpAveragePool2D     BuiltinOperator = 1
-	OpConcatenation     BuiltinOperator = 2
-	OpConv2D            BuiltinOperator = 3
-	OpDepthwiseConv2D   BuiltinOperator = 4
-	OpDequantize        BuiltinOperator = 6
-	OpFullyConnected    BuiltinOperator = 9
-	OpLogistic          BuiltinOperator = 14
-	OpMaxPool2D         BuiltinOperator = 17
-	OpMul               BuiltinOperator = 18
-	OpRelu              BuiltinOperator = 19
-	OpRelu6             BuiltinOperator = 21
-	OpReshape           BuiltinOperator = 22
-	OpSoftmax           BuiltinOperator = 25
-	OpTanh              BuiltinOperator = 28
-	OpCustom            BuiltinOperator = 32
-	OpPad               BuiltinOperator = 34
-	OpTranspose         BuiltinOperator = 39
-	OpMean              BuiltinOperator = 40
-	OpSub               BuiltinOperator = 41
-	OpSqueeze           BuiltinOperator = 43
-	OpQuantize          BuiltinOperator = 114
-	OpHardSwish         BuiltinOperator = 117
+	OpAdd             BuiltinOperator = 0
+	OpAveragePool2D   BuiltinOperator = 1
+	OpConcatenation   BuiltinOperator = 2
+	OpConv2D          BuiltinOperator = 3
+	OpDepthwiseConv2D BuiltinOperator = 4
+	OpDequantize      BuiltinOperator = 6
+	OpFullyConnected  BuiltinOperator = 9
+	OpLogistic        BuiltinOperator = 14
+	OpMaxPool2D       BuiltinOperator = 17
+	OpMul             BuiltinOperator = 18
+	OpRelu            BuiltinOperator = 19
+	OpRelu6           BuiltinOperator = 21
+	OpReshape         BuiltinOperator = 22
+	OpSoftmax         BuiltinOperator = 25
+	OpTanh            BuiltinOperator = 28
+	OpCustom          BuiltinOperator = 32
+	OpPad             BuiltinOperator = 34
+	OpTranspose       BuiltinOperator = 39
+	OpMean            BuiltinOperator = 40
+	OpSub             BuiltinOperator = 41
+	OpSqueeze         BuiltinOperator = 43
+	OpQuantize        BuiltinOperator = 114
+	OpHardSwish       BuiltinOperator = 117
 )
 
 var opNames = map[BuiltinOperator]string{0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D",
@@ -118,12 +118,12 @@ const (
 type Activation int8
 
 const (
-	ActNone     Activation = 0
-	ActRelu     Activation = 1
+	ActNone      Activation = 0
+	ActRelu      Activation = 1
 	ActReluN1To1 Activation = 2
-	ActRelu6    Activation = 3
-	ActTanh     Activation = 4
-	ActSignBit  Activation = 5
+	ActRelu6     Activation = 3
+	ActTanh      Activation = 4
+	ActSignBit   Activation = 5
 )
 
 func (a Activation) String() string {
@@ -210,18 +210,18 @@ type Operator struct {
 
 // The builtin_options union tags whose tables Decode reads.
 const (
-	OptConv2D         = 1
+	OptConv2D          = 1
 	OptDepthwiseConv2D = 2
-	OptPool2D         = 5
-	OptFullyConnected = 8
-	OptSoftmax        = 9
-	OptConcatenation  = 10
-	OptAdd            = 11
-	OptReshape        = 17
-	OptMul            = 21
-	OptPad            = 22
-	OptReducer        = 27
-	OptSub            = 28
+	OptPool2D          = 5
+	OptFullyConnected  = 8
+	OptSoftmax         = 9
+	OptConcatenation   = 10
+	OptAdd             = 11
+	OptReshape         = 17
+	OptMul             = 21
+	OptPad             = 22
+	OptReducer         = 27
+	OptSub             = 28
 )
 
 // Options holds the fields of the builtin option tables Decode reads; each operator sets the
