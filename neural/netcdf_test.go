@@ -253,3 +253,73 @@ ds.close()
 		t.Fatalf("error %v, want one about the short stimulus_id", err)
 	}
 }
+
+// TestNetCDFMatchesLongCSV: the same recording (unequal repetitions, a NaN) saved by xarray as
+// NetCDF and written as long-form CSV reads into the same assembly.
+func TestNetCDFMatchesLongCSV(t *testing.T) {
+	const python = "/usr/bin/python3"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, python, "-c", "import xarray, netCDF4, numpy").CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s cannot import xarray, netCDF4: %v\n%s", python, err, out)
+		}
+		t.Skipf("%s cannot import xarray, netCDF4: %v", python, err)
+	}
+	dir := t.TempDir()
+	script := `
+import csv, os, sys, numpy as np, xarray as xr
+out = sys.argv[1]
+rng = np.random.default_rng(9)
+ids = ["s1", "s2", "s3", "s4", "s1", "s2", "s4", "s1"]
+reps = [0, 0, 0, 0, 1, 1, 1, 2]
+x = rng.standard_normal((8, 3, 2))
+x[5, 1, 0] = np.nan
+obj = {"s1": "car", "s2": "dog", "s3": "car", "s4": "face"}
+da = xr.DataArray(x, dims=("presentation", "neuroid", "time_bin"), coords={
+    "stimulus_id": ("presentation", ids), "repetition": ("presentation", reps),
+    "object_name": ("presentation", [obj[i] for i in ids]),
+    "neuroid_id": ("neuroid", ["a", "b", "c"]), "region": ("neuroid", ["V4", "IT", "IT"]),
+    "time_bin_start": ("time_bin", [70, 170]), "time_bin_end": ("time_bin", [170, 270])}, name="data")
+da.to_netcdf(os.path.join(out, "pair.nc"))
+with open(os.path.join(out, "pair.csv"), "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["stimulus_id", "neuroid_id", "time_bin", "repetition", "value", "region", "stimulus.object_name"])
+    for p in range(8):
+        for n in range(3):
+            for t, tb in enumerate(["70-170", "170-270"]):
+                w.writerow([ids[p], "abc"[n], tb, reps[p], repr(float(x[p, n, t])), ["V4", "IT", "IT"][n], obj[ids[p]]])
+`
+	if out, err := exec.CommandContext(ctx, python, "-c", script, dir).CombinedOutput(); err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	nc, err := ReadFile(filepath.Join(dir, "pair.nc"), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := ReadFile(filepath.Join(dir, "pair.csv"), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(nc.Stimuli, cv.Stimuli) || !slices.Equal(nc.Neuroids, cv.Neuroids) || !slices.Equal(nc.TimeBins, cv.TimeBins) || nc.Reps != cv.Reps {
+		t.Fatalf("NetCDF %v %v %v %d, CSV %v %v %v %d", nc.Stimuli, nc.Neuroids, nc.TimeBins, nc.Reps, cv.Stimuli, cv.Neuroids, cv.TimeBins, cv.Reps)
+	}
+	nan := 0
+	for i := range nc.Data {
+		g, w := nc.Data[i], cv.Data[i]
+		if math.IsNaN(g) {
+			nan++
+		}
+		if !(g == w || math.IsNaN(g) && math.IsNaN(w)) {
+			t.Fatalf("value %d: NetCDF %v, CSV %v", i, g, w)
+		}
+	}
+	// 4 stimuli x 3 repetitions x 6 cells, of which 8 presentations are present: 24 padded,
+	// plus the one NaN recorded
+	if nan != 25 {
+		t.Errorf("%d NaN values, want 25", nan)
+	}
+	if !slices.Equal(nc.NeuroidMeta["region"], cv.NeuroidMeta["region"]) || !slices.Equal(nc.StimulusMeta["object_name"], cv.StimulusMeta["object_name"]) {
+		t.Errorf("metadata: NetCDF %v %v, CSV %v %v", nc.NeuroidMeta, nc.StimulusMeta, cv.NeuroidMeta, cv.StimulusMeta)
+	}
+}
