@@ -48,7 +48,8 @@ var (
 //     coordinate variable, else numbers.
 //
 // Values equal to _FillValue or missing_value become NaN and scale_factor/add_offset are
-// applied, as xarray decodes them.
+// applied, as xarray decodes them. A plain HDF5 file needs dimension scales (DIMENSION_LIST)
+// naming the data's dimensions, as netCDF4, h5netcdf and h5py's dims API write them.
 func ReadNetCDF(path string, opts NetCDFOptions) (*Assembly, error) {
 	f, err := netcdf.Open(path)
 	if err != nil {
@@ -76,7 +77,11 @@ func ReadNetCDF(path string, opts NetCDFOptions) (*Assembly, error) {
 		case v.Shape[i] == 1:
 			continue
 		default:
-			return nil, fmt.Errorf("%s: dimension %q: expected one of presentation/stimulus, neuroid, time_bin, repetition (or length 1)", name, d)
+			hint := ""
+			if strings.HasPrefix(d, "phony_dim_") {
+				hint = "; the file names no dimensions: write it with xarray, netCDF4 or h5netcdf, or attach HDF5 dimension scales"
+			}
+			return nil, fmt.Errorf("%s: dimension %q: expected one of presentation/stimulus, neuroid, time_bin, repetition (or length 1)%s", name, d, hint)
 		}
 		if j, dup := axis[ax]; dup {
 			return nil, fmt.Errorf("%s: dimensions %q and %q are both the %s axis", name, v.Dims[j], d, ax)

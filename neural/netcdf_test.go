@@ -222,18 +222,20 @@ func keysOf(m map[string][]string) []string {
 
 // TestReadNetCDFShortCoordinate: netCDF-C lets a variable along an unlimited dimension be
 // shorter than the dimension; a coordinate with fewer values than the data must be an error
-// naming it, not an index out of range.
+// naming it, not an index out of range. An HDF5 file without dimension scales is an error
+// saying so.
 func TestReadNetCDFShortCoordinate(t *testing.T) {
 	const python = "/usr/bin/python3"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, python, "-c", "import netCDF4, numpy").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, python, "-c", "import netCDF4, h5py, numpy").CombinedOutput(); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import netCDF4: %v\n%s", python, err, out)
+			t.Fatalf("%s cannot import netCDF4, h5py: %v\n%s", python, err, out)
 		}
-		t.Skipf("%s cannot import netCDF4: %v", python, err)
+		t.Skipf("%s cannot import netCDF4, h5py: %v", python, err)
 	}
 	path := filepath.Join(t.TempDir(), "short.nc")
+	plain := filepath.Join(filepath.Dir(path), "plain.h5")
 	script := `
 import sys, numpy as np, netCDF4
 ds = netCDF4.Dataset(sys.argv[1], "w")
@@ -244,13 +246,21 @@ d[0:6, :] = np.arange(12.0).reshape(6, 2)
 s = ds.createVariable("stimulus_id", str, ("presentation",))
 s[0:4] = np.array(["a", "b", "c", "d"], dtype=object)
 ds.close()
+import h5py
+with h5py.File(sys.argv[2], "w") as f:
+    f["data"] = np.zeros((4, 3))
 `
-	if out, err := exec.CommandContext(ctx, python, "-c", script, path).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, python, "-c", script, path, plain).CombinedOutput(); err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	_, err := ReadNetCDF(path, NetCDFOptions{})
 	if err == nil || !strings.Contains(err.Error(), `coordinate "stimulus_id" has 4 values`) {
 		t.Fatalf("error %v, want one about the short stimulus_id", err)
+	}
+	// an HDF5 file without dimension scales: the error says what is missing
+	_, err = ReadFile(plain, "", false)
+	if err == nil || !strings.Contains(err.Error(), "plain.h5") || !strings.Contains(err.Error(), "names no dimensions") {
+		t.Fatalf("plain HDF5: error %v", err)
 	}
 }
 
