@@ -128,6 +128,13 @@ func (g *Graph) Build(seed uint64) error {
 	if len(g.Nodes) == 0 {
 		return fmt.Errorf("model %q: no layers", g.Name)
 	}
+	budget := &sizeBudget{g: g}
+	if err := g.checkSteps(); err != nil {
+		return err
+	}
+	if err := budget.checkInput(); err != nil {
+		return err
+	}
 	g.index = map[string]int{}
 	for i, n := range g.Nodes {
 		if n.Name == "" || n.Name == InputName || strings.ContainsAny(n.Name, "@ ") {
@@ -217,9 +224,15 @@ func (g *Graph) Build(seed uint64) error {
 			n := g.Nodes[i]
 			in, complete := g.inShapes(n, shapes)
 			if complete {
+				if err := budget.beforeBuild(n, in); err != nil {
+					return err
+				}
 				out, err := n.Op.Build(in, g.rng(n.Name))
 				if err != nil {
 					return fmt.Errorf("model %q: layer %q (%s): %w", g.Name, n.Name, n.Op.Type(), err)
+				}
+				if err := budget.afterBuild(n, out); err != nil {
+					return err
 				}
 				if partial[i] && !tensor.SameShape(out, shapes[i]) {
 					return fmt.Errorf("model %q: layer %q: output shape %v disagrees with %v inferred around a recurrent loop", g.Name, n.Name, out, shapes[i])

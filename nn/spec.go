@@ -59,6 +59,9 @@ func ParseSpec(data []byte, source string) (*Graph, error) {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	g := &Graph{Name: sf.Name, InputShape: sf.Input, Output: sf.Output, Steps: sf.Steps, Meta: sf.Meta}
+	if err := g.checkSteps(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
 	for i, l := range sf.Layers {
 		name, _ := l["name"].(string)
 		typ, _ := l["type"].(string)
