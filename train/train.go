@@ -75,6 +75,13 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Model == nil || !cfg.Model.Built() {
 		return nil, errors.New("train: the model must be built")
 	}
+	if cfg.Out != "" {
+		unlock, err := lockRun(cfg.Out, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	if cfg.Out != "" && !cfg.Overwrite {
 		if _, err := os.Stat(filepath.Join(cfg.Out, CheckpointFile)); err == nil {
 			return nil, fmt.Errorf("train: %s already holds a checkpoint (resume it, or allow overwriting)", cfg.Out)
@@ -93,6 +100,11 @@ func Run(cfg Config) (*Result, error) {
 // sets, Log, Threads and optionally a new Epochs target (0 keeps the saved one). Metrics rows
 // after the checkpoint's epoch are dropped.
 func Resume(dir string, cfg Config) (*Result, error) {
+	unlock, err := lockRun(dir, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	ck, err := LoadCheckpoint(dir)
 	if err != nil {
 		return nil, err
@@ -105,6 +117,13 @@ func Resume(dir string, cfg Config) (*Result, error) {
 	cfg.Batch, cfg.Optim, cfg.Schedule, cfg.Seed, cfg.Augment = s.Batch, s.Optim, s.Schedule, s.Seed, s.Augment
 	if cfg.Epochs == 0 {
 		cfg.Epochs = s.Epochs
+	}
+	if cfg.Epochs < ck.Epoch {
+		return nil, fmt.Errorf("%s: the run has done %d epochs; a total of %d would undo them (give an epoch total above %d, or start a new run)",
+			ck.Path, ck.Epoch, cfg.Epochs, ck.Epoch)
+	}
+	if cfg.Epochs == ck.Epoch && cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, "train: %s has already completed its %d epochs; nothing to do (give a larger epoch total to continue)\n", dir, ck.Epoch)
 	}
 	if cfg.DataName == "" {
 		cfg.DataName = s.Data
@@ -265,10 +284,17 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 				"schedule":  cfg.Schedule.String(),
 				"train":     string(svJSON),
 			}
-			if err := saveCheckpoint(cfg.Out, g, opt, meta); err != nil {
+			// Metrics first: a crash before the checkpoint leaves a row that Resume drops and
+			// recomputes; the other order would lose the row for good.
+			if err := writeMetrics(filepath.Join(cfg.Out, MetricsFile), rows); err != nil {
 				return nil, err
 			}
-			if err := writeMetrics(filepath.Join(cfg.Out, MetricsFile), rows); err != nil {
+			if betweenWrites != nil {
+				if err := betweenWrites(epoch + 1); err != nil {
+					return nil, err
+				}
+			}
+			if err := saveCheckpoint(cfg.Out, g, opt, meta); err != nil {
 				return nil, err
 			}
 			if err := PlotCurves(filepath.Join(cfg.Out, CurvesFile), rows, g.Name); err != nil {
@@ -350,3 +376,7 @@ func mix(seed uint64, a, b int) uint64 {
 	z ^= z >> 31
 	return z
 }
+
+// betweenWrites, when set (by tests), runs between the end-of-epoch writes; an error stops the
+// run there, as a crash would.
+var betweenWrites func(epoch int) error
