@@ -31,6 +31,11 @@ type Options struct {
 // ErrTooFewStimuli is wrapped by errors about data with fewer stimuli than a method needs.
 var ErrTooFewStimuli = errors.New("too few stimuli")
 
+// ErrNonFinite is wrapped by errors about layers whose activations hold NaN or Inf: such a
+// layer has no score (its RDM or regression would be made of NaNs), so Score refuses it rather
+// than choose, report or record a number computed from it.
+var ErrNonFinite = errors.New("activations are not finite")
+
 // Score shows the benchmark's stimuli to the model, compares each layer's responses with the
 // neural data by the benchmark's metric, and chooses the layer that stands for the benchmark's
 // region on data kept apart from the data that scores it. The model is any subject.Model: a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/ventral-lab/ventral/datasets"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -100,6 +101,9 @@ func nullable(p *float64) any {
 // Record stores a result (per-layer scores and the summary) and returns its run id. A run with
 // the same key is replaced.
 func (d *DB) Record(r *benchmarks.Result, ventralVersion string) (int64, error) {
+	if err := checkFinite(r); err != nil {
+		return 0, fmt.Errorf("results: %s on %s: %w", r.Model, r.Benchmark, err)
+	}
 	js, err := json.Marshal(r)
 	if err != nil {
 		return 0, err
@@ -133,6 +137,24 @@ func (d *DB) Record(r *benchmarks.Result, ventralVersion string) (int64, error) 
 		}
 	}
 	return id, tx.Commit()
+}
+
+// checkFinite refuses a result with a NaN or infinite score: that is no score (benchmarks.Score
+// refuses non-finite activations; this keeps any other way in off the leaderboard).
+func checkFinite(r *benchmarks.Result) error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	if bad(r.HeldOut) {
+		return fmt.Errorf("held-out score %v is not finite", r.HeldOut)
+	}
+	if p := r.HeldOutNormalized; p != nil && bad(*p) {
+		return fmt.Errorf("normalised held-out score %v is not finite", *p)
+	}
+	for _, l := range r.Layers {
+		if bad(l.Score) {
+			return fmt.Errorf("layer %q: score %v is not finite", l.Layer, l.Score)
+		}
+	}
+	return nil
 }
 
 // Result returns the stored result of a run.
