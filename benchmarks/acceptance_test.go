@@ -100,7 +100,7 @@ func (u *userBench) spec(t *testing.T, name, data string) *Spec {
 	t.Helper()
 	body := "name: " + name + "\nversion: 1\ncitation: synthetic\nregion: IT\n" +
 		"stimuli: {path: images.zip, degrees: 4}\n" + data +
-		"metric: {type: pls, folds: 2, components: 4, bootstrap: 10}\nceiling: {type: split-half}\n"
+		"metric: {type: pls, folds: 2, components: 4, bootstrap: 40}\nceiling: {type: split-half}\n"
 	p := filepath.Join(u.dir, name+".yaml")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)

@@ -236,7 +236,7 @@ ceiling: {type: none}
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 10})
+	_, err = Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 40})
 	if !errors.Is(err, neural.ErrStimulusMismatch) {
 		t.Fatalf("mismatched ids: %v", err)
 	}

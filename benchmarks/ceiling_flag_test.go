@@ -81,7 +81,7 @@ func TestAboveCeilingFlagged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Score(m, b, Options{Seed: 1, Bootstrap: 20})
+	r, err := Score(m, b, Options{Seed: 1, Bootstrap: 40})
 	if err != nil {
 		t.Fatal(err)
 	}

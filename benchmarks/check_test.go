@@ -103,7 +103,7 @@ func TestNewSpecRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Build(1)
-	res, err := Score(subject.FromGraph(g), l, Options{Seed: 1, Bootstrap: 5, Layers: []string{"V1", "IT"}})
+	res, err := Score(subject.FromGraph(g), l, Options{Seed: 1, Bootstrap: 40, Layers: []string{"V1", "IT"}})
 	if err != nil {
 		t.Fatal(err)
 	}

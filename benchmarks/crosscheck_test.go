@@ -319,7 +319,7 @@ finish({k: score(f, allp) for k, f in F.items()}, {k: score(f, selp) for k, f in
 	runPython(t, dir, script, &want)
 	b := loadSpec(t, dir, `stimuli: {set: toy}
 data: {kind: rdm, path: rdms.mat, variable: RDMs, field: RDM}
-metric: {type: rsa, target: subjects, bootstrap: 10}
+metric: {type: rsa, target: subjects, bootstrap: 40}
 ceiling:
   type: rsa-noise-ceiling
   unit: subject
@@ -384,7 +384,7 @@ finish({k: cv(f, Y, fa) for k, f in F.items()}, {k: cv(f[sel], Y[sel], fh) for k
 `
 	var want expected
 	runPython(t, dir, script, &want)
-	b := loadSpec(t, dir, "stimuli: {set: toy}\ndata: {kind: assembly, path: resp.csv}\nmetric: {type: pls, folds: 5, components: 3, bootstrap: 10}\nceiling: {type: split-half}\n")
+	b := loadSpec(t, dir, "stimuli: {set: toy}\ndata: {kind: assembly, path: resp.csv}\nmetric: {type: pls, folds: 5, components: 3, bootstrap: 40}\nceiling: {type: split-half}\n")
 	r, err := Score(m, b, Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
@@ -465,7 +465,7 @@ finish(full, {k: selection(f) for k, f in F.items()}, full, ceil_te, ceil_te, ce
 	runPython(t, dir, script, &want)
 	b := loadSpec(t, dir, `stimuli: {set: toy, train: train, test: test}
 data: {kind: assembly, train: {path: train.csv}, test: {path: test.csv}}
-metric: {type: ridge, folds: 5, alphas: [0.5], bootstrap: 10}
+metric: {type: ridge, folds: 5, alphas: [0.5], bootstrap: 40}
 ceiling: {type: split-half}
 `)
 	r, err := Score(m, b, Options{Seed: seed})

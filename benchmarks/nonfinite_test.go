@@ -34,7 +34,7 @@ layers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 10})
+	r, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 40})
 	if err == nil {
 		t.Fatalf("scored non-finite layers: best %s held-out %v, layers %+v", r.BestLayer, r.HeldOut, r.Layers)
 	}
@@ -43,7 +43,7 @@ layers:
 		t.Fatalf("error %q should name big2 and fc (and not conv1) as non-finite", err)
 	}
 	// The finite layers alone still score.
-	if _, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 10, Layers: []string{"conv1", "big1"}}); err != nil {
+	if _, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 40, Layers: []string{"conv1", "big1"}}); err != nil {
 		t.Fatal(err)
 	}
 }

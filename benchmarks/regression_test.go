@@ -150,7 +150,7 @@ func TestBadMatVariable(t *testing.T) {
 		want     error
 	}{{"no_such_variable", neural.ErrMissingVariable}, {"stimuli_92objs", neural.ErrWrongType}} {
 		s := userSpec(t, dir, fmt.Sprintf("data: {kind: assembly, path: %q, variable: %s}\nmetric: {type: rsa}\nceiling: {type: none}\n", mp, c.variable))
-		_, err := Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 5})
+		_, err := Score(subject.FromGraph(tinyModel(t)), s, Options{Bootstrap: 40})
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.variable) {
 			t.Errorf("variable %s: %v", c.variable, err)
 		}

@@ -215,7 +215,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 				se = fmt.Sprintf("%.3f\t", *l.SE)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s%s\t%s\t[%.3f, %.3f]\t\n", mark, l.Layer, l.Score, se, ceil, norm, l.CILow, l.CIHigh)
+		ci := "no bootstrap"
+		if r.Bootstrap > 0 {
+			ci = fmt.Sprintf("[%.3f, %.3f]", l.CILow, l.CIHigh)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s%s\t%s\t%s\t\n", mark, l.Layer, l.Score, se, ceil, norm, ci)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -57,6 +57,9 @@ func Score(model subject.Model, bench *Spec, opts Options) (*Result, error) {
 	if B < 0 {
 		B = 0
 	}
+	if err := checkBootstrapCount(B, len(layers)); err != nil {
+		return nil, fmt.Errorf("benchmark %s: %w", bench.Name, err)
+	}
 	dig, err := model.Digest()
 	if err != nil {
 		return nil, err
@@ -282,4 +285,37 @@ func bestTwo(x []float64) (int, int) {
 		}
 	}
 	return b, s
+}
+
+// MinBootstrap is the fewest bootstrap samples that give a 95% percentile interval: with B
+// samples the 2.5th and 97.5th percentiles have B*2.5% samples beyond each, at least one when B
+// >= 40. With fewer an "interval" is the extreme samples or a point, and can exclude the score.
+const MinBootstrap = 40
+
+// maxBootstrapBytes bounds the memory the bootstrap samples take (see bootstrapBytes).
+const maxBootstrapBytes = 4 << 30
+
+// CheckBootstrap validates a --bootstrap flag: 0 (the benchmark's count) or at least
+// MinBootstrap.
+func CheckBootstrap(n int) error {
+	if n != 0 && n < MinBootstrap {
+		return fmt.Errorf("--bootstrap %d: expected 0 (the benchmark's count) or at least %d samples (a 95%% percentile interval needs one sample beyond each of the 2.5th and 97.5th percentiles)", n, MinBootstrap)
+	}
+	return nil
+}
+
+// bootstrapBytes estimates the memory of B bootstrap samples over L layers: raw and normalised
+// samples per layer and the held-out resamples (float64 each).
+func bootstrapBytes(B, L int) float64 { return 8 * float64(B) * float64(2*L+1) }
+
+// checkBootstrapCount refuses a resolved count below MinBootstrap or one whose samples would
+// not fit in maxBootstrapBytes, giving the estimate.
+func checkBootstrapCount(B, L int) error {
+	if B > 0 && B < MinBootstrap {
+		return fmt.Errorf("bootstrap %d: expected none or at least %d samples (a 95%% percentile interval needs one sample beyond each of the 2.5th and 97.5th percentiles)", B, MinBootstrap)
+	}
+	if need := bootstrapBytes(B, L); need > maxBootstrapBytes {
+		return fmt.Errorf("bootstrap %d samples of %d layers would take about %.1f GB; at most %d fit in %d GB", B, L, need/1e9, int(maxBootstrapBytes/bootstrapBytes(1, L)), maxBootstrapBytes>>30)
+	}
+	return nil
 }

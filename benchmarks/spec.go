@@ -340,8 +340,8 @@ func (s *Spec) Validate() error {
 	default:
 		return fmt.Errorf("metric.type %q: expected rsa, ridge or pls", m.Type)
 	}
-	if m.Bootstrap < 0 {
-		return fmt.Errorf("metric.bootstrap must not be negative")
+	if m.Bootstrap < 0 || (m.Bootstrap > 0 && m.Bootstrap < MinBootstrap) {
+		return fmt.Errorf("metric.bootstrap %d: expected at least %d samples (a 95%% percentile interval needs one sample beyond each of the 2.5th and 97.5th percentiles), or leave it out for 1000", m.Bootstrap, MinBootstrap)
 	}
 	if m.Bootstrap == 0 {
 		m.Bootstrap = 1000

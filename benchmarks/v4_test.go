@@ -42,7 +42,7 @@ func TestV4BenchmarkEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r, err := Score(subject.FromGraph(g), s, Options{Seed: 1, Bootstrap: 20, Layers: []string{"V1", "V4", "IT"}})
+	r, err := Score(subject.FromGraph(g), s, Options{Seed: 1, Bootstrap: 40, Layers: []string{"V1", "V4", "IT"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ citation: none
 region: IT
 stimuli: {set: tiny}
 data: {kind: assembly, path: %s}
-metric: {type: rsa, bootstrap: 20}
+metric: {type: rsa, bootstrap: 40}
 ceiling: {type: none}
 `, k+1, name))
 	}
@@ -147,7 +147,7 @@ ceiling: {type: none}
 
 func (f fixture) config(seed uint64) Config {
 	return Config{Models: []string{f.hmax, "random:" + f.tiny, f.run}, Benchmarks: []string{f.bench1, f.bench2},
-		Seed: seed, Bootstrap: 20, HMAXPrototypeImages: 6, HMAXPrototypes: 5, PrototypeSource: naturalSource,
+		Seed: seed, Bootstrap: 40, HMAXPrototypeImages: 6, HMAXPrototypes: 5, PrototypeSource: naturalSource,
 		DB: filepath.Join(f.dir, "results.db"), CacheDir: filepath.Join(f.dir, "cache")}
 }
 

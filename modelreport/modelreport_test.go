@@ -255,7 +255,7 @@ func TestForGraphWithScores(t *testing.T) {
 	}
 	var rs [2]*benchmarks.Result
 	for i, g := range gs {
-		if rs[i], err = benchmarks.Score(subject.FromGraph(g), spec, benchmarks.Options{Seed: 1, Bootstrap: 10}); err != nil {
+		if rs[i], err = benchmarks.Score(subject.FromGraph(g), spec, benchmarks.Options{Seed: 1, Bootstrap: 40}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,7 +26,7 @@ func TestQuickstartEndToEnd(t *testing.T) {
 		var buf bytes.Buffer
 		// A zoo network stands in for an imported one here (any --model form is scored the
 		// same way); the ImageNet networks have tests of their own in package imports.
-		s, err := Run(Config{Out: out, Epochs: 1, Limit: 300, Batch: 50, Bootstrap: 20, Threads: 1, Imported: []string{"lenet5"},
+		s, err := Run(Config{Out: out, Epochs: 1, Limit: 300, Batch: 50, Bootstrap: 40, Threads: 1, Imported: []string{"lenet5"},
 			ResultsDB: filepath.Join(out, "results.db")}, &buf)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/ventral-lab/ventral/benchmarks"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,9 @@ func init() {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelList == "" {
 				return fmt.Errorf("compare needs --models")
+			}
+			if err := benchmarks.CheckBootstrap(bootstrap); err != nil {
+				return err
 			}
 			cfg := compare.Config{Models: splitList(modelList), Benchmarks: splitList(benchList), Seed: seed, Bootstrap: bootstrap,
 				HMAXPrototypeImages: protoImages, HMAXPrototypes: protos, DB: dbPath, NoRecord: noRecord, CacheDir: cache, Against: against}

@@ -52,7 +52,7 @@ citation: none
 region: IT
 stimuli: {set: tiny-cli}
 data: {kind: assembly, path: resp.csv}
-metric: {type: rsa, bootstrap: 10}
+metric: {type: rsa, bootstrap: 40}
 ceiling: {type: none}
 `), 0o644)
 	spec := filepath.Join(dir, "tiny.yaml")

@@ -37,6 +37,9 @@ func init() {
 			if (model == "") == (acts == "") || bench == "" {
 				return fmt.Errorf("score needs --benchmark and one of --model and --activations")
 			}
+			if err := benchmarks.CheckBootstrap(bootstrap); err != nil {
+				return err
+			}
 			var m subject.Model
 			if acts != "" {
 				p, err := subject.Open(acts, name)

@@ -41,7 +41,7 @@ func TestScoreLeaderboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	const bench = "kriegeskorte92-monkeyIT-rsa"
-	out := execute(t, "score", "--model", spec, "--benchmark", bench, "--bootstrap", "20", "--seed", "3",
+	out := execute(t, "score", "--model", spec, "--benchmark", bench, "--bootstrap", "40", "--seed", "3",
 		"--json=false", "--no-record=false", "--layers=", "--cache", filepath.Join(home, "activations"))
 	t.Log("\n" + out)
 	lines := strings.Split(out, "\n")
@@ -106,7 +106,7 @@ func TestScoreLeaderboard(t *testing.T) {
 	if err := train.SaveWeights(filepath.Join(run, train.CheckpointFile), g, nil); err != nil {
 		t.Fatal(err)
 	}
-	js := execute(t, "score", "--model", run, "--benchmark", bench, "--bootstrap", "10", "--json", "--no-record", "--layers", "fc")
+	js := execute(t, "score", "--model", run, "--benchmark", bench, "--bootstrap", "40", "--json", "--no-record", "--layers", "fc")
 	var r benchmarks.Result
 	if err := json.Unmarshal([]byte(js), &r); err != nil {
 		t.Fatalf("%v\n%s", err, js)
@@ -184,7 +184,7 @@ func TestScoreActivationsFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	const bench = "kriegeskorte92-monkeyIT-rsa"
-	common := []string{"--benchmark", bench, "--bootstrap", "20", "--seed", "3", "--json", "--no-record", "--layers", strings.Join(layers, ",")}
+	common := []string{"--benchmark", bench, "--bootstrap", "40", "--seed", "3", "--json", "--no-record", "--layers", strings.Join(layers, ",")}
 	var res [2]benchmarks.Result
 	for i, src := range [][]string{{"--model", spec, "--activations="}, {"--activations", feats, "--name", "tiny-elsewhere", "--model="}} {
 		out := execute(t, append(append([]string{"score"}, src...), common...)...)

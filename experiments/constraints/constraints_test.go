@@ -139,7 +139,7 @@ func TestBadVariants(t *testing.T) {
 func TestAlsoPairedAndResume(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Variants, cfg.Also = []string{"random", "none"}, []string{specFile(t, "tiny-deep", true)}
-	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 20
+	cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch, cfg.Bootstrap = 120, 60, 2, 20, 40
 	cfg.Optimizer, cfg.LR, cfg.Cosine, cfg.Flip, cfg.Crop, cfg.WeightDecay, cfg.Warmup = "sgd", 0.05, true, true, 1, 1e-4, 3
 	cfg.Out = t.TempDir()
 	var log bytes.Buffer
