@@ -77,6 +77,65 @@ func featureRDM(feat []float32, S, F int, distance string) []float64 {
 	return d
 }
 
+// neuralRDM is featureRDM in float64 for neural responses, which may lie beyond float32's
+// range (values near 1e39 became Inf in the float32 path and gave wrong scores). The data are
+// first divided by their largest magnitude, so that squares cannot overflow even in float64;
+// correlation distance does not change, Euclidean distances are scaled back.
+func neuralRDM(data []float64, S, F int, distance string) []float64 {
+	var c float64
+	for _, v := range data {
+		c = max(c, math.Abs(v))
+	}
+	if c == 0 || math.IsInf(c, 0) {
+		c = 1
+	}
+	x := make([]float64, len(data))
+	norms := make([]float64, S)
+	for i := 0; i < S; i++ {
+		row, out := data[i*F:(i+1)*F], x[i*F:(i+1)*F]
+		var m float64
+		if distance == "correlation" {
+			for _, v := range row {
+				m += v / c
+			}
+			m /= float64(F)
+		}
+		var ss float64
+		for j, v := range row {
+			out[j] = v/c - m
+			ss += out[j] * out[j]
+		}
+		norms[i] = ss
+	}
+	d := make([]float64, S*S)
+	for i := 0; i < S; i++ {
+		for j := i + 1; j < S; j++ {
+			xi, xj := x[i*F:(i+1)*F], x[j*F:(j+1)*F]
+			var v float64
+			if distance == "correlation" {
+				if norms[i] == 0 || norms[j] == 0 {
+					v = 1
+				} else {
+					var g float64
+					for k := range xi {
+						g += xi[k] * xj[k]
+					}
+					v = 1 - g/math.Sqrt(norms[i]*norms[j])
+				}
+			} else {
+				var ss float64
+				for k := range xi {
+					e := xi[k] - xj[k]
+					ss += e * e
+				}
+				v = c * math.Sqrt(ss)
+			}
+			d[i*S+j], d[j*S+i] = v, v
+		}
+	}
+	return d
+}
+
 func identity(n int) []int {
 	out := make([]int, n)
 	for i := range out {

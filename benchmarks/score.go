@@ -136,11 +136,7 @@ func (s *Spec) loadRDMs(d *DataSpec, ids []string, res *Result) (*neural.RDMSet,
 			return nil, err
 		}
 		S, F, data := a.Matrix()
-		f := make([]float32, len(data))
-		for i, v := range data {
-			f[i] = float32(v)
-		}
-		return &neural.RDMSet{Name: a.Name, Stimuli: ids, Names: []string{a.Name}, RDMs: [][]float64{featureRDM(f, S, F, s.Metric.RDMDistance)}}, nil
+		return &neural.RDMSet{Name: a.Name, Stimuli: ids, Names: []string{a.Name}, RDMs: [][]float64{neuralRDM(data, S, F, s.Metric.RDMDistance)}}, nil
 	}
 	p, err := s.dataPath(d.Dataset, d.File, d.Path)
 	if err != nil {
