@@ -84,7 +84,9 @@ func outputsProbabilities(g *nn.Graph) bool {
 	n := g.Node(g.OutputName())
 	for n != nil && len(n.Inputs) == 1 {
 		switch n.Op.Type() {
-		case "flatten", "reshape", "dropout":
+		case "flatten", "reshape", "dropout", "fake_quant":
+			// A quantized classifier's softmax is requantized (TFLite's uint8 output): still
+			// probabilities, on a grid.
 			n = g.Node(n.Inputs[0])
 			continue
 		}

@@ -202,6 +202,9 @@ func TestOutputsProbabilities(t *testing.T) {
 		{"softmax over one axis", func(g *nn.Graph) {
 			g.Chain("r", &nn.Reshape{Shape: []int{2, 3}}).Chain("sm", &nn.SoftmaxOp{Axis: 1}).Chain("flat", &nn.Flatten{})
 		}, false},
+		{"requantized softmax (TFLite)", func(g *nn.Graph) {
+			g.Chain("sm", &nn.SoftmaxOp{}).Chain("q", &nn.FakeQuant{Scale: 1.0 / 256, Qmin: 0, Qmax: 255})
+		}, true},
 		{"relu after softmax", func(g *nn.Graph) { g.Chain("sm", &nn.SoftmaxOp{}).Chain("relu", &nn.Activation{Kind: "relu"}) }, false},
 	}
 	for _, c := range cases {
