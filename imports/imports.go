@@ -13,15 +13,18 @@
 //
 // FromONNX maps a graph onto registered nn ops only (SupportedONNXOps lists the operators), so
 // the graph's spec plus its parameters reproduce it. Layer names are the ONNX output names
-// ('@' and spaces become '_', a value named "input" becomes "input_", a clash gets a numeric
+// ('@', spaces and commas become '_', a value named "input" becomes "input_", a clash gets a numeric
 // suffix); Model.ValueLayers maps every ONNX value to its layer (Identity and Dropout are
 // aliases; a BatchNormalization folded into the convolution that feeds only it gives that layer
 // its own output name; otherwise it becomes channel_affine). Shape arithmetic (Shape, Gather,
 // Unsqueeze, Concat, Cast, Slice... on constants) is folded at import from the input's static
 // dims, the first axis being the batch. Helper layers an ONNX node needs besides its own carry
 // its name plus a suffix: ".pad" (asymmetric padding), ".const" (a constant operand), ".pool"
-// (global pooling before the reshape to [C 1 1]), and, in quantized graphs, ".conv", ".matmul"
-// or ".add" for the float computation before the requantization layer that has the node's name.
+// (global pooling before the reshape to [C 1 1]), and, in quantized graphs, ".acc",
+// ".requant", ".int" and ".levels" for the integer simulation (onnx_qexact.go), or ".conv",
+// ".matmul" and ".add" for the float computation before a requantization layer.
+// Graph.Meta "default_layers" lists the layers that hold the file's own values, without these
+// helpers and pure reshuffles (comma-separated, in graph order).
 //
 // Quantized graphs (QuantizeLinear, QLinearConv, QLinearAdd, QLinearMatMul,
 // QLinearGlobalAveragePool, DequantizeLinear) are imported with float32 layers. By default the

@@ -194,11 +194,28 @@ func FromONNX(m *onnx.Model, source string, o Options) (*Model, error) {
 		return nil, err
 	}
 	model := &Model{Graph: im.g, Format: "onnx", Operators: ops, ValueLayers: map[string]string{}}
+	isValue := map[string]bool{}
 	for name, v := range im.vals {
 		if v.node != "" && v.node != nn.InputName {
 			model.ValueLayers[name] = v.node
+			isValue[v.node] = true
 		}
 	}
+	// Meta "default_layers" lists, in graph order, the layers that compute the file's own values
+	// (not the helper layers: .acc, .requant, .int, .levels, .pad, .const...), leaving out pure
+	// reshuffles; a quantized graph has three or four layers per ONNX convolution, and scoring
+	// them all repeats each value several times.
+	var def []string
+	for _, nd := range im.g.Nodes {
+		switch nd.Op.Type() {
+		case "flatten", "transpose", "slice", "constant", "dropout":
+			continue
+		}
+		if isValue[nd.Name] {
+			def = append(def, nd.Name)
+		}
+	}
+	im.g.Meta["default_layers"] = strings.Join(def, ",")
 	for k := range im.notes {
 		model.Notes = append(model.Notes, k)
 	}
@@ -354,10 +371,10 @@ func attrInts(n *onnx.Node, name string) []int {
 // --- building nn nodes ----------------------------------------------------------------------
 
 // layerName turns an ONNX value name into an nn layer name: nn forbids '@' (recurrence) and
-// spaces, and "input" names the graph input, so those become '_' (and "input_"); a name taken
-// already gets a numeric suffix.
+// spaces, commas separate layer lists (--layers, Meta "default_layers"), and "input" names the
+// graph input, so those become '_' (and "input_"); a name taken already gets a numeric suffix.
 func (im *importer) layerName(name string) string {
-	s := strings.NewReplacer("@", "_", " ", "_").Replace(name)
+	s := strings.NewReplacer("@", "_", " ", "_", ",", "_").Replace(name)
 	if s == "" {
 		s = "node"
 	}

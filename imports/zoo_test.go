@@ -30,6 +30,10 @@ func TestNamed(t *testing.T) {
 	if len(m.Labels) != 1000 || m.Labels[0] != "tench" || out.Shape[0] != 1000 || m.Preprocess.Size != 224 || m.Graph.Meta["citation"] == "" {
 		t.Errorf("labels %d (%q...), output %v, preprocess %+v, citation %q", len(m.Labels), m.Labels[0], out.Shape, m.Preprocess, m.Graph.Meta["citation"])
 	}
+	def := strings.Split(m.Graph.Meta["default_layers"], ",")
+	if !slices.Contains(def, "474_quantized") || !slices.Contains(def, "339_quantized") || slices.Contains(def, "474_quantized.acc") || len(def) < 60 {
+		t.Errorf("default_layers %v", def)
+	}
 	if m.Operators["QLinearConv"] != 52 {
 		t.Errorf("operators %v, want 52 QLinearConv", m.Operators)
 	}
