@@ -40,6 +40,7 @@ type File struct {
 	rootHint         *symCache // v0/v1 root symbol-table entry cache
 	gheaps           map[uint64]*globalHeap
 	headers          map[uint64]*objectHeader
+	links            map[uint64][]link
 	heapsRead        int64
 }
 
@@ -66,7 +67,7 @@ func Open(path string) (*File, error) {
 // NewReader reads an HDF5 file of the given size from r; name is used in errors.
 func NewReader(name string, r io.ReaderAt, size int64) (*File, error) {
 	f := &File{name: name, r: r, size: size, Limit: DefaultLimit,
-		gheaps: map[uint64]*globalHeap{}, headers: map[uint64]*objectHeader{}}
+		gheaps: map[uint64]*globalHeap{}, headers: map[uint64]*objectHeader{}, links: map[uint64][]link{}}
 	if err := f.readSuperblock(); err != nil {
 		return nil, fmt.Errorf("%s: superblock: %w", name, err)
 	}

@@ -47,6 +47,9 @@ func (g *Group) errorf(err error) error {
 }
 
 func (g *Group) links() ([]link, error) {
+	if ls, ok := g.f.links[g.addr]; ok {
+		return ls, nil
+	}
 	h, err := g.f.header(g.addr)
 	if err != nil {
 		return nil, g.errorf(err)
@@ -66,6 +69,11 @@ func (g *Group) links() ([]link, error) {
 		}
 		return strings.Compare(a.name, b.name)
 	})
+	// path lookups list the group again for every member: remember the listing
+	if len(g.f.links) > 1<<12 {
+		clear(g.f.links)
+	}
+	g.f.links[g.addr] = ls
 	return ls, nil
 }
 
