@@ -21,7 +21,7 @@ def enc(v):
     a = np.asarray(v)
     if a.dtype.kind == 'f':
         return {"float": [float(x).hex() for x in a.ravel()]}
-    if a.dtype.kind in 'iu':
+    if a.dtype.kind in 'iub':
         return {"int": [str(int(x)) for x in a.ravel()]}
     if a.dtype.kind in 'SO' or a.dtype.kind == 'U':
         vals = []
@@ -39,7 +39,7 @@ def record(fname, f):
     def visit(name, obj):
         path = "/" + name
         if isinstance(obj, h5py.Dataset):
-            if obj.dtype.kind in 'fiuSO' and obj.name not in skip:
+            if obj.dtype.kind in 'fiubSO' and obj.name not in skip:
                 data = obj[()]
                 if obj.dtype.kind == 'O':
                     data = np.array([x.decode() if isinstance(x, bytes) else x for x in np.ravel(data)], dtype=object)
@@ -91,6 +91,8 @@ def common(f):
     compact(f, "compact_i4", np.arange(12, dtype=np.int32).reshape(3, 4))
     compact(f, "compact_f8", np.linspace(0, 1, 5))
     f["scalar"] = 3.5
+    f["bools"] = np.array([[True, False], [False, True]])  # an enum of int8
+    f.attrs["flag"] = np.bool_(True)
     f["empty"] = np.zeros((0,), dtype=np.float64)
     a = rng.standard_normal((23, 17, 5))
     a[3, 4, 1] = np.nan
