@@ -488,3 +488,63 @@ func TestTFLiteZooSanity(t *testing.T) {
 // elephants: the coral label file's elephant classes are "tusker", "Indian elephant, Elephas
 // maximus" and "African elephant, Loxodonta africana"; a tusker is an elephant too.
 var elephants = map[int][]string{33: {"tusker"}}
+
+// TestTFLiteAgreement (VENTRAL_TFLITE_AGREE=1, a few minutes) reports how often the coral
+// networks' top-1 ImageNet class on the 92 Kriegeskorte images agrees with the ONNX model zoo's
+// int8 MobileNetV2 and the ml5 TF.js MobileNetV1 0.75 (TFLite's index i is ImageNet class i-1),
+// each network with its own preprocessing; it fails below 50% for the two MobileNetV2 files
+// against each other and against the ONNX one (the same architecture trained by the same recipe).
+func TestTFLiteAgreement(t *testing.T) {
+	if os.Getenv("VENTRAL_TFLITE_AGREE") == "" {
+		t.Skip("set VENTRAL_TFLITE_AGREE=1")
+	}
+	idx := make([]int, 92)
+	for i := range idx {
+		idx[i] = i
+	}
+	top := map[string][]int{}
+	for _, name := range []string{"mobilenetv2-imagenet-tflite", "mobilenetv2-imagenet-tflite-ptq", "mobilenetv1-0.75-imagenet-tflite", "mobilenetv2-imagenet-onnx", "mobilenetv1-0.75-imagenet-tfjs", "mobilenetv2-imagenet-tflite/float"} {
+		m, err := NamedOptions(strings.TrimSuffix(name, "/float"), Options{FloatActivations: strings.HasSuffix(name, "/float")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res []int
+		for s := 0; s < len(idx); s += 23 {
+			x := tfliteImages(t, m, idx[s:s+23])
+			tr, err := m.Graph.Forward(nn.NewCtx(false, 0), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := tr.Output()
+			n := out.Len() / 23
+			for k := 0; k < 23; k++ {
+				c := argmax(out.Data[k*n : (k+1)*n])
+				if n == 1001 {
+					c--
+				}
+				res = append(res, c)
+			}
+		}
+		top[name] = res
+	}
+	agree := func(a, b string) float64 {
+		n := 0
+		for i := range top[a] {
+			if top[a][i] == top[b][i] {
+				n++
+			}
+		}
+		t.Logf("top-1 agreement %s vs %s: %d of 92", a, b, n)
+		return float64(n) / 92
+	}
+	if agree("mobilenetv2-imagenet-tflite", "mobilenetv2-imagenet-onnx") < 0.5 {
+		t.Error("TFLite and ONNX MobileNetV2 disagree on most images")
+	}
+	if agree("mobilenetv2-imagenet-tflite", "mobilenetv2-imagenet-tflite-ptq") < 0.5 {
+		t.Error("the two TFLite MobileNetV2 files disagree on most images")
+	}
+	agree("mobilenetv2-imagenet-tflite-ptq", "mobilenetv2-imagenet-onnx")
+	agree("mobilenetv1-0.75-imagenet-tflite", "mobilenetv1-0.75-imagenet-tfjs")
+	agree("mobilenetv1-0.75-imagenet-tflite", "mobilenetv2-imagenet-onnx")
+	agree("mobilenetv2-imagenet-tflite", "mobilenetv2-imagenet-tflite/float")
+}

@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -104,5 +105,20 @@ func TestCorrupt(t *testing.T) {
 		c := append([]byte{}, b[:4096]...)
 		c[(i*7919)%len(c)] ^= byte(i)
 		Decode("flip.tflite", c)
+	}
+}
+
+// TestEncodeRoundTrip: a real file decoded, encoded and decoded again is the same model.
+func TestEncodeRoundTrip(t *testing.T) {
+	m, err := Read(mirror.Path(t, "coral-test-data/tf2_mobilenet_v2_1.0_224_ptq.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Decode("encoded", Encode(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, m2) {
+		t.Fatal("the re-encoded model differs")
 	}
 }
