@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -57,13 +58,11 @@ func near(t *testing.T, what string, got, want []float64, tol float64) {
 
 // TestCrosscheckPython compares RDMs, RDM comparisons, PLS, ridge and split-half reliability with
 // scipy and scikit-learn (scripts/crosscheck/crosscheck.py). It skips when /usr/bin/python3 cannot
-// import numpy, scipy and sklearn.
+// import numpy, scipy and sklearn, and fails then under CI (needPython).
 func TestCrosscheckPython(t *testing.T) {
+	needPython(t, python)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if err := exec.CommandContext(ctx, python, "-c", "import numpy, scipy, sklearn").Run(); err != nil {
-		t.Skipf("%s with numpy, scipy and sklearn not available: %v", python, err)
-	}
 	rng := rand.New(rand.NewPCG(2024, 1))
 	patterns := randDense(rng, 12, 9)
 	// RDM vectors with ties (rounded) for the rank-based comparisons
@@ -208,4 +207,46 @@ func flatRows(rows [][]float64) []float64 {
 		out = append(out, r...)
 	}
 	return out
+}
+
+// needPython skips the test when py cannot import numpy, scipy and sklearn, or fails it when
+// the environment variable CI is set (scripts/test promises the cross-checks run there).
+func needPython(t testing.TB, py string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := exec.CommandContext(ctx, py, "-c", "import numpy, scipy, sklearn").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s with numpy, scipy and sklearn is needed under CI: %v", py, err)
+		}
+		t.Skipf("%s with numpy, scipy and sklearn not available: %v", py, err)
+	}
+}
+
+// recorder is a testing.TB that records whether a helper skipped or failed.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Skipf(string, ...any)  { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Fatalf(string, ...any) { r.failed = true; runtime.Goexit() }
+
+// A missing python fails the cross-check under CI and skips it elsewhere.
+func TestNeedPythonFailsUnderCI(t *testing.T) {
+	run := func(ci string) *recorder {
+		t.Setenv("CI", ci)
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() { defer close(done); needPython(r, filepath.Join(t.TempDir(), "no-python")) }()
+		<-done
+		return r
+	}
+	if r := run("1"); !r.failed || r.skipped {
+		t.Errorf("under CI a missing python must fail the test: %+v", *r)
+	}
+	if r := run(""); r.failed || !r.skipped {
+		t.Errorf("outside CI a missing python skips: %+v", *r)
+	}
 }
