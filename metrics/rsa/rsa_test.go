@@ -352,25 +352,57 @@ func TestBootstrapDeterministicAndFast(t *testing.T) {
 }
 
 func TestBootstrapDropsSameStimulusPairs(t *testing.T) {
-	// With a model whose dissimilarities are all distinct and positive, a kept same-stimulus pair
-	// would contribute a 0; check the pair count of one resample by hand instead: 5 stimuli drawn
-	// with duplicates.
-	truth, subs := noisyRDMs(4, 5, 1, 0)
+	// The model is the reference shifted by 10: Pearson r is 1 on any set of pairs of distinct
+	// stimuli. A kept same-stimulus pair would add the point (0, 0), far off the line model =
+	// reference + 10, and pull r below 1 (checked by hand on a resample with duplicates below),
+	// so every sample must be exactly 1.
+	const n = 6
+	truth, subs := noisyRDMs(4, n, 1, 0)
+	shifted := make([]float64, len(truth.vec))
+	for k, v := range truth.vec {
+		shifted[k] = v + 10
+	}
+	model, err := NewRDMFromVector(shifted, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{0, 0, 1, 2, 3, 3} // a resample with two duplicated stimuli
+	var mv, rv []float64
+	for a := 0; a < n; a++ {
+		for c := a + 1; c < n; c++ {
+			if idx[a] == idx[c] {
+				mv, rv = append(mv, 0), append(rv, 0)
+			} else {
+				mv, rv = append(mv, model.At(idx[a], idx[c])), append(rv, truth.At(idx[a], idx[c]))
+			}
+		}
+	}
+	if r := CompareVectors(mv, rv, Pearson); !(r < 0.99) {
+		t.Fatalf("kept same-stimulus pairs give r = %v: the check below could not see them", r)
+	}
 	no := false
-	r, err := Bootstrap(truth, subs, Pearson, BootOptions{Samples: 20, Seed: 1, Stimuli: &no, Subjects: true})
+	r, err := Bootstrap(model, subs, Pearson, BootOptions{Samples: 20, Seed: 1, Stimuli: &no, Subjects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range r.Samples {
 		if math.Abs(v-1) > 1e-12 {
-			t.Fatalf("subject-only bootstrap of a perfect model gave %v", v)
+			t.Fatalf("subject-only bootstrap of a shifted perfect model gave %v", v)
 		}
 	}
-	r, _ = Bootstrap(truth, subs, Pearson, BootOptions{Samples: 200, Seed: 1})
+	r, _ = Bootstrap(model, subs, Pearson, BootOptions{Samples: 200, Seed: 1})
+	finite := 0
 	for _, v := range r.Samples {
-		if !math.IsNaN(v) && math.Abs(v-1) > 1e-12 {
-			t.Fatalf("perfect model under stimulus resampling gave %v (a same-stimulus pair kept?)", v)
+		if math.IsNaN(v) {
+			continue
 		}
+		finite++
+		if math.Abs(v-1) > 1e-12 {
+			t.Fatalf("shifted perfect model under stimulus resampling gave %v (a same-stimulus pair kept?)", v)
+		}
+	}
+	if finite < 150 {
+		t.Fatalf("only %d of 200 samples finite", finite)
 	}
 }
 

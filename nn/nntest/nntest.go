@@ -173,8 +173,8 @@ type target struct {
 
 func compare(t testing.TB, what string, targets []target, loss func() float64, rng *rand.Rand, o Opts) {
 	t.Helper()
-	checked, bad := 0, 0
-	var firstBad string
+	checked, bad, nonFinite := 0, 0, 0
+	var firstBad, firstNonFinite string
 	for _, tg := range targets {
 		n := tg.x.Len()
 		idx := rng.Perm(n)
@@ -191,7 +191,15 @@ func compare(t testing.TB, what string, targets []target, loss func() float64, r
 			num := (lp - lm) / (2 * o.Eps)
 			ana := float64(tg.grad.Data[i])
 			checked++
-			if math.Abs(num-ana) > o.ATol+o.RTol*math.Max(math.Abs(num), math.Abs(ana)) || math.IsNaN(ana) {
+			if math.IsNaN(num) || math.IsInf(num, 0) || math.IsNaN(ana) || math.IsInf(ana, 0) {
+				// Never within tolerance (a NaN compared false with it and passed), nor a kink.
+				nonFinite++
+				if firstNonFinite == "" {
+					firstNonFinite = fmt.Sprintf("%s[%d]: analytic %.6g, numeric %.6g", tg.name, i, ana, num)
+				}
+				continue
+			}
+			if !(math.Abs(num-ana) <= o.ATol+o.RTol*math.Max(math.Abs(num), math.Abs(ana))) {
 				bad++
 				if firstBad == "" {
 					firstBad = fmt.Sprintf("%s[%d]: analytic %.6g, numeric %.6g", tg.name, i, ana, num)
@@ -202,6 +210,9 @@ func compare(t testing.TB, what string, targets []target, loss func() float64, r
 	allowed := 0
 	if o.Kinky {
 		allowed = checked / 20
+	}
+	if nonFinite > 0 {
+		t.Errorf("%s: %d of %d gradient coordinates are not finite; first: %s", what, nonFinite, checked, firstNonFinite)
 	}
 	if bad > allowed {
 		t.Errorf("%s: %d of %d gradient coordinates disagree with finite differences; first: %s", what, bad, checked, firstBad)
