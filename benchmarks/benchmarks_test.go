@@ -95,9 +95,7 @@ func TestScoreHumanITDeterministic(t *testing.T) {
 	}
 	c := r1.Ceiling
 	t.Logf("noise ceiling: lower %.4f upper %.4f", c.Lower, c.Upper)
-	if !(c.Lower > 0 && c.Lower < c.Upper && c.Upper < 1) {
-		t.Fatalf("ceiling bounds not sane: %+v", c)
-	}
+	checkHumanITAgainstScipy(t, subject.FromGraph(g), b, r1)
 	if len(r1.Layers) != 4 || r1.BestLayer == "" { // every layer but the flatten
 		t.Fatalf("result %+v", r1)
 	}
@@ -164,6 +162,16 @@ func TestScoreAllenRidge(t *testing.T) {
 	if math.IsNaN(r.HeldOut) || r.BestLayer == "" {
 		t.Fatalf("%+v", r)
 	}
+	// The values, with one penalty (no inner choice), against scikit-learn.
+	one := *b
+	one.Metric.Alphas = []float64{0.1}
+	m := subject.FromGraph(tinyModel(t))
+	r1, err := Score(m, &one, Options{Seed: 1, Bootstrap: 40, Layers: []string{"relu1", "fc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, te := allenOutputs(t)
+	checkRidgeAgainstSklearn(t, m, &one, r1, tr, te)
 	// More folds than training stimuli is a clear error.
 	b.Metric.Folds = 101
 	if _, err := Score(subject.FromGraph(tinyModel(t)), b, Options{}); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "101 folds") {
