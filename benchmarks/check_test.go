@@ -116,6 +116,25 @@ func TestNewSpecRoundTrip(t *testing.T) {
 	}
 }
 
+// benchmark new reads a Brain-Score NetCDF assembly for its repetitions (split-half ceiling)
+// and refuses dims for it.
+func TestNewSpecNetCDF(t *testing.T) {
+	u := writeUserBench(t, 16, 5)
+	if !u.writeNetCDF(t) {
+		t.Skip("no xarray")
+	}
+	s, r, err := NewSpec(NewOptions{Stimuli: filepath.Join(u.dir, "images.zip"), Data: filepath.Join(u.dir, "resp.nc"), Out: filepath.Join(u.dir, "nc.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Ceiling.Type != "split-half" || len(s.Data.Dims) != 0 || !r.OK() {
+		t.Fatalf("spec %+v, report %+v", s, r)
+	}
+	if _, _, err := NewSpec(NewOptions{Stimuli: filepath.Join(u.dir, "images.zip"), Data: filepath.Join(u.dir, "resp.nc"), Dims: []string{"stimulus", "neuroid"}}); err == nil {
+		t.Fatal("dims were accepted for a NetCDF assembly")
+	}
+}
+
 func writeSquare(t *testing.T, dir string) string {
 	p := filepath.Join(dir, "square.npy")
 	if err := npy.Write(p, &npy.Array{Shape: []int{16, 16}, Data: make([]float64, 256)}); err != nil {

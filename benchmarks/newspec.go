@@ -77,9 +77,10 @@ func NewSpec(o NewOptions) (*Spec, *CheckReport, error) {
 	reps := 1
 	var guess string
 	switch ext {
-	case ".csv":
+	case ".csv", ".nc", ".nc4", ".cdf", ".h5", ".hdf5":
+		// CSV names its columns and a NetCDF/HDF5 assembly its dimensions: no dims to give.
 		if len(o.Dims) > 0 {
-			return nil, nil, fmt.Errorf("%s: a CSV names its columns; dims apply to arrays", o.Data)
+			return nil, nil, fmt.Errorf("%s: a CSV or NetCDF/HDF5 assembly names its own axes; dims apply to .npy, .npz and .mat arrays", o.Data)
 		}
 		a, err := neural.ReadFile(o.Data, "", false)
 		if err != nil {

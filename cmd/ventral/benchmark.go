@@ -90,7 +90,7 @@ func init() {
 	}
 	f := nw.Flags()
 	f.StringVar(&o.Stimuli, "stimuli", "", "images: a folder, .zip, .npy, .npz or .mat")
-	f.StringVar(&o.Data, "data", "", "responses: .npy, .npz, .mat or .csv")
+	f.StringVar(&o.Data, "data", "", "responses: .npy, .npz, .mat, .csv, or a Brain-Score assembly as NetCDF (.nc) or HDF5 (.h5)")
 	f.StringVar(&o.Variable, "variable", "", "the .npz member or .mat variable holding the responses")
 	f.StringVar(&dims, "dims", "", "the data array's axes in order, e.g. neuroid,stimulus,repetition")
 	f.StringVar(&o.Name, "name", "", "benchmark name (default: the data file's name and the metric)")
