@@ -83,8 +83,10 @@
 //
 // FromTFLite maps the main subgraph of a .tflite file (formats/tflite reads it) onto registered
 // nn ops (SupportedTFLiteOps lists the operators). Layer names are the TFLite tensor names ('@'
-// and spaces become '_', "input" becomes "input_"; converters often join fused names with ';'):
-// the layer carrying a tensor's name computes exactly that tensor (Model.ValueLayers maps each),
+// and spaces become '_', "input" becomes "input_"), of which converters' ';'-joined names of
+// fused TensorFlow ops keep the first, the op the tensor is the output of
+// ("MobilenetV1/MobilenetV1/Conv2d_0/Relu6"): the layer carrying a tensor's name computes exactly
+// that tensor (Model.ValueLayers maps each full tensor name to its layer),
 // and helper layers add a suffix: ".pad" (TF SAME padding that is asymmetric), ".conv", ".fc",
 // ".add", ".mul", ".pool", ".mean", ".softmax", ".concat" (the float computation before a fused
 // activation or a requantization), ".act" (the fused activation), ".const" (a constant

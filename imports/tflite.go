@@ -130,7 +130,7 @@ func FromTFLite(m *tflite.Model, source string, o Options) (*Model, error) {
 	// The graph input is the dequantized image; a quantized input is rounded to its levels.
 	if q := in.Quantization; q != nil && len(q.Scale) == 1 {
 		var err error
-		if x, err = im.requant(in.Name, x, in); err != nil {
+		if x, err = im.requant(short(in.Name), x, in); err != nil {
 			return nil, err
 		}
 		s, z := float64(q.Scale[0]), float64(zero(q))
@@ -405,20 +405,20 @@ func (im *tfImporter) finish(op *tflite.Operator, x *tval, act tflite.Activation
 	switch act {
 	case tflite.ActNone:
 	case tflite.ActRelu:
-		x, err = im.emit(t.Name+".act", "relu", nil, x)
+		x, err = im.emit(short(t.Name)+".act", "relu", nil, x)
 	case tflite.ActRelu6:
-		x, err = im.emit(t.Name+".act", "clip", map[string]any{"min": 0, "max": 6}, x)
+		x, err = im.emit(short(t.Name)+".act", "clip", map[string]any{"min": 0, "max": 6}, x)
 	case tflite.ActReluN1To1:
-		x, err = im.emit(t.Name+".act", "clip", map[string]any{"min": -1, "max": 1}, x)
+		x, err = im.emit(short(t.Name)+".act", "clip", map[string]any{"min": -1, "max": 1}, x)
 	case tflite.ActTanh:
-		x, err = im.emit(t.Name+".act", "tanh", nil, x)
+		x, err = im.emit(short(t.Name)+".act", "tanh", nil, x)
 	default:
 		return im.unsupported(fmt.Sprintf("fused activation %s (supported: NONE, RELU, RELU6, RELU_N1_TO_1, TANH)", act))
 	}
 	if err != nil {
 		return err
 	}
-	if x, err = im.requant(t.Name, x, t); err != nil {
+	if x, err = im.requant(short(t.Name), x, t); err != nil {
 		return err
 	}
 	if err := im.checkShape(t, x); err != nil {
@@ -514,7 +514,7 @@ func tfConv(im *tfImporter, op *tflite.Operator) error {
 	}
 	s := []int{int(max(o.StrideH, 1)), int(max(o.StrideW, 1))}
 	d := []int{int(max(o.DilationH, 1)), int(max(o.DilationW, 1))}
-	name := im.outTensor(op).Name
+	name := short(im.outTensor(op).Name)
 	p := [4]int{}
 	if o.Padding == tflite.PaddingSame {
 		ph, pw := tfSamePads(x.shape[1], kh, s[0], d[0]), tfSamePads(x.shape[2], kw, s[1], d[1])
@@ -572,7 +572,7 @@ func tfFullyConnected(im *tfImporter, op *tflite.Operator) error {
 		return im.errorf("weights %q have shape %v (expected [out in])", wt.Name, wt.Shape)
 	}
 	out, nin := int(wt.Shape[0]), int(wt.Shape[1])
-	name := im.outTensor(op).Name
+	name := short(im.outTensor(op).Name)
 	if numel(x.shape) != nin {
 		return im.unsupported(fmt.Sprintf("FULLY_CONNECTED over an input of %v (%d values) with %d weights per output (batched rows)", x.shape, numel(x.shape), nin))
 	}
@@ -650,7 +650,7 @@ func (im *tfImporter) operand(op *tflite.Operator, i int, rank int) (*tval, erro
 	if len(shape) == 0 {
 		shape = []int{1}
 	}
-	v, err := im.emit(t.Name+".const", "constant", map[string]any{"shape": shape}, &tval{node: nn.InputName, shape: im.g.InputShape})
+	v, err := im.emit(short(t.Name)+".const", "constant", map[string]any{"shape": shape}, &tval{node: nn.InputName, shape: im.g.InputShape})
 	if err != nil {
 		return nil, err
 	}
@@ -683,7 +683,7 @@ func tfBinary(im *tfImporter, op *tflite.Operator) error {
 	if im.m.Op(op) == tflite.OpMul {
 		typ, suffix = "mul", ".mul"
 	}
-	v, err := im.emit(im.outTensor(op).Name+suffix, typ, nil, a, b)
+	v, err := im.emit(short(im.outTensor(op).Name)+suffix, typ, nil, a, b)
 	if err != nil {
 		return err
 	}
@@ -719,7 +719,7 @@ func tfPool(im *tfImporter, op *tflite.Operator) error {
 			cfg["exclude_pad"] = true
 		}
 	}
-	v, err := im.emit(im.outTensor(op).Name+".pool", typ, cfg, x)
+	v, err := im.emit(short(im.outTensor(op).Name)+".pool", typ, cfg, x)
 	if err != nil {
 		return err
 	}
@@ -739,7 +739,7 @@ func tfMean(im *tfImporter, op *tflite.Operator) error {
 	if len(x.shape) != 3 || fmt.Sprint(axes) != "[1 2]" {
 		return im.unsupported(fmt.Sprintf("MEAN over axes %v of a per-sample shape %v (only the spatial mean of an image, axes [1 2])", axes, x.shape))
 	}
-	name := im.outTensor(op).Name
+	name := short(im.outTensor(op).Name)
 	v, err := im.emit(name+".mean", "global_avgpool", nil, x)
 	if err != nil {
 		return err
@@ -770,7 +770,7 @@ func tfReshape(im *tfImporter, op *tflite.Operator) error {
 	if numel(target) != numel(x.shape) {
 		return im.errorf("reshape of %v (%d values) to %v", x.shape, numel(x.shape), t.Shape)
 	}
-	name := t.Name
+	name := short(t.Name)
 	mixed := func(s []int) bool { return len(s) == 3 && s[0] > 1 && s[1]*s[2] > 1 }
 	if mixed(x.shape) {
 		if x, err = im.emit(name+".nhwc", "transpose", map[string]any{"perm": []int{1, 2, 0}}, x); err != nil {
@@ -813,7 +813,7 @@ func (im *tfImporter) finishAlias(op *tflite.Operator, x *tval) error {
 	if sameQuant(in, out) {
 		if x.node != nn.InputName && im.vals[op.Inputs[0]] != x {
 			var err error
-			if x, err = im.rename(x, out.Name); err != nil {
+			if x, err = im.rename(x, short(out.Name)); err != nil {
 				return err
 			}
 		}
@@ -853,7 +853,7 @@ func tfSoftmax(im *tfImporter, op *tflite.Operator) error {
 	if axis != 0 {
 		cfg["axis"] = axis
 	}
-	v, err := im.emit(im.outTensor(op).Name+".softmax", "softmax", cfg, x)
+	v, err := im.emit(short(im.outTensor(op).Name)+".softmax", "softmax", cfg, x)
 	if err != nil {
 		return err
 	}
@@ -885,7 +885,7 @@ func tfConcat(im *tfImporter, op *tflite.Operator) error {
 	if a != 0 {
 		cfg["axis"] = a
 	}
-	v, err := im.emit(im.outTensor(op).Name+".concat", "concat", cfg, ins...)
+	v, err := im.emit(short(im.outTensor(op).Name)+".concat", "concat", cfg, ins...)
 	if err != nil {
 		return err
 	}
@@ -905,7 +905,7 @@ func tfPad(im *tfImporter, op *tflite.Operator) error {
 		return im.unsupported(fmt.Sprintf("PAD %v of a per-sample shape %v (only the height and width of an image)", p, x.shape))
 	}
 	// Quantized PAD fills with the zero point, which is 0.
-	v, err := im.emit(im.outTensor(op).Name+".pad", "pad2d", map[string]any{"pads": []int{p[2], p[3], p[4], p[5]}}, x)
+	v, err := im.emit(short(im.outTensor(op).Name)+".pad", "pad2d", map[string]any{"pads": []int{p[2], p[3], p[4], p[5]}}, x)
 	if err != nil {
 		return err
 	}
@@ -932,7 +932,7 @@ func tfAct(im *tfImporter, op *tflite.Operator) error {
 	if err != nil {
 		return err
 	}
-	name := im.outTensor(op).Name + ".act"
+	name := short(im.outTensor(op).Name) + ".act"
 	var v *tval
 	switch im.m.Op(op) {
 	case tflite.OpRelu:
@@ -948,4 +948,15 @@ func tfAct(im *tfImporter, op *tflite.Operator) error {
 		return err
 	}
 	return im.finish(op, v, tflite.ActNone)
+}
+
+// short is the layer name of a TFLite tensor: converters name a fused operator's output by
+// joining the names of the TensorFlow ops folded into it with ';'
+// ("MobilenetV1/MobilenetV1/Conv2d_0/Relu6;MobilenetV1/.../add_fold;..."), and the first one
+// is the op whose output the tensor is. Model.ValueLayers maps the full names.
+func short(name string) string {
+	if i := strings.IndexByte(name, ';'); i > 0 {
+		return name[:i]
+	}
+	return name
 }
