@@ -40,12 +40,27 @@ type ERFOptions struct {
 	Batch  int     // images per pass (default 8)
 }
 
+// Validate reports options that mean nothing: a mass outside (0, 1] (0 takes the default) or a
+// negative image count or batch. They used to be replaced by the defaults silently.
+func (o ERFOptions) Validate() error {
+	if o.Mass < 0 || o.Mass > 1 || math.IsNaN(o.Mass) {
+		return fmt.Errorf("effective receptive fields: mass %g: expected a fraction of the gradient mass in (0, 1]", o.Mass)
+	}
+	if o.N < 0 || o.Batch < 0 {
+		return fmt.Errorf("effective receptive fields: images %d, batch %d: expected counts, 0 or more", o.N, o.Batch)
+	}
+	return nil
+}
+
 // EffectiveRFs measures the effective receptive field of the centre unit of each layer: the
 // unit at spatial position ((H-1)/2, (W-1)/2) of a [C H W] layer, all its channels together
 // (the backward pass is seeded with ones at that position in every channel); for layers
 // without a spatial layout every unit is seeded. The model's parameters are not changed (the
 // parameter gradients a backward pass accumulates are cleared).
 func EffectiveRFs(g *nn.Graph, layers []string, o ERFOptions) ([]EffectiveRF, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	if err := CheckLayers(g, layers); err != nil {
 		return nil, err
 	}
@@ -57,7 +72,7 @@ func EffectiveRFs(g *nn.Graph, layers []string, o ERFOptions) ([]EffectiveRF, er
 		return nil, err
 	}
 	mass := o.Mass
-	if mass <= 0 || mass > 1 {
+	if mass == 0 {
 		mass = 0.95
 	}
 	batch := o.Batch

@@ -85,6 +85,9 @@ func analyzeRFCmd(af *analyzeFlags) *cobra.Command {
 		Example: "  ventral analyze rf --model alexnet --effective --out runs/rf-alexnet",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := (analysis.ERFOptions{N: images, Mass: mass}).Validate(); err != nil {
+				return err
+			}
 			g, err := loadAnalyzeModel(af.model, af.seed)
 			if err != nil {
 				return err

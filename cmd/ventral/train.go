@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/models"
@@ -35,14 +38,18 @@ func init() {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
+			if resume {
+				if err := resumeConflicts(cmd.Flags()); err != nil {
+					return err
+				}
+			} else if err := applyRecipe(cmd.Flags(), model, cmd.OutOrStdout()); err != nil {
+				return err
+			}
 			trainSet, testSet, err := loadData(data, limit, testLimit)
 			if err != nil {
 				return err
 			}
 			cfg := train.Config{Train: trainSet, Test: testSet, DataName: data, Threads: threads, Log: cmd.OutOrStdout()}
-			if resume && (newHead || freezeUntil != "") {
-				return fmt.Errorf("--resume keeps the run's classifier and frozen layers; drop --new-head and --freeze-until")
-			}
 			if resume {
 				if cmd.Flags().Changed("epochs") {
 					cfg.Epochs = epochs
@@ -77,6 +84,9 @@ func init() {
 			if err != nil {
 				return err
 			}
+			if warmup < 0 {
+				return fmt.Errorf("--warmup %d: expected a step count, 0 or more", warmup)
+			}
 			if warmup > 0 {
 				sched.WarmupSteps = warmup
 			}
@@ -89,9 +99,9 @@ func init() {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "model: a zoo name ("+strings.Join(models.Names(), ", ")+"), a spec file, a run folder or checkpoint (fine-tuning), an .onnx/.tflite/model.json file or an imported network's name")
+	f.StringVar(&model, "model", "", "model: a zoo name ("+strings.Join(models.Names(), ", ")+"; lenet5 and cifar-cnn train with their README recipe unless flags override it), a spec file, a run folder or checkpoint (fine-tuning), an .onnx/.tflite/model.json file or an imported network's name")
 	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
-	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one)")
+	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one); zoo models with a recipe default to its own")
 	f.IntVar(&batch, "batch", 64, "batch size")
 	f.Uint64Var(&seed, "seed", 1, "seed of the weights, batch order, augmentation and dropout")
 	f.StringVar(&out, "out", "", "output folder: metrics.csv, curves.png, model.safetensors, model.yaml")
@@ -113,6 +123,58 @@ func init() {
 	f.BoolVar(&newHead, "new-head", false, "fine-tune: replace the model's classifier by a fresh one for the data set's classes")
 	f.StringVar(&freezeUntil, "freeze-until", "", "fine-tune: leave the parameters of this layer and all before it unchanged")
 	rootCmd.AddCommand(cmd)
+}
+
+// resumeKeeps lists the flags whose settings a resumed run takes from its checkpoint.
+var resumeKeeps = []string{"model", "optimizer", "lr", "momentum", "nesterov", "weight-decay", "clip-norm", "schedule",
+	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite"}
+
+// resumeConflicts refuses flags that --resume would ignore: the run continues with the model,
+// seed, batch size, optimizer, schedule and augmentation saved in its checkpoint.
+func resumeConflicts(f *pflag.FlagSet) error {
+	var given []string
+	for _, name := range resumeKeeps {
+		if f.Changed(name) {
+			given = append(given, "--"+name)
+		}
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--resume keeps the run's model, seed, batch size, optimizer and learning rate, schedule, augmentation and "+
+		"classifier as its checkpoint saved them; drop %s (with --resume only --epochs, a new total, and --data, --limit, "+
+		"--test-limit and --threads apply)", strings.Join(given, ", "))
+}
+
+// applyRecipe gives the flags left unset the training recipe of a zoo model (models.RecipeOf)
+// and prints which recipe and which overrides the run uses. Other models keep the flag defaults.
+func applyRecipe(f *pflag.FlagSet, model string, w io.Writer) error {
+	r, ok := models.RecipeOf(model)
+	if !ok {
+		return nil
+	}
+	var overridden []string
+	vals := r.Flags()
+	names := make([]string, 0, len(vals))
+	for name := range vals {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if f.Changed(name) {
+			overridden = append(overridden, "--"+name)
+			continue
+		}
+		if err := f.Set(name, vals[name]); err != nil {
+			return fmt.Errorf("recipe of %s: --%s %s: %w", model, name, vals[name], err)
+		}
+	}
+	fmt.Fprintf(w, "recipe of %s: %s", model, r)
+	if len(overridden) > 0 {
+		fmt.Fprintf(w, " (overridden by %s)", strings.Join(overridden, ", "))
+	}
+	fmt.Fprintln(w)
+	return nil
 }
 
 // sameInput reports whether the model takes the data set's images as they are.
