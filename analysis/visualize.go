@@ -5,11 +5,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/stimuli"
 	"github.com/ventral-lab/ventral/tensor"
@@ -428,13 +430,5 @@ func WriteGrid(path string, imgs []*tensor.Tensor, cols, scale int) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, out); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WriteFunc(path, func(f io.Writer) error { return png.Encode(f, out) })
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image/color"
+	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/tensor"
 )
 
@@ -162,17 +163,11 @@ func WriteConfusionCSV(path string, m [][]int, classes []string) error {
 	return writeCSV(path, rows)
 }
 
+// writeCSV writes rows atomically: a failed write (a full disk) leaves the previous file whole.
 func writeCSV(path string, rows [][]string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	if err := w.WriteAll(rows); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WriteFunc(path, func(f io.Writer) error {
+		return csv.NewWriter(f).WriteAll(rows)
+	})
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
@@ -263,7 +258,11 @@ func PlotCurve(base string, c *Curve, human []LevelAccuracy) error {
 	p.Legend.Add(fmt.Sprintf("model chance %.2f", c.Chance), chance)
 	p.Legend.Top = true
 	for _, ext := range []string{".png", ".svg"} {
-		if err := p.Save(6*vg.Inch, 4*vg.Inch, base+ext); err != nil {
+		wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, ext[1:])
+		if err != nil {
+			return fmt.Errorf("saving %s%s: %w", base, ext, err)
+		}
+		if err := atomicfile.WriteFunc(base+ext, func(f io.Writer) error { _, err := wt.WriteTo(f); return err }); err != nil {
 			return fmt.Errorf("saving %s%s: %w", base, ext, err)
 		}
 	}

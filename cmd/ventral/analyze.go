@@ -13,6 +13,7 @@ import (
 	"github.com/ventral-lab/ventral/analysis"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/train"
 )
@@ -61,15 +62,10 @@ func writeOut(dir, name string, write func(io.Writer) error) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, name)
-	f, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.WriteFunc(path, write); err != nil {
 		return "", err
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return "", err
-	}
-	return path, f.Close()
+	return path, nil
 }
 
 func analyzeRFCmd(af *analyzeFlags) *cobra.Command {

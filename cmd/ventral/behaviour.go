@@ -12,6 +12,7 @@ import (
 
 	"github.com/ventral-lab/ventral/behaviour"
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/tensor"
 )
 
@@ -301,5 +302,5 @@ func writeRows(path string, rows [][]string) error {
 		}
 		sb.WriteByte('\n')
 	}
-	return os.WriteFile(path, []byte(sb.String()), 0o644)
+	return atomicfile.Write(path, []byte(sb.String()))
 }

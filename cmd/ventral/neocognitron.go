@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ventral-lab/ventral/datasets"
+	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/tensor"
@@ -190,7 +191,7 @@ func runNeocognitron(cmd *cobra.Command, o neoOptions) error {
 		return err
 	}
 	specPath := filepath.Join(o.out, train.SpecFile)
-	if err := os.WriteFile(specPath, spec, 0o644); err != nil {
+	if err := atomicfile.Write(specPath, spec); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s and %s\n", ckpt, specPath)
