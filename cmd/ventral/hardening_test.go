@@ -49,6 +49,7 @@ func run(args ...string) (string, error) {
 // TestBadNumericFlags: values that mean nothing are refused with the flag named, before any
 // data is loaded.
 func TestBadNumericFlags(t *testing.T) {
+	t.Cleanup(func() { resetFlags(rootCmd) })
 	out := t.TempDir()
 	// Were a check missing, keep what would run small (a later flag overrides an earlier one).
 	small := []string{"--epochs", "1", "--limit", "64", "--test-limit", "64", "--overwrite"}
@@ -80,6 +81,7 @@ func TestBadNumericFlags(t *testing.T) {
 // TestResumeRefusesConflictingFlags: --resume keeps the run's model and hyper-parameters, so
 // flags that would change them are an error saying so (they used to be ignored silently).
 func TestResumeRefusesConflictingFlags(t *testing.T) {
+	t.Cleanup(func() { resetFlags(rootCmd) })
 	out := t.TempDir()
 	for _, c := range [][]string{
 		{"--lr", "0.5"}, {"--model", "lenet5"}, {"--optimizer", "adam"}, {"--batch", "32"},
@@ -95,6 +97,7 @@ func TestResumeRefusesConflictingFlags(t *testing.T) {
 // TestTrainRecipeDefaults: a zoo model's recipe fills every training flag left unset, flags
 // given on the command line win, and the recipe is printed.
 func TestTrainRecipeDefaults(t *testing.T) {
+	t.Cleanup(func() { resetFlags(rootCmd) })
 	resetFlags(rootCmd)
 	cmd, _, err := rootCmd.Find([]string{"train"})
 	if err != nil {
