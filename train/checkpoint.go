@@ -1,6 +1,8 @@
 package train
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -202,4 +204,22 @@ func loadInto(g *nn.Graph, ts map[string]*tensor.Tensor, file string) error {
 		copy(want[k].Data, ts[k].Data)
 	}
 	return nil
+}
+
+// SavedData returns the data set name a run folder (or checkpoint) was trained on, so that a
+// resumed run loads the same one.
+func SavedData(path string) (string, error) {
+	file := checkpointPath(path)
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s holds no checkpoint (%s) to resume", path, CheckpointFile)
+	}
+	_, meta, err := readSafetensors(file)
+	if err != nil {
+		return "", err
+	}
+	var s saved
+	if err := json.Unmarshal([]byte(meta["train"]), &s); err != nil {
+		return "", fmt.Errorf("%s: no training state in the metadata (not a training run's checkpoint): %v", file, err)
+	}
+	return s.Data, nil
 }

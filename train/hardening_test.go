@@ -196,3 +196,21 @@ func TestResumeEpochs(t *testing.T) {
 		t.Fatalf("resume of a finished run: %v, log %q", err, log.String())
 	}
 }
+
+// TestResumeDataName: resuming on another data set than the run's is an error naming both;
+// SavedData reports the run's.
+func TestResumeDataName(t *testing.T) {
+	dir := t.TempDir()
+	cfg := baseConfig(t, dir)
+	cfg.Epochs = 1
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := SavedData(dir); err != nil || d != "synthetic" {
+		t.Fatalf("SavedData: %q %v", d, err)
+	}
+	_, err := Resume(dir, Config{Train: synthetic(t, 160, 1), DataName: "mnist", Epochs: 2})
+	if err == nil || !strings.Contains(err.Error(), "synthetic") || !strings.Contains(err.Error(), "mnist") {
+		t.Fatalf("resume on another data set: %v", err)
+	}
+}

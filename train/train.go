@@ -127,6 +127,8 @@ func Resume(dir string, cfg Config) (*Result, error) {
 	}
 	if cfg.DataName == "" {
 		cfg.DataName = s.Data
+	} else if s.Data != "" && cfg.DataName != s.Data {
+		return nil, fmt.Errorf("%s: the run trains on %s, not %s (a resumed run keeps its data set)", ck.Path, s.Data, cfg.DataName)
 	}
 	if cfg.Train != nil && cfg.Train.Len() != s.Train {
 		return nil, fmt.Errorf("%s: the run trained on %d samples, this training set has %d", ck.Path, s.Train, cfg.Train.Len())

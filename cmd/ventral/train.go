@@ -42,6 +42,13 @@ func init() {
 				if err := resumeConflicts(cmd.Flags()); err != nil {
 					return err
 				}
+				if !cmd.Flags().Changed("data") {
+					saved, err := train.SavedData(out)
+					if err != nil {
+						return fmt.Errorf("--resume: %w", err)
+					}
+					data = saved
+				}
 			} else if err := applyRecipe(cmd.Flags(), model, cmd.OutOrStdout()); err != nil {
 				return err
 			}
@@ -100,7 +107,7 @@ func init() {
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "model: a zoo name ("+strings.Join(models.Names(), ", ")+"; lenet5 and cifar-cnn train with their README recipe unless flags override it), a spec file, a run folder or checkpoint (fine-tuning), an .onnx/.tflite/model.json file or an imported network's name")
-	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10")
+	f.StringVar(&data, "data", "mnist", "data set: mnist or cifar10 (with --resume: default the run's)")
 	f.IntVar(&epochs, "epochs", 10, "epochs (with --resume: a new total; default the saved one); zoo models with a recipe default to its own")
 	f.IntVar(&batch, "batch", 64, "batch size")
 	f.Uint64Var(&seed, "seed", 1, "seed of the weights, batch order, augmentation and dropout")
