@@ -88,7 +88,7 @@ func TestMirrorAndHash(t *testing.T) {
 			t.Errorf("error %q lacks %s", err, s)
 		}
 	}
-	// The verification sidecar is keyed by size and mtime: changing the file is noticed.
+	// The verification record is keyed by inode, size, mtime and change time: changing the file is noticed.
 	os.WriteFile(bad, good, 0o644)
 	if _, err := Resolve("toy", "sub/a.txt"); err != nil {
 		t.Fatal(err)
