@@ -14,22 +14,7 @@ import (
 // Scoring must stop with an error that names the non-finite layers and no result.
 func TestNonFiniteActivationsRefused(t *testing.T) {
 	useMirror(t, k92[0])
-	g, err := nn.ParseSpec([]byte(`
-name: overflow
-input: [3, 32, 32]
-layers:
-  - {name: conv1, type: conv2d, out: 4, kernel: 5, stride: 2}
-  - {name: big1, type: scale, init: 1e30, fixed: true}
-  - {name: big2, type: scale, init: 1e30, fixed: true}
-  - {name: flat, type: flatten}
-  - {name: fc, type: dense, out: 8}
-`), "overflow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Build(1); err != nil {
-		t.Fatal(err)
-	}
+	g := overflowModel(t)
 	b, err := Load("kriegeskorte92-monkeyIT-rsa")
 	if err != nil {
 		t.Fatal(err)
@@ -46,4 +31,27 @@ layers:
 	if _, err := Score(subject.FromGraph(g), b, Options{Seed: 1, Bootstrap: 40, Layers: []string{"conv1", "big1"}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// overflowModel is conv1 followed by two fixed gains of 1e30: big2 and everything after it is
+// +-Inf or NaN.
+func overflowModel(t *testing.T) *nn.Graph {
+	t.Helper()
+	g, err := nn.ParseSpec([]byte(`
+name: overflow
+input: [3, 32, 32]
+layers:
+  - {name: conv1, type: conv2d, out: 4, kernel: 5, stride: 2}
+  - {name: big1, type: scale, init: 1e30, fixed: true}
+  - {name: big2, type: scale, init: 1e30, fixed: true}
+  - {name: flat, type: flatten}
+  - {name: fc, type: dense, out: 8}
+`), "overflow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

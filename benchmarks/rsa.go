@@ -206,6 +206,17 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 	if bench.Ceiling.Type == "split-half" {
 		return fmt.Errorf("ceiling split-half for rsa is not implemented yet")
 	}
+	for i, t := range c.targets {
+		if constant(t.x) {
+			name := ref.Name
+			if c.targetsAreSubjects {
+				name = fmt.Sprintf("%s of the ceiling data", bench.Ceiling.Unit)
+			} else if i < len(ref.Names) {
+				name = ref.Names[i]
+			}
+			return fmt.Errorf("the data RDM %s (%d of %d) is constant (%v for every pair of stimuli): no model can correlate with it; check the data file", name, i+1, len(c.targets), t.x[0])
+		}
+	}
 
 	feats, err := extract(model, set, layers, opts.CacheDir, bench.projection(opts.Seed), res)
 	if err != nil {
@@ -246,7 +257,7 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 	}
 	best, _ := bestTwo(sel)
 	if best < 0 {
-		return fmt.Errorf("no layer gives a finite score (constant responses?)")
+		return fmt.Errorf("no layer gives a finite score: every layer's responses are constant across the stimuli (an untrained or dead network?)")
 	}
 	res.BestLayer = layers[best]
 	res.Selection = fmt.Sprintf("chosen on %d of %d stimuli (seeded split), scored on the other %d", len(ha), S, len(hb))
@@ -297,6 +308,16 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 	}
 	setBestVsSecond(res, full, boot, layers, B)
 	return nil
+}
+
+// constant reports whether every value of x equals the first.
+func constant(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // ceilingUnits returns the upper triangles of the noise ceiling's units: each RDM (unit rdm

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -113,8 +115,12 @@ func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result
 			return nil, err
 		}
 	}
+	dataIDs := a.Stimuli
 	a, err = a.AlignStimuli(ids)
 	if err != nil {
+		if hint := offsetHint(dataIDs, ids); hint != "" {
+			return nil, fmt.Errorf("%w\n%s", err, hint)
+		}
 		return nil, err
 	}
 	a, warns, err := a.Clean()
@@ -127,6 +133,43 @@ func (s *Spec) loadAssembly(d *DataSpec, ref *FileRef, ids []string, res *Result
 	return a, nil
 }
 
+// offsetHint explains the commonest mismatch of stimulus ids: numeric ids numbered from another
+// origin (a .npy's rows from 0, kriegeskorte92's images from 1), or "" if that is not it.
+func offsetHint(data, set []string) string {
+	if len(data) != len(set) || len(data) == 0 {
+		return ""
+	}
+	nums := func(ids []string) []int {
+		out := make([]int, len(ids))
+		for i, id := range ids {
+			v, err := strconv.Atoi(id)
+			if err != nil {
+				return nil
+			}
+			out[i] = v
+		}
+		slices.Sort(out)
+		return out
+	}
+	d, s := nums(data), nums(set)
+	if d == nil || s == nil {
+		return ""
+	}
+	k := s[0] - d[0]
+	if k == 0 {
+		return ""
+	}
+	for i := range d {
+		if d[i]+k != s[i] {
+			return ""
+		}
+	}
+	return fmt.Sprintf("The data number their stimuli from %d, the stimulus set from %d (a .npy's rows count from 0). "+
+		"If the data's rows are in the stimulus set's order, set data.stimulus_ids: order; otherwise give each row's id "+
+		"in an array or column (data.stimulus_ids: NAME). For images of your own in a .npy, stimuli.id_offset sets where "+
+		"their ids start.", d[0], s[0])
+}
+
 // loadRDMs reads an RDM set (kind rdm) or computes one RDM from an assembly (kind assembly),
 // aligned to the stimulus ids.
 func (s *Spec) loadRDMs(d *DataSpec, ids []string, res *Result) (*neural.RDMSet, error) {
@@ -136,6 +179,9 @@ func (s *Spec) loadRDMs(d *DataSpec, ids []string, res *Result) (*neural.RDMSet,
 			return nil, err
 		}
 		S, F, data := a.Matrix()
+		if F < 2 && s.Metric.RDMDistance == "correlation" {
+			return nil, fmt.Errorf("%s: %d neuroid left after cleaning: the correlation distance between two stimuli needs at least 2 neuroids (every pair would be 1); use more neuroids or metric.rdm_distance: euclidean", a.Name, F)
+		}
 		return &neural.RDMSet{Name: a.Name, Stimuli: ids, Names: []string{a.Name}, RDMs: [][]float64{neuralRDM(data, S, F, s.Metric.RDMDistance)}}, nil
 	}
 	p, err := s.dataPath(d.Dataset, d.File, d.Path)

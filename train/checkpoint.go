@@ -200,6 +200,9 @@ func loadInto(g *nn.Graph, ts map[string]*tensor.Tensor, file string) error {
 		sort.Strings(extra)
 		return fmt.Errorf("%s: tensor %q is not part of model %q (the file holds another model?)", file, extra[0], g.Name)
 	}
+	if err := checkFiniteTensors(ts, names, file); err != nil {
+		return err
+	}
 	for _, k := range names {
 		copy(want[k].Data, ts[k].Data)
 	}
