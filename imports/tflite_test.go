@@ -548,3 +548,43 @@ func TestTFLiteAgreement(t *testing.T) {
 	agree("mobilenetv1-0.75-imagenet-tflite", "mobilenetv2-imagenet-onnx")
 	agree("mobilenetv2-imagenet-tflite", "mobilenetv2-imagenet-tflite/float")
 }
+
+// TestTFLiteSidecar: a sidecar beside a .tflite file gives labels (after label_offset
+// background outputs), preprocessing that wins over the input quantization's, and a citation;
+// without it the file's own preprocessing holds.
+func TestTFLiteSidecar(t *testing.T) {
+	b, err := os.ReadFile(mirror.Path(t, "coral-test-data/mobilenet_v1_0.25_128_quant.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net.tflite")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Labels != nil || m.Preprocess.Size != 128 || math.Abs(float64(m.Preprocess.Mean[0])-128.0/255) > 1e-6 || math.Abs(float64(m.Preprocess.Std[0])-128.0/255) > 1e-6 {
+		t.Fatalf("without sidecar: labels %d, preprocess %+v", len(m.Labels), m.Preprocess)
+	}
+	var labels []string
+	for i := 0; i < 1000; i++ {
+		labels = append(labels, fmt.Sprintf("class %d", i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "labels.txt"), []byte(strings.Join(labels, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	side := "labels: labels.txt\nlabel_offset: 1\npreprocess: {size: 128, crop: 0.875, rgb: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\ncitation: test\n"
+	if err := os.WriteFile(path+".yaml", []byte(side), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err = Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Labels) != 1001 || m.Labels[1] != "class 0" || m.Preprocess.Crop != 0.875 || m.Preprocess.Mean[0] != 0.5 || m.Graph.Meta["citation"] != "test" {
+		t.Fatalf("with sidecar: %d labels (%q), preprocess %+v, citation %q", len(m.Labels), m.Labels[1], m.Preprocess, m.Graph.Meta["citation"])
+	}
+}
