@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -128,7 +129,33 @@ func ParseSpec(data []byte, source string) (*Spec, error) {
 		}
 		s.re = re
 	}
+	if err := s.checkGroups(); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", source, err)
+	}
 	return &s, nil
+}
+
+var groupRef = regexp.MustCompile(`\{(\d+)\}`)
+
+// checkGroups refuses a stimulus.path placeholder {N} that the regexp cannot fill (it would stay
+// literal and fail later as a missing file ".../{1}").
+func (s *Spec) checkGroups() error {
+	groups := 0
+	if s.re != nil {
+		groups = s.re.NumSubexp()
+	}
+	for _, m := range groupRef.FindAllStringSubmatch(s.Stimulus.Path, -1) {
+		n, _ := strconv.Atoi(m[1])
+		switch {
+		case s.re == nil:
+			return fmt.Errorf("stimulus.path %q uses %s but there is no stimulus.regexp to fill it", s.Stimulus.Path, m[0])
+		case groups == 0:
+			return fmt.Errorf("stimulus.path %q uses %s but stimulus.regexp %q has no capture group: put the part to keep in parentheses", s.Stimulus.Path, m[0], s.Stimulus.Regexp)
+		case n < 1 || n > groups:
+			return fmt.Errorf("stimulus.path %q uses %s but stimulus.regexp %q has %d capture group(s)", s.Stimulus.Path, m[0], s.Stimulus.Regexp, groups)
+		}
+	}
+	return nil
 }
 
 // locate returns the stimulus folder and the trials glob.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,5 +35,20 @@ func TestCheckpointWithNaNWeightsRefused(t *testing.T) {
 				t.Errorf("%v in conv1.weight, %s: %v", v, what, err)
 			}
 		}
+	}
+}
+
+// Resuming a folder without a checkpoint says so (it used to be a raw "open ...: no such file"
+// from the reader), and leaves no folder or lock behind.
+func TestResumeWithoutCheckpoint(t *testing.T) {
+	never := filepath.Join(t.TempDir(), "never")
+	for _, dir := range []string{never, t.TempDir()} {
+		_, err := Resume(dir, Config{})
+		if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "no checkpoint") || strings.Contains(err.Error(), "no such file") {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+	if _, err := os.Stat(never); err == nil {
+		t.Error("resume created the folder")
 	}
 }

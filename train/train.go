@@ -100,6 +100,9 @@ func Run(cfg Config) (*Result, error) {
 // sets, Log, Threads and optionally a new Epochs target (0 keeps the saved one). Metrics rows
 // after the checkpoint's epoch are dropped.
 func Resume(dir string, cfg Config) (*Result, error) {
+	if _, err := os.Stat(checkpointPath(dir)); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s holds no checkpoint (%s) to resume: start the run without --resume", dir, CheckpointFile)
+	}
 	unlock, err := lockRun(dir, cfg.Log)
 	if err != nil {
 		return nil, err
