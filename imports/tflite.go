@@ -157,7 +157,7 @@ func FromTFLite(m *tflite.Model, source string, o Options) (*Model, error) {
 		model.Operators[key]++
 		f, ok := tfliteOps[code]
 		if !ok {
-			return nil, im.unsupported(fmt.Sprintf("operator %s is not supported (supported: %s)", key, strings.Join(SupportedTFLiteOps(), ", ")))
+			return nil, im.unsupported(fmt.Sprintf("operator %s (version %d) is not supported (supported: %s)", key, m.OperatorCodes[op.OpcodeIndex].Version, strings.Join(SupportedTFLiteOps(), ", ")))
 		}
 		if len(op.Outputs) != 1 {
 			return nil, im.unsupported(fmt.Sprintf("%s with %d outputs", key, len(op.Outputs)))

@@ -13,7 +13,7 @@ import (
 func FuzzTFLiteImport(f *testing.F) {
 	f.Add(tflite.Encode(opsModel(nil)))
 	q := map[string][2]float64{}
-	for _, n := range []string{"image", "conv1", "dw", "conv2", "pad", "maxpool", "avgpool", "mul", "add", "concat", "flat", "fc", "mean", "mean_flat", "logits", "prob"} {
+	for _, n := range []string{"image", "conv1", "dw", "conv2", "pad", "maxpool", "avgpool", "mul", "add", "concat", "flat", "fc", "mean", "mean_flat", "fc_tanh", "mean_sigmoid", "logits", "prob"} {
 		q[n] = [2]float64{0.05, 128}
 	}
 	f.Add(tflite.Encode(opsModel(q)))

@@ -87,7 +87,7 @@ func (b *tfBuilder) op(code tflite.BuiltinOperator, optType uint8, o tflite.Opti
 // convolutions, a depthwise convolution with depth multiplier 2, asymmetric PAD, SAME max and
 // average pooling, MUL by a per-channel constant, ADD with a fused ReLU, channel CONCATENATION,
 // a RESHAPE that flattens a map with several pixels and channels (NHWC order), FULLY_CONNECTED,
-// MEAN, a rank-2 CONCATENATION and SOFTMAX. act makes every activation tensor uint8 with the
+// MEAN, TANH, LOGISTIC, a rank-2 CONCATENATION, SOFTMAX and DEQUANTIZE. act makes every activation tensor uint8 with the
 // given per-tensor quantization (name -> scale, zero point), and then the weights int8 per
 // channel and biases int32, as a quantized converter writes them.
 func opsModel(quant map[string][2]float64) *tflite.Model {
@@ -128,8 +128,11 @@ func opsModel(quant map[string][2]float64) *tflite.Model {
 	mean := b.op(tflite.OpMean, tflite.OptReducer, tflite.Options{KeepDims: true}, []int32{cat, axes}, act("mean", 1, 1, 1, 16))
 	shape2 := b.tensor("shape2", []int32{2}, tflite.Int32, i32bytes([]int32{1, 16}), nil)
 	m2 := b.op(tflite.OpReshape, tflite.OptReshape, tflite.Options{}, []int32{mean, shape2}, act("mean_flat", 1, 16))
-	cat2 := b.op(tflite.OpConcatenation, tflite.OptConcatenation, tflite.Options{Axis: -1}, []int32{fc, m2}, act("logits", 1, 26))
-	out := b.op(tflite.OpSoftmax, tflite.OptSoftmax, tflite.Options{Beta: 1}, []int32{cat2}, act("prob", 1, 26))
+	th := b.op(tflite.OpTanh, 0, tflite.Options{}, []int32{fc}, act("fc_tanh", 1, 10))
+	sg := b.op(tflite.OpLogistic, 0, tflite.Options{}, []int32{m2}, act("mean_sigmoid", 1, 16))
+	cat2 := b.op(tflite.OpConcatenation, tflite.OptConcatenation, tflite.Options{Axis: -1}, []int32{th, sg}, act("logits", 1, 26))
+	prob := b.op(tflite.OpSoftmax, tflite.OptSoftmax, tflite.Options{Beta: 1}, []int32{cat2}, act("prob", 1, 26))
+	out := b.op(tflite.OpDequantize, 0, tflite.Options{}, []int32{prob}, b.tensor("prob_float", []int32{1, 26}, f, nil, nil))
 	g.Outputs = []int32{out}
 	return b.m
 }
@@ -230,8 +233,8 @@ func TestTFLiteOperators(t *testing.T) {
 	got, want, tie := tfliteCompare(t, qpath, qm, x, "forced", qt)
 	ties, n := checkForced(t, "quantized operators", qt, got, want, tie)
 	t.Logf("quantized: %d of %d values differ at rounding ties", ties, n)
-	// One fake_quant for the input and for every operator but the layout-only ones (PAD,
-	// RESHAPE) whose output keeps its input's quantization.
+	// One fake_quant for the input and for every operator but DEQUANTIZE and the layout-only
+	// ones (PAD, RESHAPE) whose output keeps its input's quantization.
 	fake := 0
 	for _, nd := range qm.Graph.Nodes {
 		if nd.Op.Type() == "fake_quant" {
@@ -246,7 +249,7 @@ func TestTFLiteOperators(t *testing.T) {
 	wantFQ := 1
 	for _, o := range g.Operators {
 		c := qf.Op(&o)
-		if (c == tflite.OpPad || c == tflite.OpReshape) && sameQuant(&g.Tensors[o.Inputs[0]], &g.Tensors[o.Outputs[0]]) {
+		if (c == tflite.OpPad || c == tflite.OpReshape) && sameQuant(&g.Tensors[o.Inputs[0]], &g.Tensors[o.Outputs[0]]) || c == tflite.OpDequantize {
 			continue
 		}
 		wantFQ++

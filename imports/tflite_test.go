@@ -419,7 +419,7 @@ func TestTFLiteErrors(t *testing.T) {
 		}
 	}
 	_, err = FromTFLite(fm, "x.tflite", Options{})
-	for _, want := range []string{"DEPTH_TO_SPACE", "operator 30", "MobilenetV1/Predictions/Reshape_1", "supported: ADD, AVERAGE_POOL_2D"} {
+	for _, want := range []string{"DEPTH_TO_SPACE (version 1)", "operator 30", "MobilenetV1/Predictions/Reshape_1", "supported: ADD, AVERAGE_POOL_2D"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("unsupported operator: %v (want %q)", err, want)
 		}

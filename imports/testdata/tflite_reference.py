@@ -191,6 +191,10 @@ def run(g, consts, x, mode, forced=None, tie=None):
             y = np.maximum(val(ins[0]), 0)
         elif name == "RELU6":
             y = np.clip(val(ins[0]), 0, 6)
+        elif name == "LOGISTIC":
+            y = 1 / (1 + np.exp(-val(ins[0])))
+        elif name == "TANH":
+            y = np.tanh(val(ins[0]))
         else:
             raise ValueError("operator " + name)
         y = fused(y, act)
