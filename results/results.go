@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -60,7 +61,10 @@ CREATE TABLE IF NOT EXISTS layer_scores (
 // Open opens (creating if needed) the database at path.
 func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("results database %s: cannot create the folder (%w); set VENTRAL_HOME to a writable folder or give --db", path, err)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("results database %s is a folder; give --db a file", path)
 	}
 	db, err := sql.Open("sqlite", sqliteURI(path))
 	if err != nil {
@@ -70,10 +74,22 @@ func Open(path string) (*DB, error) {
 	for _, s := range []string{"PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", schema} {
 		if _, err := db.Exec(s); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("results: %s: %w", path, err)
+			return nil, openError(path, err)
 		}
 	}
 	return &DB{db: db}, nil
+}
+
+// openError explains SQLite's terse failures to open or set up the database at path.
+func openError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "not a database"):
+		return fmt.Errorf("results database %s is not a SQLite database (%w); give --db another file", path, err)
+	case strings.Contains(msg, "unable to open"), strings.Contains(msg, "readonly"), strings.Contains(msg, "read-only"):
+		return fmt.Errorf("results database %s cannot be written (%w); set VENTRAL_HOME to a writable folder or give --db", path, err)
+	}
+	return fmt.Errorf("results: %s: %w", path, err)
 }
 
 // sqliteURI names path as a file: URI with every byte that URIs reserve escaped, so a path

@@ -63,6 +63,19 @@ func init() {
 			if err != nil {
 				return err
 			}
+			// Open the results database before scoring: a bad --db is reported now, not after
+			// the scoring run.
+			var db *results.DB
+			dbPath := dbPath // the flag's value stays as given
+			if !noRecord {
+				if dbPath == "" {
+					dbPath = results.DefaultPath()
+				}
+				if db, err = results.Open(dbPath); err != nil {
+					return err
+				}
+				defer db.Close()
+			}
 			opts := benchmarks.Options{Seed: seed, Bootstrap: bootstrap, CacheDir: cache}
 			if layers != "" {
 				opts.Layers = strings.Split(layers, ",")
@@ -89,15 +102,6 @@ func init() {
 			if noRecord {
 				return nil
 			}
-			dbPath := dbPath
-			if dbPath == "" {
-				dbPath = results.DefaultPath()
-			}
-			db, err := results.Open(dbPath)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			if _, err := db.Record(r, train.Version()); err != nil {
 				return fmt.Errorf("recording the result in %s: %w", dbPath, err)
 			}

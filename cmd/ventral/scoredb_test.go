@@ -1,0 +1,33 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A results database that is not a database is reported before scoring, not after the whole
+// scoring run has been spent.
+func TestScoreChecksDatabaseFirst(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("VENTRAL_HOME", home)
+	t.Setenv("VENTRAL_MIRROR", filepath.Join(home, "no-mirror")) // scoring would fail on the data
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "tiny.yaml")
+	notDB := filepath.Join(dir, "notes.db")
+	if err := os.WriteFile(spec, []byte(tinySpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notDB, []byte("just text\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := executeErr("score", "--model", spec, "--benchmark", "kriegeskorte92-monkeyIT-rsa", "--bootstrap", "40",
+		"--db", notDB, "--json=false", "--no-record=false", "--layers=", "--cache=")
+	if err == nil || !strings.Contains(err.Error(), notDB) || !strings.Contains(err.Error(), "not a SQLite database") || strings.Contains(out, "best layer") {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	if _, err := executeErr("score", "--db="); err == nil { // reset the flag for later tests
+		t.Log("score without a model accepted?")
+	}
+}
