@@ -58,6 +58,19 @@ func (m *Graph) Layers() ([]Layer, error) {
 // loss and softmax nodes, and flatten and dropout, which pass their input through unchanged at
 // inference (scoring them again would only repeat the previous layer's row in every table).
 func GraphDefaultLayers(g *nn.Graph) []string {
+	// An imported network lists the layers that hold the file's own values (Meta
+	// "default_layers"), leaving out the helper layers of its integer simulation.
+	if l := g.Meta["default_layers"]; l != "" {
+		var out []string
+		for _, name := range strings.Split(l, ",") {
+			if g.Node(name) != nil {
+				out = append(out, name)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
 	var out []string
 	for _, n := range g.Nodes {
 		t := strings.ToLower(n.Op.Type())

@@ -158,3 +158,20 @@ func TestGraphLayers(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 }
+
+// An imported graph's Meta "default_layers" decides the default layers (names it lacks are
+// skipped); without it, every layer but the pass-through ones.
+func TestGraphDefaultLayersMeta(t *testing.T) {
+	g := &nn.Graph{Name: "m", InputShape: []int{1, 4, 4}}
+	g.Chain("c.acc", &nn.Conv2D{Out: 2, Kernel: nn.Dims{3}}).Chain("c.int", &nn.FakeQuant{Scale: 1, Qmax: 255}).Chain("c", &nn.ChannelAffine{Channels: 2}).Chain("flat", &nn.Flatten{})
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(GraphDefaultLayers(g), ","); got != "c.acc,c" {
+		t.Fatalf("without meta: %s", got)
+	}
+	g.Meta = map[string]string{"default_layers": "c,gone"}
+	if got := strings.Join(GraphDefaultLayers(g), ","); got != "c" {
+		t.Fatalf("with meta: %s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ventral-lab/ventral/imports"
@@ -35,7 +36,7 @@ func LoadModel(nameOrSpecOrDir string) (*nn.Graph, error) {
 		return nil, errors.New("no model given (a zoo name, a spec file, a training run folder, a .safetensors checkpoint, an .onnx/.tflite/model.json file, or random: before any of these)")
 	}
 	if base, ok := strings.CutPrefix(p, RandomPrefix); ok {
-		g, err := LoadModel(base)
+		g, err := loadArchitecture(base)
 		if err != nil {
 			return nil, err
 		}
@@ -70,6 +71,32 @@ func LoadModel(nameOrSpecOrDir string) (*nn.Graph, error) {
 		return m.Graph, nil
 	}
 	return models.Resolve(p)
+}
+
+// loadArchitecture loads what random: starts from. An imported network is read with float
+// activations: its quantized form simulates integer arithmetic with layers whose scales belong
+// to the trained weights, while the float form is the architecture itself (the clips to each
+// quantized range are its ReLU and ReLU6).
+func loadArchitecture(p string) (*nn.Graph, error) {
+	float := imports.Options{FloatActivations: true}
+	if imports.IsImportPath(p) {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("model %s: %w", p, err)
+		}
+		m, err := imports.Load(p, float)
+		if err != nil {
+			return nil, err
+		}
+		return m.Graph, nil
+	}
+	if slices.Contains(imports.Names(), p) {
+		m, err := imports.NamedOptions(p, float)
+		if err != nil {
+			return nil, err
+		}
+		return m.Graph, nil
+	}
+	return LoadModel(p)
 }
 
 func loadCheckpointGraph(path string) (*nn.Graph, error) {

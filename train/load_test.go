@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventral-lab/ventral/imports"
 	"github.com/ventral-lab/ventral/internal/mirror"
 )
 
@@ -88,7 +89,22 @@ func TestLoadModelImported(t *testing.T) {
 	if err := r.Build(1); err != nil {
 		t.Fatal(err)
 	}
-	if r.NumParams() != g.NumParams() {
-		t.Fatalf("random control has %d parameters, the network %d", r.NumParams(), g.NumParams())
+	// The control is the float architecture: as many parameters as the float import, and its
+	// ReLU/ReLU6 clips (which live in the quantized ranges) kept as layers.
+	f, err := imports.NamedOptions("mobilenetv2-imagenet-onnx", imports.Options{FloatActivations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NumParams() != f.Graph.NumParams() {
+		t.Fatalf("random control has %d parameters, the float network %d", r.NumParams(), f.Graph.NumParams())
+	}
+	clips := 0
+	for _, n := range r.Nodes {
+		if n.Op.Type() == "clip" || n.Op.Type() == "relu" {
+			clips++
+		}
+	}
+	if clips < 30 {
+		t.Fatalf("random control has %d rectifying layers; MobileNetV2 has 35 ReLU6", clips)
 	}
 }
