@@ -179,11 +179,29 @@ func FromTFLite(m *tflite.Model, source string, o Options) (*Model, error) {
 		return nil, err
 	}
 	model.Graph = im.g
+	isValue := map[string]bool{}
 	for t, v := range im.vals {
 		if v.node != nn.InputName {
 			model.ValueLayers[sg.Tensors[t].Name] = v.node
+			isValue[v.node] = true
 		}
 	}
+	// As for ONNX: score the layers that hold the file's tensors (in a quantized file, the
+	// requantized fake_quant outputs), not the helper layers before them, nor pure reshuffles.
+	var def []string
+	for _, nd := range im.g.Nodes {
+		switch nd.Op.Type() {
+		case "flatten", "reshape", "transpose", "slice", "constant", "dropout", "pad2d":
+			continue
+		}
+		if isValue[nd.Name] {
+			def = append(def, nd.Name)
+		}
+	}
+	if im.g.Meta == nil {
+		im.g.Meta = map[string]string{}
+	}
+	im.g.Meta["default_layers"] = strings.Join(def, ",")
 	for k := range im.notes {
 		model.Notes = append(model.Notes, k)
 	}
