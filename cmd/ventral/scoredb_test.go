@@ -31,3 +31,13 @@ func TestScoreChecksDatabaseFirst(t *testing.T) {
 		t.Log("score without a model accepted?")
 	}
 }
+
+// eval of an untrained zoo model says it has no weights (pinned: issue 11 listed it among raw
+// errors).
+func TestEvalUntrainedZooModel(t *testing.T) {
+	_, err := executeErr("eval", "--model", "lenet5", "--data", "mnist")
+	if err == nil || !strings.Contains(err.Error(), "needs trained weights") || !strings.Contains(err.Error(), "lenet5 has none") {
+		t.Fatalf("eval --model lenet5: %v", err)
+	}
+	executeErr("eval", "--model=")
+}
