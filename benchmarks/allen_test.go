@@ -128,7 +128,7 @@ print(json.dumps(out))
 			t.Errorf("layer %s: score %.6f, scipy %.6f", l.Layer, l.Score, want[l.Layer])
 		}
 		if l.Normalized == nil || math.Abs(*l.Normalized-want[l.Layer]/upper) > 5e-4 {
-			t.Errorf("layer %s: normalised %v, scipy %.6f / upper %.4f = %.6f", l.Layer, l.Normalized, want[l.Layer], upper, want[l.Layer]/upper)
+			t.Errorf("layer %s: normalised %.6f, scipy %.6f / upper %.4f = %.6f", l.Layer, deref(l.Normalized), want[l.Layer], upper, want[l.Layer]/upper)
 		}
 	}
 }
