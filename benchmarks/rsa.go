@@ -366,6 +366,9 @@ func ceilingUnits(set *neural.RDMSet, unit string) ([][]float64, error) {
 // layers on the full profile:
 // p = (1 + #{b: best_b <= second_b}) / (B + 1).
 func setBestVsSecond(res *Result, full []float64, boot [][]float64, layers []string, B int) {
+	if B > 0 {
+		res.LayerSamples = boot
+	}
 	top, _ := bestTwo(full)
 	if top >= 0 && layers[top] != res.BestLayer {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the best layer on all stimuli (%s) differs from the one chosen on the selection data (%s)", layers[top], res.BestLayer))

@@ -136,3 +136,23 @@ func digest(x []float32) [32]byte {
 	}
 	return sha256.Sum256(b)
 }
+
+// IsHMAX reports whether g is HMAX-style: it has rbf (S2) layers whose prototypes must be
+// sampled before it can be scored.
+func IsHMAX(g *nn.Graph) bool { return isHMAX(g) }
+
+// SampleHMAXPrototypes sets the S2 prototypes of an HMAX-style graph the way Run does: from
+// images natural images of src (nil: CIFAR10Train; images <= 0: DefaultPrototypeImages) drawn
+// with seed, preprocessed as g declares, perLayer prototypes per S2 layer (0: the model's own
+// number), after checking that no image is a stimulus of specs. It returns where the
+// prototypes came from, for the caller's table.
+func SampleHMAXPrototypes(g *nn.Graph, specs []*benchmarks.Spec, src ImageSource, images, perLayer int, seed uint64) (string, error) {
+	if src == nil {
+		src = CIFAR10Train
+	}
+	if images <= 0 {
+		images = DefaultPrototypeImages
+	}
+	cfg := &Config{Seed: seed, PrototypeSource: src, HMAXPrototypeImages: images, HMAXPrototypes: perLayer}
+	return (&prototypes{cfg: cfg, specs: specs}).sample(g)
+}
