@@ -122,13 +122,13 @@ type Result struct {
 	// the seed alone, so that two models scored with the same seed on the same benchmark are
 	// resampled alike: the paired model-vs-model test (compare.TestPair) compares them.
 	// HeldOutResampling says what was resampled. Not written to JSON.
-	HeldOutSamples    []float64 `json:"-"`
+	HeldOutSamples []float64 `json:"-"`
 	// LayerSamples[i][b] is the score of Layers[i] under bootstrap resample b of the data that
 	// give the layers' intervals (rsa: all stimuli; ridge: the test stimuli; pls: the folds),
 	// one resample for all layers alike, so that the argmax over layers per resample is a
 	// bootstrap draw of the best layer (its depth's interval). Not written to JSON.
-	LayerSamples [][]float64 `json:"-"`
-	HeldOutResampling string    `json:"held_out_resampling,omitempty"`
+	LayerSamples      [][]float64 `json:"-"`
+	HeldOutResampling string      `json:"held_out_resampling,omitempty"`
 	// SecondLayer is the best of the other layers on the profile; BestVsSecondP is the
 	// one-sided bootstrap p value that the best layer's score is not above SecondLayer's.
 	SecondLayer   string   `json:"second_layer,omitempty"`
