@@ -143,6 +143,22 @@ func TestScoreMonkeyIT(t *testing.T) {
 	if r.Ceiling.Method != "none" || r.Layers[0].Normalized != nil || r.SecondLayer == "" {
 		t.Fatalf("%+v", r)
 	}
+	checkLayerSamples(t, r)
+}
+
+// checkLayerSamples checks that Result.LayerSamples are the resamples behind each layer's
+// interval: one row per layer, Bootstrap draws, and their 2.5/97.5 percentiles the interval.
+func checkLayerSamples(t *testing.T, r *Result) {
+	t.Helper()
+	if len(r.LayerSamples) != len(r.Layers) {
+		t.Fatalf("%d rows of layer samples for %d layers", len(r.LayerSamples), len(r.Layers))
+	}
+	for i, l := range r.Layers {
+		lo, hi := ciOf(r.LayerSamples[i])
+		if len(r.LayerSamples[i]) != r.Bootstrap || lo != l.CILow || hi != l.CIHigh {
+			t.Errorf("layer %s: %d samples with interval [%v, %v], the layer's is [%v, %v]", l.Layer, len(r.LayerSamples[i]), lo, hi, l.CILow, l.CIHigh)
+		}
+	}
 }
 
 func TestScoreAllenRidge(t *testing.T) {
@@ -172,6 +188,7 @@ func TestScoreAllenRidge(t *testing.T) {
 	}
 	tr, te := allenOutputs(t)
 	checkRidgeAgainstSklearn(t, m, &one, r1, tr, te)
+	checkLayerSamples(t, r)
 	// More folds than training stimuli is a clear error.
 	b.Metric.Folds = 101
 	if _, err := Score(subject.FromGraph(tinyModel(t)), b, Options{}); !errors.Is(err, ErrTooFewStimuli) || !strings.Contains(err.Error(), "101 folds") {

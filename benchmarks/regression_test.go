@@ -101,6 +101,7 @@ func TestScorePLSSplitHalf(t *testing.T) {
 			t.Fatalf("normalised %v != %v / %v", *l.Normalized, l.Score, r.Ceiling.Value)
 		}
 	}
+	checkLayerSamples(t, r)
 	if !strings.Contains(tab.String(), " se ") {
 		t.Fatal("no se column")
 	}
