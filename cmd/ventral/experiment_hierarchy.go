@@ -27,7 +27,9 @@ func init() {
 			"figure per benchmark, a performance-vs-score scatter and summary.txt (which claims hold) to --out, with\n" +
 			"activations cached in --out/activations and reused across benchmarks and reruns.\n" +
 			"Default models: every imported ImageNet network beside its random: control, --cifar RUN if given,\n" +
-			"alexnet and cornet-z at random weights, hmax (S2 prototypes from CIFAR-10 training images), gabor-v1.",
+			"alexnet and cornet-z at random weights, hmax (S2 prototypes from CIFAR-10 training images), gabor-v1.\n" +
+			"Every ImageNet classifier also runs --behaviour (default " + hierarchy.DefaultBehaviour + ": error consistency with the\n" +
+			"10 human observers beside human-human consistency, and accuracy per category on the shape-only images).",
 		Example: "  ventral experiment hierarchy --out runs/hierarchy\n" +
 			"  ventral experiment hierarchy --models mobilenetv1-0.25-imagenet-tflite,random:mobilenetv1-0.25-imagenet-tflite,hmax --max-layers 6 --out runs/h-small",
 		Args: cobra.NoArgs,
@@ -70,6 +72,7 @@ func init() {
 	f.IntVar(&cfg.Bootstrap, "bootstrap", def.Bootstrap, "bootstrap samples per benchmark")
 	f.IntVar(&cfg.Perms, "perms", def.Perms, "random permutations of the rank-correlation test (above 8 models; up to 8 it is exact)")
 	f.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of random weights, HMAX prototypes, stimulus split and bootstrap")
+	f.StringVar(&cfg.Behaviour, "behaviour", def.Behaviour, "behavioural spec run on every ImageNet classifier (error consistency with humans, accuracy per category; none: skip)")
 	f.IntVar(&cfg.Threads, "threads", 0, "compute threads (0: all cores)")
 	experimentCmd.AddCommand(cmd)
 }

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ventral-lab/ventral/behaviour"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/compare"
 	"github.com/ventral-lab/ventral/imports"
@@ -82,14 +83,17 @@ type Config struct {
 	Perms int
 	// CacheDir caches activations across benchmarks and reruns (empty: a temporary folder).
 	CacheDir string
-	Threads  int
-	Log      io.Writer
+	// Behaviour is the behavioural spec run on every ImageNet classifier (empty or "none":
+	// skipped; Defaults: DefaultBehaviour).
+	Behaviour string
+	Threads   int
+	Log       io.Writer
 }
 
 // Defaults: the default models and benchmarks, at most 12 layers per model, 2000 bootstrap
 // samples, seed 1.
 func Defaults() Config {
-	return Config{MaxLayers: 12, Seed: 1, Bootstrap: 2000, Perms: 10000}
+	return Config{MaxLayers: 12, Seed: 1, Bootstrap: 2000, Perms: 10000, Behaviour: DefaultBehaviour}
 }
 
 // DefaultModels are every imported ImageNet network each followed by its random: control,
@@ -181,7 +185,11 @@ type Outcome struct {
 	Orders       []DepthOrder
 	Correlations []Correlation
 	Prototypes   string
-	Seconds      float64
+	// Behaviour: the ImageNet classifiers on Config.Behaviour; BehaviourNote says why there
+	// is none.
+	Behaviour     []Behaviour
+	BehaviourNote string
+	Seconds       float64
 }
 
 // Run scores every model on every benchmark and computes the tests.
@@ -222,6 +230,17 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 		defer os.RemoveAll(tmp)
 		cache = tmp
+	}
+	var bm *behaviour.Benchmark
+	if cfg.Behaviour != "" && cfg.Behaviour != "none" {
+		s, err := behaviour.LoadSpec(cfg.Behaviour)
+		if err == nil {
+			bm, err = s.Load()
+		}
+		if err != nil {
+			out.BehaviourNote = fmt.Sprintf("%s not run: %v", cfg.Behaviour, err)
+			cfg.logf("note: %s\n", out.BehaviourNote)
+		}
 	}
 	for _, name := range cfg.Models {
 		t0 := time.Now()
@@ -298,6 +317,17 @@ func Run(cfg Config) (*Outcome, error) {
 			out.Bests = append(out.Bests, best)
 			cfg.logf("  %s: best %s (depth %.2f [%.2f, %.2f]), held-out %.3f, %.0fs\n", s.Name, short(r.BestLayer), best.Depth,
 				best.DepthLow, best.DepthHigh, r.HeldOut, time.Since(t1).Seconds())
+		}
+		if bm != nil {
+			t1 := time.Now()
+			b, err := behaviourOf(bm, name, g)
+			if err != nil {
+				return nil, fmt.Errorf("hierarchy: %w", err)
+			}
+			if b != nil {
+				out.Behaviour = append(out.Behaviour, *b)
+				cfg.logf("  %s: accuracy %.3f, error consistency %.3f (humans %.3f), %.0fs\n", cfg.Behaviour, b.Accuracy, b.Kappa, b.HumanKappa, time.Since(t1).Seconds())
+			}
 		}
 		m.Seconds = time.Since(t0).Seconds()
 		out.Models = append(out.Models, m)

@@ -111,6 +111,9 @@ func (o *Outcome) WriteAll(dir string) ([]string, error) {
 	if err := add("performance_vs_score.png", o.scatter(p("performance_vs_score.png"))); err != nil {
 		return nil, err
 	}
+	if err := o.behaviourCSVs(p, add); err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	if err := o.WriteSummary(&b); err != nil {
 		return nil, err
@@ -312,5 +315,8 @@ func (o *Outcome) WriteTables(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.3g%s\n", c.Scope, c.Set, len(c.Models), c.Rho, c.P, ex)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return o.writeBehaviour(w)
 }
