@@ -187,7 +187,7 @@ func TestRunTableDeterministic(t *testing.T) {
 		if r.Model != f.config(3).Models[m] || r.Benchmark != fmt.Sprintf("tiny-rsa-%d", b+1) {
 			t.Errorf("row %d is %s on %s", i, r.Model, r.Benchmark)
 		}
-		if r.Kind != wantKinds[m] || r.HMAX != (m == 0) || r.BestLayer == "" || r.RunID == 0 || r.Bootstrap != 20 {
+		if r.Kind != wantKinds[m] || r.HMAX != (m == 0) || r.BestLayer == "" || r.RunID == 0 || r.Bootstrap != 40 {
 			t.Errorf("row %d: %+v", i, r)
 		}
 		if !(r.CILow <= r.CIHigh) {
@@ -201,7 +201,7 @@ func TestRunTableDeterministic(t *testing.T) {
 		t.Fatalf("%d tests, %d answers", len(tb.Tests), len(tb.Answers))
 	}
 	for _, x := range tb.Tests {
-		if x.Reference != f.hmax || x.Model == f.hmax || x.Note != "" || !(x.P > 0 && x.P <= 1) || x.Samples != 20 {
+		if x.Reference != f.hmax || x.Model == f.hmax || x.Note != "" || !(x.P > 0 && x.P <= 1) || x.Samples != 40 {
 			t.Errorf("test %+v", x)
 		}
 	}

@@ -72,7 +72,7 @@ func trainTiny(t *testing.T) string {
 // tiny runs every section with the smallest samples that still exercise it.
 func tiny(o Options) Options {
 	o.Quick = true
-	o.Bootstrap, o.TestLimit, o.CurveLimit = 20, 200, 40
+	o.Bootstrap, o.TestLimit, o.CurveLimit = 40, 200, 40
 	o.VisSteps, o.ERFImages = 8, 2
 	if o.Distortions == nil {
 		o.Distortions = []string{"contrast"}

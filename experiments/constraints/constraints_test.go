@@ -162,7 +162,7 @@ func TestAlsoPairedAndResume(t *testing.T) {
 				}
 				continue
 			}
-			if x.Note != "" || !(x.P >= 0 && x.P <= 1) || !(x.DiffLow <= x.Diff && x.Diff <= x.DiffHigh) || x.Samples != 20 {
+			if x.Note != "" || !(x.P >= 0 && x.P <= 1) || !(x.DiffLow <= x.Diff && x.Diff <= x.DiffHigh) || x.Samples != 40 {
 				t.Errorf("%s: test %+v", r.Variant, x)
 			}
 		}
