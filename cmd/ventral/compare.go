@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/ventral-lab/ventral/benchmarks"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/compare"
 	"github.com/ventral-lab/ventral/internal/atomicfile"
 	"github.com/ventral-lab/ventral/results"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/quickstart"
 )
 
@@ -22,6 +23,9 @@ writes DIR/report.html. An ImageNet-trained network imported from ONNX (and its 
 control) is scored on the same benchmarks and shown beside the CIFAR model. The same command
 twice gives the same numbers.`,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := benchmarks.CheckBootstrap(cfg.Bootstrap); err != nil {
+				return err
+			}
 			if benches != "" {
 				cfg.Benchmarks = strings.Split(benches, ",")
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/modelreport"
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -34,6 +35,9 @@ Sections: ` + strings.Join(modelreport.AllSections, ", ") + `.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if model == "" {
 				return fmt.Errorf("--model is required (a training run folder, a checkpoint, a zoo name or a spec file)")
+			}
+			if err := benchmarks.CheckBootstrap(o.Bootstrap); err != nil {
+				return err
 			}
 			if threads > 0 {
 				tensor.SetThreads(threads)

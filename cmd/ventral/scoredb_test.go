@@ -41,3 +41,38 @@ func TestEvalUntrainedZooModel(t *testing.T) {
 	}
 	executeErr("eval", "--model=")
 }
+
+// --bootstrap below the 40 samples a 95% interval needs, or negative, is refused by every
+// command that scores benchmarks with the benchmark's count as default, before any work.
+func TestBootstrapFlagValidated(t *testing.T) {
+	for _, args := range [][]string{
+		{"score", "--model", "lenet5", "--benchmark", "kriegeskorte92-monkeyIT-rsa"},
+		{"compare", "--models", "lenet5"},
+		{"report", "--model", "lenet5"},
+		{"quickstart"},
+	} {
+		for _, n := range []string{"1", "-5"} {
+			_, err := executeErr(append(args, "--bootstrap", n)...)
+			if err == nil || !strings.Contains(err.Error(), "--bootstrap "+n) || !strings.Contains(err.Error(), "at least 40") {
+				t.Errorf("%s --bootstrap %s: %v", args[0], n, err)
+			}
+		}
+	}
+	// Reset the flags for later tests in this process.
+	for name, flags := range map[string]map[string]string{
+		"score":      {"bootstrap": "0", "model": "", "benchmark": ""},
+		"compare":    {"bootstrap": "0", "models": ""},
+		"report":     {"bootstrap": "0", "model": ""},
+		"quickstart": {"bootstrap": "1000"},
+	} {
+		c, _, err := rootCmd.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, v := range flags {
+			if err := c.Flags().Set(f, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
