@@ -242,6 +242,7 @@ func Run(cfg Config) (*Outcome, error) {
 			cfg.logf("note: %s\n", out.BehaviourNote)
 		}
 	}
+	scored, depths := map[string][]string{}, map[string]map[string]float64{}
 	for _, name := range cfg.Models {
 		t0 := time.Now()
 		g, err := train.LoadModel(name)
@@ -292,6 +293,15 @@ func Run(cfg Config) (*Outcome, error) {
 		for _, l := range all {
 			depth[l.Name] = l.Depth
 		}
+		// A random: control is recorded at its trained network's layers, at their depths,
+		// where it has them all (the two graphs can differ in bookkeeping nodes), so that both
+		// profiles share their x.
+		if base, ok := strings.CutPrefix(name, train.RandomPrefix); ok && scored[base] != nil {
+			if subject.CheckLayers(subj, scored[base]) == nil {
+				layers, depth = scored[base], depths[base]
+			}
+		}
+		scored[name], depths[name] = layers, depth
 		m.Layers = len(layers)
 		cfg.logf("model %s (%s, %s): %d layers\n", name, g.Name, m.Kind, len(layers))
 		for _, s := range out.Benchmarks {
@@ -300,9 +310,9 @@ func Run(cfg Config) (*Outcome, error) {
 			if err != nil {
 				return nil, fmt.Errorf("hierarchy: %s on %s: %w", name, s.Name, err)
 			}
-			depths := make([]float64, len(r.Layers))
+			ld := make([]float64, len(r.Layers))
 			for i, l := range r.Layers {
-				depths[i] = depth[l.Layer]
+				ld[i] = depth[l.Layer]
 				out.Profiles = append(out.Profiles, Profile{Model: name, Benchmark: s.Name, Region: s.Region, Layer: l.Layer,
 					Depth: depth[l.Layer], Score: l.Score, CILow: l.CILow, CIHigh: l.CIHigh, Selection: l.Selection})
 			}
@@ -312,7 +322,7 @@ func Run(cfg Config) (*Outcome, error) {
 			if r.HeldOutNormalized != nil {
 				best.HeldOutNorm = *r.HeldOutNormalized
 			}
-			best.DepthSamples = BestDepthSamples(r.LayerSamples, depths)
+			best.DepthSamples = BestDepthSamples(r.LayerSamples, ld)
 			best.DepthLow, best.DepthHigh = Interval(best.DepthSamples)
 			out.Bests = append(out.Bests, best)
 			cfg.logf("  %s: best %s (depth %.2f [%.2f, %.2f]), held-out %.3f, %.0fs\n", s.Name, short(r.BestLayer), best.Depth,

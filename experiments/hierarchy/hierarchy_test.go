@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/internal/mirror"
 )
 
 // toyOutcome builds an Outcome without scoring anything: two trained networks with their
@@ -158,5 +159,48 @@ func TestToyWriteAll(t *testing.T) {
 	s, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
 	if err != nil || !strings.Contains(string(s), "HOLDS") {
 		t.Errorf("summary: %v\n%s", err, s)
+	}
+}
+
+// Run end to end on the 92-image IT benchmarks with a small network and its random: control:
+// every model and benchmark has a profile and a best layer, the control is recorded at the
+// network's layers and depths, and the activations are cached for reuse.
+func TestRunSmall(t *testing.T) {
+	for _, f := range []string{"kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat", "kriegeskorte92/92_brainRDMs.mat"} {
+		mirror.Path(t, f)
+	}
+	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	cache := t.TempDir()
+	cfg := Defaults()
+	cfg.Models = []string{"cifar-cnn", "random:cifar-cnn"}
+	cfg.Benchmarks = []string{"kriegeskorte92-monkeyIT-rsa", "kriegeskorte92-humanIT-rsa"}
+	cfg.MaxLayers, cfg.Bootstrap, cfg.Behaviour, cfg.CacheDir = 3, 40, "none", cache
+	o, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Bests) != 4 || len(o.Profiles) != 2*2*3 {
+		t.Fatalf("%d best layers, %d profile points", len(o.Bests), len(o.Profiles))
+	}
+	if o.Models[0].Control != "random:cifar-cnn" || o.Models[0].Layers != 3 {
+		t.Errorf("model %+v", o.Models[0])
+	}
+	for i := 0; i < 6; i++ { // the control's profile points repeat the network's layers and depths
+		a, b := o.Profiles[i], o.Profiles[6+i]
+		if a.Layer != b.Layer || a.Depth != b.Depth || a.Benchmark != b.Benchmark {
+			t.Errorf("point %d: %s at %v vs control %s at %v", i, a.Layer, a.Depth, b.Layer, b.Depth)
+		}
+		if !(a.Depth >= 0 && a.Depth <= 1) || !(a.CILow <= a.Score && a.Score <= a.CIHigh) {
+			t.Errorf("point %+v", a)
+		}
+	}
+	for _, b := range o.Bests {
+		if len(b.DepthSamples) != 40 || !(b.DepthLow <= b.DepthHigh) || math.IsNaN(b.HeldOut) {
+			t.Errorf("best %+v", b)
+		}
+	}
+	if ents, _ := os.ReadDir(cache); len(ents) == 0 {
+		t.Error("no activations cached")
 	}
 }

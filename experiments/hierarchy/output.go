@@ -183,8 +183,8 @@ func (o *Outcome) profileFigure(bench, region, path string) error {
 			if err != nil {
 				return err
 			}
-			r, g, b, _ := c.RGBA()
-			poly.Color = color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 40}
+			r, g, b, _ := c.RGBA() // the palette is opaque: premultiplied equals straight
+			poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 40}
 			poly.LineStyle.Width = 0
 			p.Add(poly)
 		}
