@@ -29,6 +29,7 @@ import (
 	"github.com/ventral-lab/ventral/behaviour"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/compare"
+	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/imports"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/subject"
@@ -274,6 +275,14 @@ func Run(cfg Config) (*Outcome, error) {
 		} else if base, ok := strings.CutPrefix(name, train.RandomPrefix); ok {
 			if _, ok := Published[base]; ok {
 				m.Perf = &Performance{Chance, "chance (untrained, 1 of 1000 classes)", "imagenet"}
+			}
+		}
+		if name == cfg.CIFAR && m.Kind == "trained" {
+			// A different task from ImageNet: reported, not put in the ImageNet correlation.
+			if test, err := datasets.Load("cifar10", "test"); err != nil {
+				cfg.logf("note: %s: CIFAR-10 test accuracy not measured: %v\n", name, err)
+			} else if acc, _, err := train.Evaluate(g, train.Subset(test, 2000), 0); err == nil {
+				m.Perf = &Performance{acc, "measured CIFAR-10 test accuracy (2,000 test images)", "cifar10"}
 			}
 		}
 		if seen[train.RandomPrefix+name] {
