@@ -91,10 +91,10 @@ type Config struct {
 	Log       io.Writer
 }
 
-// Defaults: the default models and benchmarks, at most 12 layers per model, 2000 bootstrap
+// Defaults: the default models and benchmarks, at most 8 layers per model, 2000 bootstrap
 // samples, seed 1.
 func Defaults() Config {
-	return Config{MaxLayers: 12, Seed: 1, Bootstrap: 2000, Perms: 10000, Behaviour: DefaultBehaviour}
+	return Config{MaxLayers: 8, Seed: 1, Bootstrap: 2000, Perms: 10000, Behaviour: DefaultBehaviour}
 }
 
 // DefaultModels are every imported ImageNet network each followed by its random: control,
