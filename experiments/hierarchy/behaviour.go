@@ -53,55 +53,7 @@ func behaviourOf(bm *behaviour.Benchmark, name string, g *nn.Graph) (*Behaviour,
 	}
 	out := &Behaviour{Model: name, Stimuli: r.Stimuli, Accuracy: r.ModelAcc, Kappa: r.MeanModel.Kappa, CObs: r.MeanModel.CObs,
 		HumanKappa: r.MeanHuman.Kappa, HumanCObs: r.MeanHuman.CObs, HumanAccuracy: math.NaN()}
-	type acc struct{ n, right, hn, hright int }
-	cats := map[string]*acc{}
-	get := func(c string) *acc {
-		if cats[c] == nil {
-			cats[c] = &acc{}
-		}
-		return cats[c]
-	}
-	for _, p := range bm.Stimuli {
-		a := get(bm.Category[p])
-		a.n++
-		if r.Answers[p] == bm.Category[p] {
-			a.right++
-		}
-	}
-	var hsum float64
-	for _, s := range bm.Subjects {
-		right := 0
-		for p, ok := range s.Correct {
-			a := get(bm.Category[p])
-			a.hn++
-			if ok {
-				a.hright++
-				right++
-			}
-		}
-		if len(s.Correct) > 0 {
-			hsum += float64(right) / float64(len(s.Correct))
-		}
-	}
-	if len(bm.Subjects) > 0 {
-		out.HumanAccuracy = hsum / float64(len(bm.Subjects))
-	}
-	var names []string
-	for c := range cats {
-		names = append(names, c)
-	}
-	sort.Strings(names)
-	for _, c := range names {
-		a := cats[c]
-		ca := CategoryAccuracy{Category: c, Images: a.n, HumanTrials: a.hn, Model: math.NaN(), Humans: math.NaN()}
-		if a.n > 0 {
-			ca.Model = float64(a.right) / float64(a.n)
-		}
-		if a.hn > 0 {
-			ca.Humans = float64(a.hright) / float64(a.hn)
-		}
-		out.PerCategory = append(out.PerCategory, ca)
-	}
+	out.PerCategory, out.HumanAccuracy = perCategory(bm, r.Answers)
 	return out, nil
 }
 
@@ -160,4 +112,61 @@ func (o *Outcome) writeBehaviour(w io.Writer) error {
 		fmt.Fprintf(tw, "\t%.2f\n", c.Humans)
 	}
 	return tw.Flush()
+}
+
+// perCategory tallies the model's answers and the observers' trials per category; it also
+// returns the observers' mean accuracy (NaN without observers).
+func perCategory(bm *behaviour.Benchmark, answers map[string]string) ([]CategoryAccuracy, float64) {
+	humanAcc := math.NaN()
+	type acc struct{ n, right, hn, hright int }
+	cats := map[string]*acc{}
+	get := func(c string) *acc {
+		if cats[c] == nil {
+			cats[c] = &acc{}
+		}
+		return cats[c]
+	}
+	for _, p := range bm.Stimuli {
+		a := get(bm.Category[p])
+		a.n++
+		if answers[p] == bm.Category[p] {
+			a.right++
+		}
+	}
+	var hsum float64
+	for _, s := range bm.Subjects {
+		right := 0
+		for p, ok := range s.Correct {
+			a := get(bm.Category[p])
+			a.hn++
+			if ok {
+				a.hright++
+				right++
+			}
+		}
+		if len(s.Correct) > 0 {
+			hsum += float64(right) / float64(len(s.Correct))
+		}
+	}
+	if len(bm.Subjects) > 0 {
+		humanAcc = hsum / float64(len(bm.Subjects))
+	}
+	var names []string
+	var per []CategoryAccuracy
+	for c := range cats {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		a := cats[c]
+		ca := CategoryAccuracy{Category: c, Images: a.n, HumanTrials: a.hn, Model: math.NaN(), Humans: math.NaN()}
+		if a.n > 0 {
+			ca.Model = float64(a.right) / float64(a.n)
+		}
+		if a.hn > 0 {
+			ca.Humans = float64(a.hright) / float64(a.hn)
+		}
+		per = append(per, ca)
+	}
+	return per, humanAcc
 }
