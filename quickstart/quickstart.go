@@ -278,13 +278,13 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if len(s.Sides) > 2 {
 		fmt.Fprintf(w, "Side by side: the best layer of each network (chosen on half the stimuli) and its score on the other half")
 		fmt.Fprintf(w, " (normalised by the ceiling where there is one)\n")
-		fmt.Fprintf(w, "  %-36s %-38s", "model", "weights")
+		fmt.Fprintf(w, "  %-34s %-42s", "model", "weights")
 		for _, c := range s.Comparisons {
 			fmt.Fprintf(w, " %28s", c.Benchmark)
 		}
 		fmt.Fprintln(w)
 		for _, sd := range s.Sides {
-			fmt.Fprintf(w, "  %-36s %-38s", sd.Model, sd.Trained)
+			fmt.Fprintf(w, "  %-34s %-42s", sd.Model, sd.Trained)
 			for _, r := range sd.Results {
 				fmt.Fprintf(w, " %28s", heldOutText(r))
 			}
