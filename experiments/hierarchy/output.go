@@ -224,7 +224,7 @@ func (o *Outcome) scatter(path string) error {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: m.Perf.Top1, Y: v})
-			labels = append(labels, strings.TrimSuffix(strings.TrimPrefix(m.Name, "mobilenet"), "-imagenet"))
+			labels = append(labels, strings.NewReplacer("mobilenet", "", "-imagenet", "", "random:", "rand ").Replace(m.Name))
 		}
 		if len(pts) > 0 {
 			s, err := plotter.NewScatter(pts)
