@@ -212,6 +212,13 @@ func Run(cfg Config) (*Outcome, error) {
 			return nil, fmt.Errorf("hierarchy: model %s listed twice", m)
 		}
 		seen[m] = true
+		// Fail before any scoring on a name that does not load (the imported networks are
+		// known by name and load later, once).
+		if !slices.Contains(imports.Names(), strings.TrimPrefix(m, train.RandomPrefix)) {
+			if _, err := train.LoadModel(m); err != nil {
+				return nil, fmt.Errorf("hierarchy: model %q: %w", m, err)
+			}
+		}
 	}
 	for _, b := range cfg.Benchmarks {
 		s, err := benchmarks.Load(b)

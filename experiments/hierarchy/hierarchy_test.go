@@ -204,3 +204,17 @@ func TestRunSmall(t *testing.T) {
 		t.Error("no activations cached")
 	}
 }
+
+// A model that does not load fails at once, naming it, before anything is scored.
+func TestRunBadModel(t *testing.T) {
+	cfg := Defaults()
+	cfg.Models = []string{"cifar-cnn", "no-such-network"}
+	cfg.Benchmarks = []string{"kriegeskorte92-monkeyIT-rsa"}
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), `"no-such-network"`) {
+		t.Fatalf("error %v, want one naming the model", err)
+	}
+	cfg.Models = []string{"cifar-cnn", "cifar-cnn"}
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("duplicate: %v", err)
+	}
+}
