@@ -370,24 +370,8 @@ func attrInts(n *onnx.Node, name string) []int {
 
 // --- building nn nodes ----------------------------------------------------------------------
 
-// layerName turns an ONNX value name into an nn layer name: nn forbids '@' (recurrence) and
-// spaces, commas separate layer lists (--layers, Meta "default_layers"), and "input" names the
-// graph input, so those become '_' (and "input_"); a name taken already gets a numeric suffix.
-func (im *importer) layerName(name string) string {
-	s := strings.NewReplacer("@", "_", " ", "_", ",", "_").Replace(name)
-	if s == "" {
-		s = "node"
-	}
-	if s == nn.InputName {
-		s = "input_"
-	}
-	base := s
-	for k := 2; im.names[s]; k++ {
-		s = fmt.Sprintf("%s_%d", base, k)
-	}
-	im.names[s] = true
-	return s
-}
+// layerName turns an ONNX value name into an nn layer name (uniqueLayerName).
+func (im *importer) layerName(name string) string { return uniqueLayerName(im.names, name) }
 
 // newOp builds an op by its spec type and spec fields, the same way a spec file does, so the
 // imported graph's spec reproduces it exactly.

@@ -255,42 +255,19 @@ func (im *tfImporter) errorf(format string, args ...any) error {
 
 func (im *tfImporter) note(format string, args ...any) { im.notes[fmt.Sprintf(format, args...)] = true }
 
-func (im *tfImporter) layerName(name string) string {
-	s := strings.NewReplacer("@", "_", " ", "_").Replace(name)
-	if s == "" {
-		s = "node"
-	}
-	if s == nn.InputName {
-		s = "input_"
-	}
-	base := s
-	for k := 2; im.names[s]; k++ {
-		s = fmt.Sprintf("%s_%d", base, k)
-	}
-	im.names[s] = true
-	return s
-}
+func (im *tfImporter) layerName(name string) string { return uniqueLayerName(im.names, name) }
 
 func (im *tfImporter) emit(out, typ string, cfg map[string]any, ins ...*tval) (*tval, error) {
-	op, err := newOp(typ, cfg)
-	if err != nil {
-		return nil, im.errorf("%v", err)
-	}
 	var names []string
 	var shapes [][]int
 	for _, v := range ins {
 		names = append(names, v.node)
 		shapes = append(shapes, v.shape)
 	}
-	shape, err := quickShape(typ, cfg, shapes)
-	if shape == nil && err == nil {
-		shape, err = op.Build(shapes, im.rng)
-	}
+	name, shape, err := addNode(im.g, im.names, im.rng, out, typ, cfg, names, shapes)
 	if err != nil {
-		return nil, im.errorf("%s on inputs %v: %v", typ, shapes, err)
+		return nil, im.errorf("%v", err)
 	}
-	name := im.layerName(out)
-	im.g.Add(name, op, names...)
 	return &tval{node: name, shape: shape}, nil
 }
 
