@@ -28,6 +28,9 @@ var ortRunJS []byte
 //go:embed peers/export_resnet18.py
 var exportResNet18 []byte
 
+//go:embed peers/torch_infer.py
+var torchInferPy []byte
+
 // ImportOptions control the imported-network benchmark (`ventral bench import`).
 type ImportOptions struct {
 	Threads []int         // thread counts, each for ours and the peer (default 1 and 2)
@@ -48,7 +51,9 @@ func ImportWorkloads() []string { return []string{"mobilenetv2-int8-onnx", "resn
 
 // Import runs the imported networks in ventral and in onnxruntime-node on the same ONNX files
 // and the same batch, at each thread count. Result names end in "-tN" (N threads); the peer is
-// onnxruntime (median of timed runs after one warm-up, intra-op threads N).
+// onnxruntime (median of timed runs after one warm-up, intra-op threads N). A second row per
+// workload, "-tN-vs-torch", puts the same figure of ours beside PyTorch running torchvision's
+// float32 architecture at the same batch and threads.
 func Import(o ImportOptions, progress func(string)) ([]Result, error) {
 	if len(o.Threads) == 0 {
 		o.Threads = []int{1, 2}
@@ -126,9 +131,40 @@ func Import(o ImportOptions, progress func(string)) ([]Result, error) {
 				r.PeerImagesPerS, r.PeerErr = ortPeer(path, xPath, x.Shape, th, tmp, o)
 			}
 			out = append(out, r)
+			if !o.NoPeer {
+				// PyTorch runs the same architecture from torchvision in float32 (it has no
+				// runtime for the int8 ONNX file, so MobileNetV2 is the float network there).
+				if progress != nil {
+					progress(fmt.Sprintf("running PyTorch for %s at %d threads", name, th))
+				}
+				t := Result{Name: fmt.Sprintf("%s-t%d-vs-torch", name, th), ImagesPerS: r.ImagesPerS, Note: "vs torchvision " + torchArch[name] + " float32"}
+				t.PeerImagesPerS, t.PeerErr = torchPeer(torchArch[name], th, o.Batch, o.MinTime, tmp, o)
+				out = append(out, t)
+			}
 		}
 	}
 	return out, nil
+}
+
+// torchArch names each workload's torchvision architecture.
+var torchArch = map[string]string{"mobilenetv2-int8-onnx": "mobilenet_v2", "resnet18-onnx": "resnet18"}
+
+// torchPeer times torchvision's arch in PyTorch at the same batch and thread count.
+func torchPeer(arch string, threads, batch int, minTime time.Duration, dir string, o ImportOptions) (float64, error) {
+	script := filepath.Join(dir, "torch_infer.py")
+	if err := os.WriteFile(script, torchInferPy, 0o644); err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(o.Python, script, arch, strconv.Itoa(threads), strconv.Itoa(batch), strconv.FormatFloat(minTime.Seconds(), 'f', 1, 64)).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("PyTorch (%s with torch and torchvision): %v: %s", o.Python, err, lastLine(string(out)))
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "PEER" {
+			return strconv.ParseFloat(f[2], 64)
+		}
+	}
+	return 0, fmt.Errorf("PyTorch printed no PEER line: %s", lastLine(string(out)))
 }
 
 // importFile returns the ONNX file of a workload (ResNet-18 is exported by torch into dir).
