@@ -1,35 +1,21 @@
 package benchmarks
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
-)
 
-func needNumpy(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := exec.CommandContext(ctx, py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s with numpy is needed: %v", py, err)
-		}
-		t.Skipf("%s with numpy not available: %v", py, err)
-	}
-	return py
-}
+	"github.com/ventral-lab/ventral/internal/peers"
+)
 
 // Stimulus ids across files written by NumPy: images in a .npy (rows numbered from 1 with
 // id_offset), responses in an .npz whose rows are in another order and name their stimuli by
 // an id array (stimulus_ids: ids), axes [stimulus, neuroid]. The aligned data put each
 // response on its stimulus: neuroid n's response to stimulus k is 10*k + n.
 func TestStimulusIDsAcrossFiles(t *testing.T) {
-	py := needNumpy(t)
+	py := peers.Python(t, "numpy")
 	dir := t.TempDir()
 	script := `
 import numpy as np, sys

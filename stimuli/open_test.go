@@ -3,7 +3,6 @@ package stimuli
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,24 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-)
 
-// python returns /usr/bin/python3 when it imports numpy; without it the test fails under CI
-// and skips elsewhere.
-func python(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := exec.CommandContext(ctx, py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s with numpy is needed: %v", py, err)
-		}
-		t.Skipf("%s with numpy not available: %v", py, err)
-	}
-	return py
-}
+	"github.com/ventral-lab/ventral/internal/peers"
+)
 
 // pixel is the test images' colour at (x, y) of image k.
 func pixel(k, x, y int) color.RGBA {
@@ -70,7 +54,7 @@ func writeImageZip(t *testing.T, path string, n int) {
 // N x C x H x W .npz member (ids in a second member) give the same pixels; ids follow the
 // documented rules (sorted file names; row numbers from id_offset; the id variable).
 func TestOpenFormatsAgree(t *testing.T) {
-	py := python(t)
+	py := peers.Python(t, "numpy")
 	dir := t.TempDir()
 	zp := filepath.Join(dir, "imgs.zip")
 	writeImageZip(t, zp, 4)

@@ -13,22 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ventral-lab/ventral/internal/peers"
 )
 
-const python = "/usr/bin/python3"
-
-// needPython skips (or fails under CI) when python3 cannot import the modules.
-func needPython(t *testing.T, modules string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, python, "-c", "import "+modules).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import %s: %v\n%s", python, modules, err, out)
-		}
-		t.Skipf("%s cannot import %s: %v", python, modules, err)
-	}
-}
+const python = peers.PythonPath
 
 func runPython(t *testing.T, script string, args ...string) {
 	t.Helper()
@@ -160,7 +149,7 @@ func checkValues(t *testing.T, what string, e expect, floats func() ([]float64, 
 // format, with libver="latest" and ("v108", "v108"), with tracked creation order and after a
 // 512-byte user block, and compares each value with what h5py wrote.
 func TestH5pyFiles(t *testing.T) {
-	needPython(t, "h5py, numpy")
+	peers.Python(t, "h5py", "numpy")
 	dir := t.TempDir()
 	runPython(t, filepath.Join("testdata", "write_cases.py"), dir)
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))

@@ -13,21 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ventral-lab/ventral/internal/peers"
 )
 
-const python = "/usr/bin/python3"
-
-func needPython(t *testing.T, modules string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, python, "-c", "import "+modules).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import %s: %v\n%s", python, modules, err, out)
-		}
-		t.Skipf("%s cannot import %s: %v", python, modules, err)
-	}
-}
+const python = peers.PythonPath
 
 type values struct {
 	Float []string `json:"float"`
@@ -122,7 +112,7 @@ func checkAttr(t *testing.T, what string, a Attr, ok bool, want values) {
 // netCDF4 and xarray's three engines, and compares every dimension, variable, value and
 // attribute with what the netCDF-C library reads from them.
 func TestNetCDFFiles(t *testing.T) {
-	needPython(t, "netCDF4, numpy, xarray")
+	peers.Python(t, "netCDF4", "numpy", "xarray")
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -12,23 +11,8 @@ import (
 
 	"github.com/ventral-lab/ventral/formats/npy"
 	"github.com/ventral-lab/ventral/internal/mirror"
+	"github.com/ventral-lab/ventral/internal/peers"
 )
-
-// needNumpy returns /usr/bin/python3 when it imports numpy; without it the test fails under CI
-// and skips elsewhere.
-func needNumpy(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := exec.CommandContext(ctx, py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s with numpy is needed: %v", py, err)
-		}
-		t.Skipf("%s with numpy not available: %v", py, err)
-	}
-	return py
-}
 
 // The numpy side: the same splits (handed over as arrays), the halves found by ranking each
 // stimulus's present repetitions with a cumulative sum, Pearson r per neuroid over the
@@ -72,7 +56,7 @@ json.dump(out, sys.stdout)
 // cut to one repetition for every neuron and neuron-specific cuts for three neurons.
 func TestSplitHalfMissingNumpy(t *testing.T) {
 	p := mirror.Path(t, "cowley2023-v4/responses_raw/responses_201016.npy")
-	py := needNumpy(t)
+	py := peers.Python(t, "numpy")
 	a, err := npy.Read(p)
 	if err != nil {
 		t.Fatal(err)
