@@ -47,3 +47,19 @@ func addNode(g *nn.Graph, names map[string]bool, rng *rand.Rand, out, typ string
 	g.Add(name, op, inNames...)
 	return name, shape, nil
 }
+
+// renameNode gives node old the name name in g and in the pending weight copies, and frees old.
+// The caller has taken name (uniqueLayerName) and updates its own value maps.
+func renameNode(g *nn.Graph, weights []paramCopy, names map[string]bool, old, name string) {
+	for _, nd := range g.Nodes {
+		if nd.Name == old {
+			nd.Name = name
+		}
+	}
+	for i := range weights {
+		if weights[i].node == old {
+			weights[i].node = name
+		}
+	}
+	delete(names, old)
+}

@@ -261,16 +261,7 @@ func outName(n *onnx.Node, i int) string {
 // stands for it.
 func (im *importer) renameLayer(old, onnxName string) {
 	name := im.layerName(onnxName)
-	for _, nd := range im.g.Nodes {
-		if nd.Name == old {
-			nd.Name = name
-		}
-	}
-	for i := range im.weights {
-		if im.weights[i].node == old {
-			im.weights[i].node = name
-		}
-	}
+	renameNode(im.g, im.weights, im.names, old, name)
 	if k, ok := im.convs[old]; ok {
 		delete(im.convs, old)
 		im.convs[name] = k
@@ -280,7 +271,6 @@ func (im *importer) renameLayer(old, onnxName string) {
 			v.node = name
 		}
 	}
-	delete(im.names, old)
 }
 
 func opGemm(im *importer, n *onnx.Node) error {

@@ -109,29 +109,39 @@ func multipliers(xs float64, ws *cval, ys float64, n int) ([]float64, error) {
 	return out, nil
 }
 
+// constLevels reads a QLinear node's constant operand at input i (its scale at i+1, its zero
+// point at i+2, as QLinearConv and QLinearMatMul lay them out) as integer levels along axis,
+// with its scale.
+func (im *importer) constLevels(n *onnx.Node, i, axis int, what string) (levels, scale *cval, err error) {
+	q, err := im.constIn(n, i, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	scale, err = im.constIn(n, i+1, what+" scale")
+	if err != nil {
+		return nil, nil, err
+	}
+	zero, err := im.constIn(n, i+2, what+" zero point")
+	if err != nil {
+		return nil, nil, err
+	}
+	if q == nil || scale == nil {
+		return nil, nil, im.errorf("missing %s or its scale", what)
+	}
+	if levels, err = levelsConst(q, zero, axis); err != nil {
+		return nil, nil, im.errorf("%s: %v", what, err)
+	}
+	return levels, scale, nil
+}
+
 func (im *importer) qlinearConvExact(n *onnx.Node, x *val, yq *qparams) error {
 	xl, err := im.levels(x)
 	if err != nil {
 		return err
 	}
-	wq, err := im.constIn(n, 3, "QLinearConv's weight")
+	w, ws, err := im.constLevels(n, 3, 0, "QLinearConv's weight")
 	if err != nil {
 		return err
-	}
-	wz, err := im.constIn(n, 5, "QLinearConv's weight zero point")
-	if err != nil {
-		return err
-	}
-	ws, err := im.constIn(n, 4, "QLinearConv's weight scale")
-	if err != nil {
-		return err
-	}
-	if wq == nil || ws == nil {
-		return im.errorf("missing weight or weight scale")
-	}
-	w, err := levelsConst(wq, wz, 0)
-	if err != nil {
-		return im.errorf("weight: %v", err)
 	}
 	b, err := im.constIn(n, 8, "QLinearConv's bias")
 	if err != nil {
@@ -159,24 +169,9 @@ func (im *importer) qlinearMatMulExact(n *onnx.Node, a *val, yq *qparams) error 
 	if err != nil {
 		return err
 	}
-	bq, err := im.constIn(n, 3, "QLinearMatMul's second operand")
+	b, bs, err := im.constLevels(n, 3, 1, "QLinearMatMul's second operand")
 	if err != nil {
 		return err
-	}
-	bz, err := im.constIn(n, 5, "its zero point")
-	if err != nil {
-		return err
-	}
-	bs, err := im.constIn(n, 4, "its scale")
-	if err != nil {
-		return err
-	}
-	if bq == nil || bs == nil {
-		return im.errorf("missing second operand or its scale")
-	}
-	b, err := levelsConst(bq, bz, 1)
-	if err != nil {
-		return im.errorf("second operand: %v", err)
 	}
 	acc, err := im.matmul(n, al, b, n.Outputs[0]+".acc")
 	if err != nil {

@@ -320,16 +320,7 @@ func (im *kerasImporter) param(v *tv, name string, data []float32) {
 // stands for it.
 func (im *kerasImporter) renameLayer(old, kerasName string) string {
 	name := im.layerName(kerasName)
-	for _, nd := range im.g.Nodes {
-		if nd.Name == old {
-			nd.Name = name
-		}
-	}
-	for i := range im.weights {
-		if im.weights[i].node == old {
-			im.weights[i].node = name
-		}
-	}
+	renameNode(im.g, im.weights, im.names, old, name)
 	if k, ok := im.convs[old]; ok {
 		delete(im.convs, old)
 		im.convs[name] = k
@@ -339,7 +330,6 @@ func (im *kerasImporter) renameLayer(old, kerasName string) string {
 			v.node = name
 		}
 	}
-	delete(im.names, old)
 	return name
 }
 
