@@ -80,8 +80,23 @@ func TestImportSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 1 || !(res[0].ImagesPerS > 0) || (ortErr == nil && !(res[0].PeerImagesPerS > 0)) {
+	// With the peers, a second row puts the same figure beside PyTorch (torchvision float32).
+	want := 1
+	if ortErr == nil {
+		want = 2
+	}
+	if len(res) != want || !(res[0].ImagesPerS > 0) || (ortErr == nil && !(res[0].PeerImagesPerS > 0)) {
 		t.Fatalf("results %+v", res)
+	}
+	if want == 2 {
+		torch := res[1]
+		if torch.Name != res[0].Name+"-vs-torch" || torch.ImagesPerS != res[0].ImagesPerS {
+			t.Fatalf("PyTorch row %+v", torch)
+		}
+		if torch.PeerErr != nil && os.Getenv("CI") != "" {
+			t.Fatal(torch.PeerErr)
+		}
+		t.Log(torch)
 	}
 	t.Log(res[0])
 }
