@@ -220,3 +220,23 @@ func Load(path string, o Options) (*Model, error) {
 	}
 	return nil, fmt.Errorf("import %s: not a file any importer reads (formats: %s; by name: .onnx, .tflite, model.json)", path, strings.Join(Formats(), ", "))
 }
+
+// softmaxOutputs lists the nodes that hold a softmax's output: the softmax itself and the
+// requantizations and reshuffles after it (a quantized TFLite classifier requantizes its
+// softmax, and that fake_quant is the file's own tensor). Class probabilities are the network's
+// answer, not a representation, so Meta "default_layers" leaves them out, as
+// subject.GraphDefaultLayers leaves out a native graph's softmax.
+func softmaxOutputs(g *nn.Graph) map[string]bool {
+	out := map[string]bool{}
+	for _, nd := range g.Nodes { // graph order: a node's inputs come before it
+		switch nd.Op.Type() {
+		case "softmax":
+			out[nd.Name] = true
+		case "fake_quant", "flatten", "reshape", "transpose", "dropout":
+			if len(nd.Inputs) == 1 && out[nd.Inputs[0]] {
+				out[nd.Name] = true
+			}
+		}
+	}
+	return out
+}

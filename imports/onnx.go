@@ -203,15 +203,16 @@ func FromONNX(m *onnx.Model, source string, o Options) (*Model, error) {
 	}
 	// Meta "default_layers" lists, in graph order, the layers that compute the file's own values
 	// (not the helper layers: .acc, .requant, .int, .levels, .pad, .const...), leaving out pure
-	// reshuffles; a quantized graph has three or four layers per ONNX convolution, and scoring
-	// them all repeats each value several times.
+	// reshuffles and the softmax's probabilities; a quantized graph has three or four layers per
+	// ONNX convolution, and scoring them all repeats each value several times.
 	var def []string
+	probs := softmaxOutputs(im.g)
 	for _, nd := range im.g.Nodes {
 		switch nd.Op.Type() {
 		case "flatten", "transpose", "slice", "constant", "dropout":
 			continue
 		}
-		if isValue[nd.Name] {
+		if isValue[nd.Name] && !probs[nd.Name] {
 			def = append(def, nd.Name)
 		}
 	}

@@ -187,14 +187,16 @@ func FromTFLite(m *tflite.Model, source string, o Options) (*Model, error) {
 		}
 	}
 	// As for ONNX: score the layers that hold the file's tensors (in a quantized file, the
-	// requantized fake_quant outputs), not the helper layers before them, nor pure reshuffles.
+	// requantized fake_quant outputs), not the helper layers before them, nor pure reshuffles,
+	// nor the softmax's probabilities.
 	var def []string
+	probs := softmaxOutputs(im.g)
 	for _, nd := range im.g.Nodes {
 		switch nd.Op.Type() {
 		case "flatten", "reshape", "transpose", "slice", "constant", "dropout", "pad2d":
 			continue
 		}
-		if isValue[nd.Name] {
+		if isValue[nd.Name] && !probs[nd.Name] {
 			def = append(def, nd.Name)
 		}
 	}
