@@ -49,3 +49,70 @@ func nonFinite(x []float32) (n, first int) {
 	}
 	return n, first
 }
+
+// DefaultMemoryBudget bounds the activations a benchmark holds at once (Options.MemoryBudget).
+const DefaultMemoryBudget = 1 << 29
+
+// layerGroups splits layers into runs whose activations for rows stimuli fit budget bytes
+// (float32 features; a layer larger than the budget is a group of its own). A model that
+// cannot say its layers' sizes (subject.LayerSizer) gets one group: its activations come from
+// a file one layer at a time anyway.
+func layerGroups(model subject.Model, layers []string, rows int, budget int64) ([][]string, error) {
+	sz, ok := model.(subject.LayerSizer)
+	if !ok {
+		return [][]string{layers}, nil
+	}
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	var groups [][]string
+	var cur []string
+	var bytes int64
+	for _, l := range layers {
+		f, err := sz.LayerSize(l)
+		if err != nil {
+			return nil, err
+		}
+		b := 4 * int64(f) * int64(rows)
+		if len(cur) > 0 && bytes+b > budget {
+			groups = append(groups, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, l)
+		bytes += b
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups, nil
+}
+
+// extractGroups calls fn with the activations of each group of layers (layerGroups) in turn,
+// so that memory holds one group: a network with many large layers (an ImageNet MobileNet has
+// gigabytes of activations for even 92 images) is scored in bounded memory. Without a cache each
+// group is a forward pass of its own; with one, the model stores every layer in a single pass
+// first (subject.Storer) and each group is read back from the cache. fn gets the index of the
+// group's first layer in layers.
+func extractGroups(model subject.Model, set *stimuli.Set, layers []string, opts Options, proj activations.Projection, res *Result, fn func(first int, feats []*activations.Matrix) error) error {
+	groups, err := layerGroups(model, layers, set.Len(), opts.MemoryBudget)
+	if err != nil {
+		return err
+	}
+	if st, ok := model.(subject.Storer); ok && len(groups) > 1 && opts.CacheDir != "" {
+		if err := st.Store(set, layers, subject.Options{CacheDir: opts.CacheDir, Projection: proj, Warn: func(msg string) { res.Warnings = append(res.Warnings, msg) }}); err != nil {
+			return err
+		}
+	}
+	first := 0
+	for _, g := range groups {
+		feats, err := extract(model, set, g, opts.CacheDir, proj, res)
+		if err != nil {
+			return err
+		}
+		if err := fn(first, feats); err != nil {
+			return err
+		}
+		first += len(g)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ventral-lab/ventral/activations"
 	"github.com/ventral-lab/ventral/metrics/rsa"
 	"github.com/ventral-lab/ventral/metrics/stats"
 	"github.com/ventral-lab/ventral/neural"
@@ -218,20 +219,24 @@ func scoreRSA(model subject.Model, bench *Spec, layers []string, opts Options, B
 		}
 	}
 
-	feats, err := extract(model, set, layers, opts.CacheDir, bench.projection(opts.Seed), res)
+	// Each layer is reduced to its RDM as soon as its activations arrive, so memory holds one
+	// group of layers' activations, not the whole network's.
+	models := make([]vec, len(layers))
+	err = extractGroups(model, set, layers, opts, bench.projection(opts.Seed), res, func(first int, feats []*activations.Matrix) error {
+		parallel(len(feats), func(i int) {
+			f := feats[i]
+			d := featureRDM(f.Data, f.Rows, f.Cols, bench.Metric.RDMDistance)
+			up := make([]float64, 0, c.P)
+			for a := 0; a < S; a++ {
+				up = append(up, d[a*S+a+1:(a+1)*S]...)
+			}
+			models[first+i] = newVec(up)
+		})
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	models := make([]vec, len(layers))
-	parallel(len(layers), func(i int) {
-		f := feats[i]
-		d := featureRDM(f.Data, f.Rows, f.Cols, bench.Metric.RDMDistance)
-		up := make([]float64, 0, c.P)
-		for a := 0; a < S; a++ {
-			up = append(up, d[a*S+a+1:(a+1)*S]...)
-		}
-		models[i] = newVec(up)
-	})
 
 	ones := c.newSample(c.weights(subsetCounts(S, identity(S))), hasCeil)
 	full := make([]float64, len(layers))

@@ -28,6 +28,9 @@ type Options struct {
 	Bootstrap int
 	// CacheDir, when set, caches activations keyed by model digest, stimuli and layer.
 	CacheDir string
+	// MemoryBudget bounds the bytes of activations held at once where a metric needs a layer's
+	// full responses (RSA); 0: DefaultMemoryBudget.
+	MemoryBudget int64
 }
 
 // ErrTooFewStimuli is wrapped by errors about data with fewer stimuli than a method needs.

@@ -108,8 +108,7 @@ func (m *Graph) Activations(set *stimuli.Set, layers []string, o Options) ([]*ac
 	if err != nil {
 		return nil, err
 	}
-	ao := activations.Options{Dir: o.CacheDir, NoCache: o.CacheDir == "", Quiet: true, Batch: 16, Preprocess: p, Warn: o.warn, Projection: o.Projection}
-	r, err := activations.Extract(m.g, set, layers, ao)
+	r, err := activations.Extract(m.g, set, layers, m.options(p, o))
 	if err != nil {
 		return nil, err
 	}
@@ -118,4 +117,41 @@ func (m *Graph) Activations(set *stimuli.Set, layers []string, o Options) ([]*ac
 		out[i] = l.Features
 	}
 	return out, nil
+}
+
+// options are the extraction settings of Activations and Store; both must key the cache alike.
+func (m *Graph) options(p *stimuli.Preprocess, o Options) activations.Options {
+	return activations.Options{Dir: o.CacheDir, NoCache: o.CacheDir == "", Quiet: true, Batch: 16, Preprocess: p, Warn: o.warn, Projection: o.Projection}
+}
+
+// LayerSize implements LayerSizer: the number of features of the layer's output (the input's
+// for nn.InputName).
+func (m *Graph) LayerSize(layer string) (int, error) {
+	shape := m.g.InputShape
+	if layer != nn.InputName {
+		n := m.g.Node(layer)
+		if n == nil {
+			return 0, fmt.Errorf("model %q has no layer %q", m.g.Name, layer)
+		}
+		shape = n.Shape
+	}
+	f := 1
+	for _, d := range shape {
+		f *= d
+	}
+	return f, nil
+}
+
+// Store implements Storer through activations.Store (o.CacheDir must be set): memory stays at
+// one batch of every layer.
+func (m *Graph) Store(set *stimuli.Set, layers []string, o Options) error {
+	if o.CacheDir == "" {
+		return fmt.Errorf("model %q: storing activations needs a cache folder", m.g.Name)
+	}
+	p, err := m.Preprocess()
+	if err != nil {
+		return err
+	}
+	_, err = activations.Store(m.g, set, layers, m.options(p, o))
+	return err
 }

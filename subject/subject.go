@@ -38,6 +38,20 @@ type Model interface {
 	Activations(set *stimuli.Set, layers []string, o Options) ([]*activations.Matrix, error)
 }
 
+// LayerSizer is implemented by models that know how many features a layer has before running
+// (a graph's output shapes); benchmarks use it to hold a bounded share of a network's
+// activations at once.
+type LayerSizer interface {
+	LayerSize(layer string) (int, error)
+}
+
+// Storer is implemented by models that can write their activations to the cache in one pass
+// without holding them (a graph), so that later Activations calls for groups of the layers read
+// them back instead of running the model again.
+type Storer interface {
+	Store(set *stimuli.Set, layers []string, o Options) error
+}
+
 // Layer is one layer a benchmark can record from.
 type Layer struct {
 	Name string
