@@ -45,10 +45,15 @@ func LoadModel(nameOrSpecOrDir string) (*nn.Graph, error) {
 	st, err := os.Stat(p)
 	switch {
 	case err == nil && st.IsDir():
-		if _, err := os.Stat(filepath.Join(p, CheckpointFile)); err != nil {
-			return nil, fmt.Errorf("model %s is a folder without a checkpoint (%s): not a training run folder", p, CheckpointFile)
+		if _, err := os.Stat(filepath.Join(p, CheckpointFile)); err == nil {
+			return loadCheckpointGraph(p)
 		}
-		return loadCheckpointGraph(p)
+		// A folder that happens to share a zoo model's name (an experiment's output folder
+		// called hmax, say) does not hide the zoo model.
+		if !strings.ContainsRune(p, filepath.Separator) && isZooName(p) {
+			break
+		}
+		return nil, fmt.Errorf("model %s is a folder without a checkpoint (%s): not a training run folder", p, CheckpointFile)
 	case strings.EqualFold(filepath.Ext(p), ".safetensors"):
 		if err != nil {
 			return nil, fmt.Errorf("model checkpoint %s: %w", p, err)
@@ -105,4 +110,9 @@ func loadCheckpointGraph(path string) (*nn.Graph, error) {
 		return nil, fmt.Errorf("model checkpoint %s: %w", path, err)
 	}
 	return ck.Graph, nil
+}
+
+// isZooName reports whether name is a zoo model or an imported network's name.
+func isZooName(name string) bool {
+	return slices.Contains(imports.Names(), name) || slices.Contains(models.Names(), name)
 }

@@ -108,3 +108,24 @@ func TestLoadModelImported(t *testing.T) {
 		t.Fatalf("random control has %d rectifying layers; MobileNetV2 has 35 ReLU6", clips)
 	}
 }
+
+// A folder in the working directory named like a zoo model, without a checkpoint, does not hide
+// the zoo model; a folder of another name without a checkpoint is still an error.
+func TestLoadModelZooNameBesideSameNamedFolder(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, d := range []string{"lenet5", "notamodel"} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := LoadModel("lenet5")
+	if err != nil {
+		t.Fatalf("lenet5 beside a folder lenet5: %v", err)
+	}
+	if g.Name != "lenet5" {
+		t.Fatalf("loaded %q, want lenet5", g.Name)
+	}
+	if _, err := LoadModel("notamodel"); err == nil || !strings.Contains(err.Error(), "without a checkpoint") {
+		t.Fatalf("folder without checkpoint: err %v, want 'without a checkpoint'", err)
+	}
+}
