@@ -24,7 +24,8 @@ func init() {
 			"network against its random: control (paired bootstrap on the held-out data, Holm); the best depth\n" +
 			"V1 < V4 < IT within each trained network; Spearman's rho across models of published ImageNet top-1 and\n" +
 			"brain score (permutation p); the best trained network against HMAX. Writes one CSV per table, a profile\n" +
-			"figure per benchmark, a performance-vs-score scatter and summary.txt (which claims hold) to --out, with\n" +
+			"figure per region (profile-REGION.png, a panel per benchmark), a performance-vs-score scatter and\n" +
+			"summary.txt (which claims hold) to --out, with\n" +
 			"activations cached in --out/activations and reused across benchmarks and reruns.\n" +
 			"Default models: every imported ImageNet network beside its random: control, --cifar RUN if given,\n" +
 			"alexnet and cornet-z at random weights, hmax (S2 prototypes from CIFAR-10 training images), gabor-v1.\n" +

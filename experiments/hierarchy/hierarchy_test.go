@@ -3,6 +3,7 @@ package hierarchy
 import (
 	"bytes"
 	"encoding/csv"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -128,6 +129,9 @@ func TestToyTestsAndClaims(t *testing.T) {
 func TestToyWriteAll(t *testing.T) {
 	o := toyOutcome(t)
 	dir := t.TempDir()
+	if d := os.Getenv("HIER_KEEP"); d != "" {
+		dir = d
+	}
 	paths, err := o.WriteAll(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +159,41 @@ func TestToyWriteAll(t *testing.T) {
 				t.Errorf("%s: not a PNG (%v)", p, err)
 			}
 		}
+	}
+	// One profile figure per region, one panel per benchmark of the region: a second IT
+	// benchmark doubles the IT figure's width.
+	width := func(name string) int {
+		t.Helper()
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		c, err := png.DecodeConfig(f)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return c.Width
+	}
+	w1 := width("profile-V1.png")
+	if w4, wit := width("profile-V4.png"), width("profile-IT.png"); w4 != w1 || wit != w1 {
+		t.Errorf("one-benchmark figures %d, %d, %d px wide", w1, w4, wit)
+	}
+	o.Benchmarks = append(o.Benchmarks, &benchmarks.Spec{Name: "it2", Region: "IT"})
+	for _, p := range o.Profiles {
+		if p.Benchmark == "it" {
+			p.Benchmark = "it2"
+			o.Profiles = append(o.Profiles, p)
+		}
+	}
+	if _, err := o.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if w := width("profile-IT.png"); w != 2*w1 {
+		t.Errorf("IT figure with two benchmarks %d px wide, want %d", w, 2*w1)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "profile-IT-it.png")); err == nil {
+		t.Error("a per-benchmark figure was written")
 	}
 	s, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
 	if err != nil || !strings.Contains(string(s), "HOLDS") {

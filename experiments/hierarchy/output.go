@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -102,9 +103,9 @@ func (o *Outcome) WriteAll(dir string) ([]string, error) {
 	if err := add("performance_correlation.csv", writeCSV(p("performance_correlation.csv"), []string{"scope", "models_set", "n", "spearman_rho", "p_permutation", "exact", "models"}, rows)); err != nil {
 		return nil, err
 	}
-	for _, s := range o.Benchmarks {
-		name := fmt.Sprintf("profile-%s-%s.png", s.Region, s.Name)
-		if err := add(name, o.profileFigure(s.Name, s.Region, p(name))); err != nil {
+	for _, region := range o.regions() {
+		name := ProfileFigure(region)
+		if err := add(name, o.profileFigure(region, p(name))); err != nil {
 			return nil, err
 		}
 	}
@@ -124,82 +125,128 @@ func (o *Outcome) WriteAll(dir string) ([]string, error) {
 	return paths, nil
 }
 
+// palette: matplotlib's tab10 then four darker tones, so that the default run's distinct
+// networks (six imported, CIFAR, AlexNet, CORnet-Z, HMAX, Gabor) never share a colour.
 var palette = []color.Color{
 	color.RGBA{31, 119, 180, 255}, color.RGBA{214, 39, 40, 255}, color.RGBA{44, 160, 44, 255},
 	color.RGBA{255, 127, 14, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
 	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
-	color.RGBA{23, 190, 207, 255},
+	color.RGBA{23, 190, 207, 255}, color.RGBA{0, 0, 0, 255}, color.RGBA{0, 80, 60, 255},
+	color.RGBA{120, 0, 60, 255}, color.RGBA{90, 90, 0, 255},
 }
 
-func savePlot(p *plot.Plot, w, h vg.Length, path string) error {
-	wt, err := p.WriterTo(w, h, strings.TrimPrefix(filepath.Ext(path), "."))
-	if err != nil {
-		return err
+// ProfileFigure is the name of a region's profile figure.
+func ProfileFigure(region string) string { return "profile-" + region + ".png" }
+
+// regions lists the benchmarks' regions, V1, V4 and IT first, then others as configured.
+func (o *Outcome) regions() []string {
+	var out []string
+	for _, r := range Regions {
+		if len(o.regionBenchmarks(r)) > 0 {
+			out = append(out, r)
+		}
 	}
-	return atomicfile.WriteFunc(path, func(w io.Writer) error { _, err := wt.WriteTo(w); return err })
+	for _, s := range o.Benchmarks {
+		if !slices.Contains(out, s.Region) {
+			out = append(out, s.Region)
+		}
+	}
+	return out
 }
 
-// profileFigure draws every model's layer profile on one benchmark against relative depth,
-// its 95% bootstrap interval shaded; random controls dashed.
-func (o *Outcome) profileFigure(bench, region, path string) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s (%s): score by relative depth", bench, region)
-	p.X.Label.Text = "relative depth (0 input, 1 last layer)"
-	p.Y.Label.Text = "score"
-	p.X.Min, p.X.Max = 0, 1
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.TextStyle.Font.Size = vg.Points(7)
+// colours gives each model a colour: a random control takes its trained network's, dashed,
+// so that pairs read together and the palette is spent on distinct networks only.
+func (o *Outcome) colours() map[string]color.Color {
+	out := map[string]color.Color{}
 	k := 0
 	for _, name := range o.sortedModels() {
-		var pts, lo, hi plotter.XYs
-		for _, r := range o.Profiles {
-			if r.Model == name && r.Benchmark == bench && !math.IsNaN(r.Score) {
-				pts = append(pts, plotter.XY{X: r.Depth, Y: r.Score})
-				lo = append(lo, plotter.XY{X: r.Depth, Y: r.CILow})
-				hi = append(hi, plotter.XY{X: r.Depth, Y: r.CIHigh})
-			}
-		}
-		if len(pts) == 0 {
+		if base, ok := strings.CutPrefix(name, "random:"); ok && o.model(base) != nil && o.model(base).Control == name {
 			continue
 		}
-		c := palette[k%len(palette)]
-		m := o.model(name)
-		if m.Kind != "trained" && m.Control == "" {
-			// A random control takes the colour of its trained network.
-			for j, t := range o.sortedModels() {
-				if tm := o.model(t); tm.Control == name {
-					c = palette[j%len(palette)]
+		out[name] = palette[k%len(palette)]
+		k++
+	}
+	for _, m := range o.Models {
+		if m.Control != "" {
+			out[m.Control] = out[m.Name]
+		}
+	}
+	return out
+}
+
+// profileFigure draws one panel per benchmark of the region: every model's layer profile
+// against relative depth, its 95% bootstrap interval shaded, random controls and untrained
+// models dashed; the legend sits in the first panel. One panel per benchmark rather than the
+// mean over the region's benchmarks, because the benchmarks score on different scales (ridge
+// and PLS r, RSA Spearman) and with different stimuli, so a mean curve would hide which data
+// place a network's peak.
+func (o *Outcome) profileFigure(region, path string) error {
+	benches := o.regionBenchmarks(region)
+	if len(benches) == 0 {
+		return fmt.Errorf("hierarchy: no benchmark of region %s", region)
+	}
+	colour := o.colours()
+	plots := [][]*plot.Plot{make([]*plot.Plot, len(benches))}
+	for j, bench := range benches {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("%s: %s", region, bench)
+		p.X.Label.Text = "relative depth (0 input, 1 last layer)"
+		p.Y.Label.Text = "score"
+		p.X.Min, p.X.Max = 0, 1
+		p.Legend.Top = true
+		p.Legend.Left = true
+		p.Legend.TextStyle.Font.Size = vg.Points(8)
+		for _, name := range o.sortedModels() {
+			var pts, lo, hi plotter.XYs
+			for _, r := range o.Profiles {
+				if r.Model == name && r.Benchmark == bench && !math.IsNaN(r.Score) {
+					pts = append(pts, plotter.XY{X: r.Depth, Y: r.Score})
+					lo = append(lo, plotter.XY{X: r.Depth, Y: r.CILow})
+					hi = append(hi, plotter.XY{X: r.Depth, Y: r.CIHigh})
 				}
 			}
-		}
-		k++
-		if len(pts) > 1 {
-			band := append(plotter.XYs{}, lo...)
-			for i := len(hi) - 1; i >= 0; i-- {
-				band = append(band, hi[i])
+			if len(pts) == 0 {
+				continue
 			}
-			poly, err := plotter.NewPolygon(band)
+			c := colour[name]
+			if len(pts) > 1 {
+				band := append(plotter.XYs{}, lo...)
+				for i := len(hi) - 1; i >= 0; i-- {
+					band = append(band, hi[i])
+				}
+				poly, err := plotter.NewPolygon(band)
+				if err != nil {
+					return err
+				}
+				r, g, b, _ := c.RGBA() // the palette is opaque: premultiplied equals straight
+				poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 40}
+				poly.LineStyle.Width = 0
+				p.Add(poly)
+			}
+			line, err := plotter.NewLine(pts)
 			if err != nil {
 				return err
 			}
-			r, g, b, _ := c.RGBA() // the palette is opaque: premultiplied equals straight
-			poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 40}
-			poly.LineStyle.Width = 0
-			p.Add(poly)
+			line.Color = c
+			if o.model(name).Kind != "trained" {
+				line.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+			}
+			p.Add(line)
+			if j == 0 {
+				p.Legend.Add(name, line)
+			}
 		}
-		line, err := plotter.NewLine(pts)
-		if err != nil {
-			return err
-		}
-		line.Color = c
-		if m.Kind != "trained" {
-			line.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
-		}
-		p.Add(line)
-		p.Legend.Add(name, line)
+		plots[0][j] = p
 	}
-	return savePlot(p, 8*vg.Inch, 5*vg.Inch, path)
+	w, h := vg.Length(len(benches))*7*vg.Inch, 5*vg.Inch
+	img := vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+	t := draw.Tiles{Rows: 1, Cols: len(benches), PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
+		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
+	canvases := plot.Align(plots, t, draw.New(img))
+	for j := range plots[0] {
+		plots[0][j].Draw(canvases[0][j])
+	}
+	return atomicfile.WriteFunc(path, func(w io.Writer) error { _, err := img.WriteTo(w); return err })
 }
 
 // scatter draws task performance against region score (one panel per region) for the models
