@@ -226,7 +226,7 @@ func (l *LSTM) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.
 		}
 		gt := cc.gate[t*n*gh : (t+1)*n*gh]
 		dat := da[t*n*gh : (t+1)*n*gh]
-		ct := cc.c[t*n*H : (t+1)*n*H]
+		ct, ht := cc.c[t*n*H:(t+1)*n*H], cc.h[t*n*H:(t+1)*n*H]
 		var cp []float32
 		if t > 0 {
 			cp = cc.c[(t-1)*n*H : t*n*H]
@@ -255,7 +255,7 @@ func (l *LSTM) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.
 					i, z, o := g[k], g[H+k], g[2*H+k]
 					p := l.f.Value.Data[k]
 					f := min(max(p, 0), 1)
-					sc := sigm(c)
+					sc := ht[j] + o // sigmoid(c), since h = sigmoid(c) - o
 					dcj := dc[j] + dhj*sc*(1-sc)
 					d[k] = -dcj * i * (1 - i)
 					d[H+k] = dcj * z * (1 - z)
@@ -266,7 +266,7 @@ func (l *LSTM) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.
 					dc[j] = dcj * f
 				default:
 					i, f, z, o := g[k], g[H+k], g[2*H+k], g[3*H+k]
-					sc := sigm(c)
+					sc := ht[j] + o
 					dcj := dc[j] + dhj*sc*(1-sc)
 					d[k] = -dcj * i * (1 - i)
 					d[H+k] = dcj * prev * f * (1 - f)
