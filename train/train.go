@@ -49,6 +49,10 @@ type Config struct {
 	StopAfter int
 	// Overwrite allows Run to replace an existing checkpoint in Out.
 	Overwrite bool
+	// Pretrain, when set, changes the model's weights before the first epoch of a new run
+	// (never on Resume), with Out locked: unsupervised pretraining (package pretrain). It gets
+	// the training set, the per-channel normalisation the loop applies (nil: none) and Out.
+	Pretrain func(g *nn.Graph, data *datasets.Dataset, mean, std []float32, dir string, log io.Writer) error
 }
 
 // Result is what a run produced.
@@ -116,7 +120,7 @@ func Resume(dir string, cfg Config) (*Result, error) {
 	if err := json.Unmarshal([]byte(ck.Meta["train"]), &s); err != nil {
 		return nil, fmt.Errorf("%s: no training state in the metadata: %v", ck.Path, err)
 	}
-	cfg.Model, cfg.Out = ck.Graph, dir
+	cfg.Model, cfg.Out, cfg.Pretrain = ck.Graph, dir, nil
 	cfg.Batch, cfg.Optim, cfg.Schedule, cfg.Seed, cfg.Augment = s.Batch, s.Optim, s.Schedule, s.Seed, s.Augment
 	if cfg.Epochs == 0 {
 		cfg.Epochs = s.Epochs
@@ -205,6 +209,11 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 	}
 	if step != startEpoch*spe {
 		return nil, fmt.Errorf("train: checkpoint at epoch %d has %d steps, expected %d (batch size or data set changed?)", startEpoch, step, startEpoch*spe)
+	}
+	if cfg.Pretrain != nil && step == 0 {
+		if err := cfg.Pretrain(g, cfg.Train, mean, std, cfg.Out, cfg.Log); err != nil {
+			return nil, err
+		}
 	}
 	sv := saved{Epochs: cfg.Epochs, Batch: cfg.Batch, Optim: opt.Config(), Schedule: cfg.Schedule, Seed: cfg.Seed, Augment: cfg.Augment, Data: cfg.DataName, Train: cfg.Train.Len()}
 	svJSON, _ := json.Marshal(sv)

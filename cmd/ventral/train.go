@@ -12,6 +12,7 @@ import (
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/optim"
+	"github.com/ventral-lab/ventral/pretrain"
 	"github.com/ventral-lab/ventral/train"
 )
 
@@ -24,7 +25,9 @@ func init() {
 		lr, momentum, wd, clip              float64
 		nesterov, resume, flip, overwrite   bool
 		newHead                             bool
-		freezeUntil                         string
+		freezeUntil, pretrainMethod         string
+		pretrainEpochs                      int
+		pretrainNoise                       float64
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -101,6 +104,10 @@ func init() {
 			cfg.Optim = optim.Config{Name: optName, LR: lr, Momentum: momentum, Nesterov: nesterov, WeightDecay: wd, ClipNorm: clip}
 			cfg.Augment = train.Augment{Flip: flip, Crop: crop}
 			cfg.Overwrite = overwrite
+			cfg.Pretrain, err = pretrain.HookFor(pretrainMethod, pretrain.Config{Epochs: pretrainEpochs, Batch: batch, Noise: pretrainNoise, Clean: pretrainNoise == 0, Seed: seed})
+			if err != nil {
+				return err
+			}
 			_, err = train.Run(cfg)
 			return err
 		},
@@ -129,12 +136,15 @@ func init() {
 	f.BoolVar(&overwrite, "overwrite", false, "replace a checkpoint already in --out")
 	f.BoolVar(&newHead, "new-head", false, "fine-tune: replace the model's classifier by a fresh one for the data set's classes")
 	f.StringVar(&freezeUntil, "freeze-until", "", "fine-tune: leave the parameters of this layer and all before it unchanged")
+	f.StringVar(&pretrainMethod, "pretrain", "", "before training: unsupervised layer-wise pretraining of every conv2d and dense layer but the classifier (autoencoder: denoising autoencoders)")
+	f.IntVar(&pretrainEpochs, "pretrain-epochs", 1, "pretraining: epochs per layer")
+	f.Float64Var(&pretrainNoise, "pretrain-noise", 0.3, "pretraining: sd of the Gaussian input corruption, as a fraction of the layer input's sd (0: plain autoencoder)")
 	rootCmd.AddCommand(cmd)
 }
 
 // resumeKeeps lists the flags whose settings a resumed run takes from its checkpoint.
 var resumeKeeps = []string{"model", "optimizer", "lr", "momentum", "nesterov", "weight-decay", "clip-norm", "schedule",
-	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite"}
+	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite", "pretrain", "pretrain-epochs", "pretrain-noise"}
 
 // resumeConflicts refuses flags that --resume would ignore: the run continues with the model,
 // seed, batch size, optimizer, schedule and augmentation saved in its checkpoint.
