@@ -27,7 +27,7 @@ func init() {
 			"figure per region (profile-REGION.png, a panel per benchmark), a performance-vs-score scatter and\n" +
 			"summary.txt (which claims hold) to --out, with\n" +
 			"activations cached in --out/activations and reused across benchmarks and reruns.\n" +
-			"Default models: every imported ImageNet network beside its random: control, --cifar RUN if given,\n" +
+			"Default models: every imported ImageNet network beside its random: control, the most accurate --cifar run,\n" +
 			"alexnet and cornet-z at random weights, hmax (S2 prototypes from CIFAR-10 training images), gabor-v1.\n" +
 			"Every ImageNet classifier also runs --behaviour (default " + hierarchy.DefaultBehaviour + ": error consistency with the\n" +
 			"10 human observers beside human-human consistency, and accuracy per category on the shape-only images).",
@@ -67,7 +67,7 @@ func init() {
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "output folder (tables, figures, summary.txt, activation cache)")
 	f.StringVar(&models, "models", "", "models, comma-separated (any --model form, random:NAME for an untrained control; default: see above)")
-	f.StringVar(&cfg.CIFAR, "cifar", "", "a CIFAR-trained run folder to add to the default models")
+	f.StringVar(&cfg.CIFAR, "cifar", "", "CIFAR-trained run folders, comma-separated, or a folder of them: the one with the best CIFAR-10 test accuracy (measured on 2,000 test images) joins the models")
 	f.StringVar(&benches, "benchmarks", strings.Join(hierarchy.DefaultBenchmarks, ","), "benchmarks, comma-separated (built-in names or spec files; each counts for its region)")
 	f.IntVar(&cfg.MaxLayers, "max-layers", def.MaxLayers, "score at most this many evenly spaced default layers per model (0: all)")
 	f.IntVar(&cfg.Bootstrap, "bootstrap", def.Bootstrap, "bootstrap samples per benchmark")

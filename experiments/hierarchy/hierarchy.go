@@ -29,7 +29,6 @@ import (
 	"github.com/ventral-lab/ventral/behaviour"
 	"github.com/ventral-lab/ventral/benchmarks"
 	"github.com/ventral-lab/ventral/compare"
-	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/imports"
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/subject"
@@ -70,8 +69,11 @@ const Chance = 0.001
 type Config struct {
 	// Models are any forms train.LoadModel takes (empty: DefaultModels(CIFAR)).
 	Models []string
-	// CIFAR is a CIFAR-trained run folder added to the default models (empty: none).
+	// CIFAR names CIFAR-trained run folders (comma-separated, or a parent folder of runs): the
+	// one with the best measured CIFAR-10 test accuracy joins the models (empty: none).
 	CIFAR string
+	// CIFARImages is how many CIFAR-10 test images measure each CIFAR run (0: CIFARTestImages).
+	CIFARImages int
 	// Benchmarks are built-in names or spec files (empty: DefaultBenchmarks); each counts for
 	// its spec's region.
 	Benchmarks []string
@@ -190,12 +192,27 @@ type Outcome struct {
 	// is none.
 	Behaviour     []Behaviour
 	BehaviourNote string
+	// CIFARRuns are the --cifar candidates with their measured accuracy; the best is
+	// Config.CIFAR.
+	CIFARRuns []CIFARRun
 	Seconds       float64
 }
 
 // Run scores every model on every benchmark and computes the tests.
 func Run(cfg Config) (*Outcome, error) {
 	start := time.Now()
+	var cifarPerf *Performance
+	var cifarRuns []CIFARRun
+	if cfg.CIFAR != "" {
+		best, perf, runs, err := pickCIFAR(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfg.CIFAR, cifarPerf, cifarRuns = best, perf, runs
+		if len(cfg.Models) > 0 && !slices.Contains(cfg.Models, best) {
+			cfg.Models = append(cfg.Models, best)
+		}
+	}
 	if len(cfg.Models) == 0 {
 		cfg.Models = DefaultModels(cfg.CIFAR)
 	}
@@ -205,7 +222,7 @@ func Run(cfg Config) (*Outcome, error) {
 	if cfg.Threads > 0 {
 		tensor.SetThreads(cfg.Threads)
 	}
-	out := &Outcome{Config: cfg}
+	out := &Outcome{Config: cfg, CIFARRuns: cifarRuns}
 	seen := map[string]bool{}
 	for _, m := range cfg.Models {
 		if seen[m] {
@@ -286,11 +303,7 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 		if name == cfg.CIFAR && m.Kind == "trained" {
 			// A different task from ImageNet: reported, not put in the ImageNet correlation.
-			if test, err := datasets.Load("cifar10", "test"); err != nil {
-				cfg.logf("note: %s: CIFAR-10 test accuracy not measured: %v\n", name, err)
-			} else if acc, _, err := train.Evaluate(g, train.Subset(test, 2000), 0); err == nil {
-				m.Perf = &Performance{acc, "measured CIFAR-10 test accuracy (2,000 test images)", "cifar10"}
-			}
+			m.Perf = cifarPerf
 		}
 		if seen[train.RandomPrefix+name] {
 			m.Control = train.RandomPrefix + name

@@ -323,8 +323,29 @@ func (o *Outcome) WriteTables(w io.Writer) error {
 	if o.Prototypes != "" {
 		fmt.Fprintf(w, "HMAX S2 prototypes: %s\n", o.Prototypes)
 	}
-	fmt.Fprintln(w, "\nBest layer per model and benchmark (chosen on the selection data, held-out score; score on all data with 95% bootstrap interval; depth interval: best layer re-selected per bootstrap resample)")
+	fmt.Fprintln(w, "\nModels and their task performance (ImageNet top-1 published; CIFAR-10 accuracy measured here, a different task)")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\tkind\tlayers\ttask performance\tsource")
+	for _, m := range o.Models {
+		perf, src := "-", "-"
+		if m.Perf != nil {
+			perf, src = fmt.Sprintf("%.3f", m.Perf.Top1), m.Perf.Source
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", m.Name, m.Kind, m.Layers, perf, src)
+	}
+	tw.Flush()
+	if len(o.CIFARRuns) > 0 {
+		fmt.Fprintf(w, "CIFAR-trained network: %s, the most accurate of %d --cifar run(s) on the same CIFAR-10 test images:\n", o.Config.CIFAR, len(o.CIFARRuns))
+		for _, r := range o.CIFARRuns {
+			if r.Err != nil {
+				fmt.Fprintf(w, "  %s: not measured (%v)\n", r.Dir, r.Err)
+			} else {
+				fmt.Fprintf(w, "  %s: %.3f\n", r.Dir, r.Accuracy)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nBest layer per model and benchmark (chosen on the selection data, held-out score; score on all data with 95% bootstrap interval; depth interval: best layer re-selected per bootstrap resample)")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tbenchmark\tregion\tbest layer\tdepth [95%]\theld-out\tscore [95%]")
 	for _, b := range o.Bests {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f [%.2f, %.2f]\t%.3f\t%.3f [%.3f, %.3f]\n", b.Model, b.Benchmark, b.Region, short(b.Layer), b.Depth, b.DepthLow, b.DepthHigh, b.HeldOut, b.Score, b.CILow, b.CIHigh)
