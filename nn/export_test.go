@@ -28,3 +28,11 @@ func FusedChains(g *Graph, keep ...string) [][]string {
 	}
 	return out
 }
+
+// SetConvColBlock sets the column block of Conv2D's per-sample GEMMs; it returns a function
+// restoring the previous value.
+func SetConvColBlock(n int) func() {
+	old := convColBlock
+	convColBlock = n
+	return func() { convColBlock = old }
+}

@@ -30,10 +30,11 @@ type epilogue struct {
 // apply writes the tail of channel o's row src (whose bias b is not yet added) to dst.
 func (e *epilogue) apply(dst, src []float32, o int, b float32) {
 	a, c := e.coeffs(o)
-	tensor.AffineClamp(dst, src, b, a, c, e.lo, e.hi)
-	if e.quant != nil {
-		e.quant.apply(dst, dst) // the row is still in cache
+	if q := e.quant; q != nil {
+		tensor.AffineClampQuant(dst, src, b, a, c, e.lo, e.hi, q.Scale, float32(q.ZeroPoint), float32(q.Qmin), float32(q.Qmax))
+		return
 	}
+	tensor.AffineClamp(dst, src, b, a, c, e.lo, e.hi)
 }
 
 // coeffs returns the affine map of channel o: scale and shift (1 and 0 without a channel_affine).

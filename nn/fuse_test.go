@@ -157,3 +157,63 @@ func TestDeadLayersSkipped(t *testing.T) {
 		t.Error("a kept layer is missing or differs")
 	}
 }
+
+// A convolution computed in column blocks (bias or fused epilogue applied per block) gives the
+// outputs of one GEMM over all positions bit for bit: pointwise and 3x3 layers large enough to
+// run one sample per GEMM, fused and unfused, with blocks that do not divide the positions.
+func TestConvColumnBlocks(t *testing.T) {
+	const spec = `name: blocks
+input: [5, 50, 50]
+layers:
+  - {name: pw, type: conv2d, out: 7, kernel: 1}
+  - {name: s, type: channel_affine, channels: 7}
+  - {name: q, type: fake_quant, scale: 1, zero_point: 3, qmin: 0, qmax: 255}
+  - {name: full, type: conv2d, out: 6, kernel: 3, pad: 1}
+  - {name: r, type: relu}
+  - {name: gp, type: global_avgpool}
+`
+	g, err := nn.ParseSpec([]byte(spec), "blocks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, p := range g.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] += float32(rng.NormFloat64() * 3)
+		}
+	}
+	x := randN(rng, 3, 3, 5, 50, 50)
+	run := func(block int, fuse bool) map[string][]float32 {
+		defer nn.SetConvColBlock(block)()
+		ctx := nn.NewCtx(false, 1)
+		ctx.NoFuse = !fuse
+		tr, err := g.Forward(ctx, x, "q", "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string][]float32{"q": tr.Out("q").Clone().Data, "r": tr.Out("r").Clone().Data}
+	}
+	ref := run(1<<30, false)
+	var levels int
+	for _, v := range ref["q"] {
+		if v != 0 && v != 252 && v != -3 {
+			levels++
+		}
+	}
+	if levels < len(ref["q"])/4 {
+		t.Fatalf("only %d of %d quantized outputs inside the range: the test checks little", levels, len(ref["q"]))
+	}
+	for _, block := range []int{1 << 30, 7 * 64, 6 * 200} {
+		for _, fuse := range []bool{false, true} {
+			got := run(block, fuse)
+			for _, l := range []string{"q", "r"} {
+				if r := relDiff(got[l], ref[l]); r != 0 {
+					t.Errorf("block %d fused %v: layer %s differs by %.2g", block, fuse, l, r)
+				}
+			}
+		}
+	}
+}

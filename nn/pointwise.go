@@ -191,12 +191,10 @@ func (a *ChannelAffine) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, 
 	c := a.Channels
 	p := x.Len() / (x.Shape[0] * c)
 	w, b := a.w.Value.Data, a.b.Value.Data
+	inf := float32(math.Inf(1))
 	for i := 0; i < x.Len()/p; i++ {
-		wc, bc := w[i%c], b[i%c]
-		ys := y.Data[i*p : (i+1)*p]
-		for j, v := range x.Data[i*p : (i+1)*p] {
-			ys[j] = float32(v*wc) + bc // no FMA: fused inference (fuse.go) rounds the same way
-		}
+		// (v + 0)*w + b, each step rounded (no FMA), as fused inference (fuse.go) computes it.
+		tensor.AffineClamp(y.Data[i*p:(i+1)*p], x.Data[i*p:(i+1)*p], 0, w[i%c], b[i%c], -inf, inf)
 	}
 	return y, nil
 }

@@ -47,3 +47,18 @@ func fakeQuantGo(dst, src []float32, scale, zp, qmin, qmax float32) {
 		dst[i] = (q - zp) * scale
 	}
 }
+
+// AffineClampQuant is AffineClamp followed by FakeQuant in one pass: the epilogue of a
+// quantized layer (requantization multiplier a, clamp, rounding to integer levels) applied to
+// each output row while it is in registers. The result is bit for bit that of the two calls.
+func AffineClampQuant(dst, src []float32, b, a, c, lo, hi, scale, zp, qmin, qmax float32) {
+	if len(src) == 0 {
+		return
+	}
+	affineClampQuant(dst[:len(src)], src, b, a, c, lo, hi, scale, zp, qmin, qmax)
+}
+
+func affineClampQuantGo(dst, src []float32, b, a, c, lo, hi, scale, zp, qmin, qmax float32) {
+	affineClampGo(dst, src, b, a, c, lo, hi)
+	fakeQuantGo(dst, dst, scale, zp, qmin, qmax)
+}

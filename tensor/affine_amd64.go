@@ -25,3 +25,25 @@ func fakeQuant(dst, src []float32, scale, zp, qmin, qmax float32) {
 	}
 	fakeQuantGo(dst, src, scale, zp, qmin, qmax)
 }
+
+//go:noescape
+func affineClampQuantAVX2(dst, src *float32, n int, b, a, c, lo, hi, scale, zp, qmin, qmax float32)
+
+func affineClampQuant(dst, src []float32, b, a, c, lo, hi, scale, zp, qmin, qmax float32) {
+	if !useAVX2 {
+		affineClampQuantGo(dst, src, b, a, c, lo, hi, scale, zp, qmin, qmax)
+		return
+	}
+	m := len(src) &^ 7
+	if m > 0 {
+		affineClampQuantAVX2(&dst[0], &src[0], m, b, a, c, lo, hi, scale, zp, qmin, qmax)
+	}
+	if m < len(src) {
+		// The tail through a register-sized buffer: the Go form (float64 rounding) costs
+		// more than the vector pass on the short rows of small feature maps.
+		var t [8]float32
+		copy(t[:], src[m:])
+		affineClampQuantAVX2(&t[0], &t[0], 8, b, a, c, lo, hi, scale, zp, qmin, qmax)
+		copy(dst[m:], t[:])
+	}
+}

@@ -112,3 +112,64 @@ fqloop:
 fqdone:
 	VZEROUPPER
 	RET
+
+// func affineClampQuantAVX2(dst, src *float32, n int, b, a, c, lo, hi, scale, zp, qmin, qmax float32)
+// n a multiple of 8. The steps of affineClampAVX2 then fakeQuantAVX2 on the value in a
+// register; with scale 1 (levels: the division and multiplication are exact no-ops) they are
+// skipped.
+TEXT ·affineClampQuantAVX2(SB), NOSPLIT, $0-60
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS b+24(FP), Y8
+	VBROADCASTSS a+28(FP), Y9
+	VBROADCASTSS c+32(FP), Y10
+	VBROADCASTSS lo+36(FP), Y11
+	VBROADCASTSS hi+40(FP), Y12
+	VBROADCASTSS scale+44(FP), Y7
+	VBROADCASTSS zp+48(FP), Y13
+	VBROADCASTSS qmin+52(FP), Y14
+	VBROADCASTSS qmax+56(FP), Y15
+	SHRQ $3, CX
+	JZ aqdone
+	MOVL scale+44(FP), AX
+	CMPL AX, $0x3f800000
+	JEQ aqunit
+aqloop:
+	VADDPS (SI), Y8, Y0
+	VMULPS Y9, Y0, Y0
+	VADDPS Y10, Y0, Y0
+	VMAXPS Y0, Y11, Y0
+	VMINPS Y0, Y12, Y0
+	VDIVPS Y7, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y0, Y14, Y0
+	VMINPS Y0, Y15, Y0
+	VSUBPS Y13, Y0, Y0
+	VMULPS Y7, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ aqloop
+	JMP aqdone
+aqunit:
+	VADDPS (SI), Y8, Y0
+	VMULPS Y9, Y0, Y0
+	VADDPS Y10, Y0, Y0
+	VMAXPS Y0, Y11, Y0
+	VMINPS Y0, Y12, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y0, Y14, Y0
+	VMINPS Y0, Y15, Y0
+	VSUBPS Y13, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ aqunit
+aqdone:
+	VZEROUPPER
+	RET

@@ -85,3 +85,46 @@ func TestFakeQuant(t *testing.T) {
 		}
 	}
 }
+
+// AffineClampQuant (AVX2 and Go, scale 1 and not) equals AffineClamp then FakeQuant bit for
+// bit, at every length mod 8, with exact halves, clamped values and NaN.
+func TestAffineClampQuant(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(9, 9))
+	inf := float32(math.Inf(1))
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		for n := 1; n < 40; n++ {
+			src := randSlice(r, n)
+			for i := range src {
+				src[i] *= 40
+				if i%3 == 0 {
+					src[i] = float32(r.IntN(81)-40) * 0.5 // exact halves after a = 1
+				}
+			}
+			src[r.IntN(n)] = float32(math.NaN())
+			for _, q := range [][4]float32{{1, 0, 0, 255}, {1, 3, -128, 127}, {0.25, 3, 0, 20}} {
+				for _, cl := range [][2]float32{{-inf, inf}, {0, 6}} {
+					a := float32(1)
+					if n%2 == 0 {
+						a = float32(r.Float64() + 0.5)
+					}
+					want := make([]float32, n)
+					AffineClamp(want, src, 0.5, a, 0, cl[0], cl[1])
+					FakeQuant(want, want, q[0], q[1], q[2], q[3])
+					got := append([]float32(nil), src...)
+					AffineClampQuant(got, got, 0.5, a, 0, cl[0], cl[1], q[0], q[1], q[2], q[3])
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+							t.Fatalf("avx %v n %d quant %v clamp %v: [%d] = %g, want %g", avx, n, q, cl, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

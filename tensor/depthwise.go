@@ -67,14 +67,18 @@ func (g *DWGeom) tap(ki, kj int) int {
 
 // split writes the zero-padded plane's polyphase components into p (returning src itself when
 // there is nothing to split). Only the padding is cleared; every image pixel is written once.
-func (g *DWGeom) split(src, p []float32) []float32 {
+func (g *DWGeom) split(src, p []float32) []float32 { return g.splitPad(src, p, true) }
+
+// splitPad is split, clearing the padding only when clearPad is set (a work buffer whose
+// padding a previous split of the same geometry left zero need not be cleared again).
+func (g *DWGeom) splitPad(src, p []float32, clearPad bool) []float32 {
 	if g.direct() {
 		return src
 	}
 	sh, sw := g.StrideH, g.StrideW
 	comp := g.ph * g.pw
 	p = p[:sh*sw*comp]
-	for a := 0; a < sh; a++ {
+	for a := 0; a < sh && clearPad; a++ {
 		ilo, ihi := colRange(a-g.PadH, sh, g.H, g.ph)
 		for b := 0; b < sw; b++ {
 			c := p[(a*sw+b)*comp : (a*sw+b+1)*comp]
@@ -205,6 +209,46 @@ func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 			b = bias[m]
 		}
 		dwPlane(dst[m*g.OH*g.OW:(m+1)*g.OH*g.OW], g.OH, g.OW, p, g.pw, offs, km, b)
+	}
+}
+
+// WideStride is the row stride of DepthwiseForwardWide's output planes; WideLen their length.
+func (g *DWGeom) WideStride() int { return g.pw }
+func (g *DWGeom) WideLen() int    { return g.wideLen() }
+
+// ClearWork prepares a work buffer for DepthwiseForwardWide: it zeroes the padding, which the
+// calls that follow on the same geometry never write.
+func (g *DWGeom) ClearWork(work []float32) { clear(work[:g.StrideH*g.StrideW*g.ph*g.pw]) }
+
+// DepthwiseForwardWide is DepthwiseForward with each output plane left wide: output (oy, ox) of
+// plane m is wide[m*WideLen() + oy*WideStride() + ox], and the columns in between hold
+// values of no use. The whole plane is then one pass of dwPlane (one long row), where row by
+// row the small planes of a network's last layers (7x7, 14x14) cost more in calls and short
+// tails than in arithmetic. work must have been prepared by ClearWork (once per buffer).
+func DepthwiseForwardWide(g *DWGeom, src, k, bias, wide, work []float32, mult int) {
+	n := g.wideLen()
+	if mult < 1 || g.ph == 0 || len(src) < g.H*g.W || len(k) < mult*g.KH*g.KW || len(wide) < mult*n {
+		panic(fmt.Sprintf("tensor.DepthwiseForwardWide: buffers too small or geometry not checked (%+v, multiplier %d)", *g, mult))
+	}
+	np := g.StrideH * g.StrideW * g.ph * g.pw
+	p := g.splitPad(src, work[:np], false)
+	kk := g.KH * g.KW
+	var offBuf [64]int
+	offs := offBuf[:0]
+	if kk > len(offBuf) {
+		offs = make([]int, 0, kk)
+	}
+	for ki := 0; ki < g.KH; ki++ {
+		for kj := 0; kj < g.KW; kj++ {
+			offs = append(offs, g.tap(ki, kj))
+		}
+	}
+	for m := 0; m < mult; m++ {
+		var b float32
+		if bias != nil {
+			b = bias[m]
+		}
+		dwPlane(wide[m*n:(m+1)*n], 1, n, p, n, offs, k[m*kk:(m+1)*kk], b)
 	}
 }
 

@@ -104,3 +104,50 @@ func testDepthwisePlane(t *testing.T) {
 		t.Error("a kernel larger than the image passed Check")
 	}
 }
+
+// DepthwiseForwardWide against the definition on random geometries, several planes in a row on
+// one work buffer (cleared once, as the forward pass uses it), Go and AVX2.
+func TestDepthwiseForwardWide(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		for trial := 0; trial < 200; trial++ {
+			g := DWGeom{H: 1 + r.IntN(20), W: 1 + r.IntN(40), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
+				PadH: r.IntN(3), PadW: r.IntN(3), StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1}
+			if trial%4 == 0 {
+				g.PadH, g.PadW, g.StrideH, g.StrideW = 0, 0, 1, 1
+			}
+			if g.Check() != nil {
+				continue
+			}
+			mult := 1 + r.IntN(2)
+			kk, wl := g.KH*g.KW, g.WideLen()
+			work := make([]float32, g.ScratchLen())
+			for i := range work {
+				work[i] = float32(math.NaN())
+			}
+			g.ClearWork(work)
+			wide := make([]float32, mult*wl)
+			for plane := 0; plane < 3; plane++ {
+				src, k, bias := randSlice(r, g.H*g.W), randSlice(r, mult*kk), randSlice(r, mult)
+				DepthwiseForwardWide(&g, src, k, bias, wide, work, mult)
+				for m := 0; m < mult; m++ {
+					want := naiveDW(&g, src, k[m*kk:(m+1)*kk])
+					for oy := 0; oy < g.OH; oy++ {
+						for ox := 0; ox < g.OW; ox++ {
+							got, w := wide[m*wl+oy*g.WideStride()+ox], want[oy*g.OW+ox]+bias[m]
+							if math.Abs(float64(got-w)) > 1e-4*(1+math.Abs(float64(w))) {
+								t.Fatalf("avx %v %+v plane %d m %d (%d,%d): %g, want %g", avx, g, plane, m, oy, ox, got, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
