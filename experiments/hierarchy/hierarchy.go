@@ -195,7 +195,7 @@ type Outcome struct {
 	// CIFARRuns are the --cifar candidates with their measured accuracy; the best is
 	// Config.CIFAR.
 	CIFARRuns []CIFARRun
-	Seconds       float64
+	Seconds   float64
 }
 
 // Run scores every model on every benchmark and computes the tests.
