@@ -30,7 +30,9 @@ func init() {
 			"Default models: every imported ImageNet network beside its random: control, the most accurate --cifar run,\n" +
 			"alexnet and cornet-z at random weights, hmax (S2 prototypes from CIFAR-10 training images), gabor-v1.\n" +
 			"Every ImageNet classifier also runs --behaviour (default " + hierarchy.DefaultBehaviour + ": error consistency with the\n" +
-			"10 human observers beside human-human consistency, and accuracy per category on the shape-only images).",
+			"10 human observers beside human-human consistency, accuracy and consistency per category on the shape-only\n" +
+			"images), every CIFAR-10 classifier --cifar-behaviour (default " + hierarchy.DefaultCIFARBehaviour + ": the same on the 7\n" +
+			"categories that are CIFAR-10 classes, with their own human-human ceiling).",
 		Example: "  ventral experiment hierarchy --out runs/hierarchy\n" +
 			"  ventral experiment hierarchy --models mobilenetv1-0.25-imagenet-tflite,random:mobilenetv1-0.25-imagenet-tflite,hmax --max-layers 6 --out runs/h-small",
 		Args: cobra.NoArgs,
@@ -74,6 +76,7 @@ func init() {
 	f.IntVar(&cfg.Perms, "perms", def.Perms, "random permutations of the rank-correlation test (above 8 models; up to 8 it is exact)")
 	f.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of random weights, HMAX prototypes, stimulus split and bootstrap")
 	f.StringVar(&cfg.Behaviour, "behaviour", def.Behaviour, "behavioural spec run on every ImageNet classifier (error consistency with humans, accuracy per category; none: skip)")
+	f.StringVar(&cfg.CIFARBehaviour, "cifar-behaviour", def.CIFARBehaviour, "behavioural spec run on every CIFAR-10 classifier (none: skip)")
 	f.IntVar(&cfg.Threads, "threads", 0, "compute threads (0: all cores)")
 	experimentCmd.AddCommand(cmd)
 }

@@ -75,6 +75,7 @@ func TestPickCIFAR(t *testing.T) {
 func TestRunPicksBestCIFAR(t *testing.T) {
 	mirror.Path(t, "kriegeskorte92/Kriegeskorte_Neuron2008_supplementalData.mat")
 	mirror.Path(t, "cifar10/test.zip")
+	mirror.Path(t, "geirhos-edges")
 	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
 	t.Setenv("VENTRAL_HOME", t.TempDir())
 	parent := t.TempDir()
@@ -124,6 +125,15 @@ func TestRunPicksBestCIFAR(t *testing.T) {
 	}
 	if hi := max(accs[0], accs[1]); m.Perf.Top1 != hi || len(o.CIFARRuns) != 2 {
 		t.Errorf("performance %v, want %v; runs %+v", m.Perf.Top1, hi, o.CIFARRuns)
+	}
+	// Both CIFAR-10 classifiers run the 7-category edge benchmark, beside its human ceiling.
+	if len(o.Behaviour) != 2 {
+		t.Fatalf("behaviour of %d models, want 2", len(o.Behaviour))
+	}
+	for _, b := range o.Behaviour {
+		if b.Spec != DefaultCIFARBehaviour || b.Categories != 7 || b.Stimuli != 70 || !(b.HumanKappa > 0.1) || len(b.PerCategory) != 7 {
+			t.Errorf("%s: spec %s, %d categories, %d images, human-human kappa %v", b.Model, b.Spec, b.Categories, b.Stimuli, b.HumanKappa)
+		}
 	}
 	var b strings.Builder
 	if err := o.WriteTables(&b); err != nil {

@@ -87,8 +87,9 @@ type Config struct {
 	// CacheDir caches activations across benchmarks and reruns (empty: a temporary folder).
 	CacheDir string
 	// Behaviour is the behavioural spec run on every ImageNet classifier (empty or "none":
-	// skipped; Defaults: DefaultBehaviour).
-	Behaviour string
+	// skipped; Defaults: DefaultBehaviour); CIFARBehaviour the one run on every CIFAR-10
+	// classifier (Defaults: DefaultCIFARBehaviour).
+	Behaviour, CIFARBehaviour string
 	Threads   int
 	Log       io.Writer
 }
@@ -96,7 +97,7 @@ type Config struct {
 // Defaults: the default models and benchmarks, at most 8 layers per model, 2000 bootstrap
 // samples, seed 1.
 func Defaults() Config {
-	return Config{MaxLayers: 8, Seed: 1, Bootstrap: 2000, Perms: 10000, Behaviour: DefaultBehaviour}
+	return Config{MaxLayers: 8, Seed: 1, Bootstrap: 2000, Perms: 10000, Behaviour: DefaultBehaviour, CIFARBehaviour: DefaultCIFARBehaviour}
 }
 
 // DefaultModels are every imported ImageNet network each followed by its random: control,
@@ -188,8 +189,8 @@ type Outcome struct {
 	Orders       []DepthOrder
 	Correlations []Correlation
 	Prototypes   string
-	// Behaviour: the ImageNet classifiers on Config.Behaviour; BehaviourNote says why there
-	// is none.
+	// Behaviour: the ImageNet classifiers on Config.Behaviour, the CIFAR-10 ones on
+	// Config.CIFARBehaviour; BehaviourNote says why one was not run.
 	Behaviour     []Behaviour
 	BehaviourNote string
 	// CIFARRuns are the --cifar candidates with their measured accuracy; the best is
@@ -256,17 +257,24 @@ func Run(cfg Config) (*Outcome, error) {
 		defer os.RemoveAll(tmp)
 		cache = tmp
 	}
-	var bm *behaviour.Benchmark
-	if cfg.Behaviour != "" && cfg.Behaviour != "none" {
-		s, err := behaviour.LoadSpec(cfg.Behaviour)
+	var notes []string
+	loadBehaviour := func(name string) *behaviour.Benchmark {
+		if name == "" || name == "none" {
+			return nil
+		}
+		s, err := behaviour.LoadSpec(name)
+		var bm *behaviour.Benchmark
 		if err == nil {
 			bm, err = s.Load()
 		}
 		if err != nil {
-			out.BehaviourNote = fmt.Sprintf("%s not run: %v", cfg.Behaviour, err)
-			cfg.logf("note: %s\n", out.BehaviourNote)
+			notes = append(notes, fmt.Sprintf("%s not run: %v", name, err))
+			cfg.logf("note: %s\n", notes[len(notes)-1])
 		}
+		return bm
 	}
+	bm, bmCIFAR := loadBehaviour(cfg.Behaviour), loadBehaviour(cfg.CIFARBehaviour)
+	out.BehaviourNote = strings.Join(notes, "; ")
 	scored, depths := map[string][]string{}, map[string]map[string]float64{}
 	for _, name := range cfg.Models {
 		t0 := time.Now()
@@ -357,15 +365,22 @@ func Run(cfg Config) (*Outcome, error) {
 			cfg.logf("  %s: best %s (depth %.2f [%.2f, %.2f]), held-out %.3f, %.0fs\n", s.Name, short(r.BestLayer), best.Depth,
 				best.DepthLow, best.DepthHigh, r.HeldOut, time.Since(t1).Seconds())
 		}
-		if bm != nil {
+		spec := bm
+		if !behaviour.IsImageNetClassifier(g) {
+			spec = nil
+			if isCIFARClassifier(g) {
+				spec = bmCIFAR
+			}
+		}
+		if spec != nil {
 			t1 := time.Now()
-			b, err := behaviourOf(bm, name, g)
+			b, err := behaviourOf(spec, name, g)
 			if err != nil {
 				return nil, fmt.Errorf("hierarchy: %w", err)
 			}
 			if b != nil {
 				out.Behaviour = append(out.Behaviour, *b)
-				cfg.logf("  %s: accuracy %.3f, error consistency %.3f (humans %.3f), %.0fs\n", cfg.Behaviour, b.Accuracy, b.Kappa, b.HumanKappa, time.Since(t1).Seconds())
+				cfg.logf("  %s: accuracy %.3f, error consistency %.3f (humans %.3f), %.0fs\n", b.Spec, b.Accuracy, b.Kappa, b.HumanKappa, time.Since(t1).Seconds())
 			}
 		}
 		m.Seconds = time.Since(t0).Seconds()
