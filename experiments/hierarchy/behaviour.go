@@ -30,7 +30,7 @@ type Behaviour struct {
 	Spec       string
 	Categories int
 	Stimuli    int
-	Accuracy float64
+	Accuracy   float64
 	// Kappa and CObs: error consistency and observed consistency with the humans (mean over
 	// observers); HumanKappa and HumanCObs the same between pairs of humans (the ceiling).
 	Kappa, CObs, HumanKappa, HumanCObs float64

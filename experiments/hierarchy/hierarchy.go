@@ -90,8 +90,8 @@ type Config struct {
 	// skipped; Defaults: DefaultBehaviour); CIFARBehaviour the one run on every CIFAR-10
 	// classifier (Defaults: DefaultCIFARBehaviour).
 	Behaviour, CIFARBehaviour string
-	Threads   int
-	Log       io.Writer
+	Threads                   int
+	Log                       io.Writer
 }
 
 // Defaults: the default models and benchmarks, at most 8 layers per model, 2000 bootstrap
