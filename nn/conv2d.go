@@ -375,8 +375,9 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 
 func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
+	w, pass := cv.w.feedback()
 	if cv.depthwise() {
-		return []*tensor.Tensor{cv.backwardDW(ctx, x, dy, need[0])}
+		return []*tensor.Tensor{cv.backwardDW(ctx, x, dy, w, need[0] && pass)}
 	}
 	n := x.Shape[0]
 	g := &cv.g
@@ -388,9 +389,8 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 	direct := g.pointwise()
 	bs := cv.chunk(n)
 	chunks := (n + bs - 1) / bs
-	w := cv.w.Value.Data
 	var dx *tensor.Tensor
-	if need[0] {
+	if need[0] && pass {
 		dx = ctx.Alloc(x.Shape...)
 	}
 	keep, _ := cache.(*tensor.Tensor)
@@ -671,12 +671,12 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 
 // backwardDW splits the work by input channel: each thread owns its channels' kernel and bias
 // gradients (over all samples) and their input-gradient planes, so nothing needs reducing.
-func (cv *Conv2D) backwardDW(ctx *Ctx, x, dy *tensor.Tensor, needX bool) *tensor.Tensor {
+func (cv *Conv2D) backwardDW(ctx *Ctx, x, dy *tensor.Tensor, w []float32, needX bool) *tensor.Tensor {
 	g := &cv.dw
 	n, c := x.Shape[0], cv.g.c
 	mult := cv.Out / c
 	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	w, dw := cv.w.Value.Data, cv.w.Grad.Data
+	dw := cv.w.Grad.Data
 	var dx *tensor.Tensor
 	if needX {
 		dx = ctx.Zeros(x.Shape...)

@@ -90,11 +90,12 @@ func (d *Dense) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Ten
 			tensor.Axpy(1, dy.Data[i*d.Out:(i+1)*d.Out], g)
 		}
 	}
-	if !need[0] {
+	fw, ok := d.w.feedback()
+	if !need[0] || !ok {
 		return []*tensor.Tensor{nil}
 	}
 	dx := ctx.Alloc(x.Shape...)
-	tensor.Sgemm(false, false, n, d.in, d.Out, 1, dy.Data, d.Out, d.w.Value.Data, d.in, 0, dx.Data, d.in)
+	tensor.Sgemm(false, false, n, d.in, d.Out, 1, dy.Data, d.Out, fw, d.in, 0, dx.Data, d.in)
 	return []*tensor.Tensor{dx}
 }
 

@@ -35,6 +35,9 @@ type Param struct {
 	Decay bool
 	// Constraint, if set, is applied to Value after every optimizer update (e.g. sign constraints).
 	Constraint Constraint
+	// Feedback, if set, replaces Value in the input-gradient path of conv2d and dense layers
+	// (learning rules without weight transport, see feedback.go); weight gradients are unchanged.
+	Feedback *tensor.Tensor
 }
 
 // NewParam allocates a parameter and its gradient.

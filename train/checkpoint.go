@@ -13,6 +13,7 @@ import (
 
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/optim"
+	"github.com/ventral-lab/ventral/rules"
 	"github.com/ventral-lab/ventral/tensor"
 )
 
@@ -58,6 +59,8 @@ type Checkpoint struct {
 	Seed  uint64
 	// Optim holds the optimizer state tensors ("optim/...").
 	Optim map[string]*tensor.Tensor
+	// Rule holds the learning rule's feedback matrices ("rule/...", see package rules).
+	Rule map[string]*tensor.Tensor
 }
 
 // checkpointPath accepts a folder (holding model.safetensors) or a file.
@@ -70,7 +73,7 @@ func checkpointPath(path string) string {
 
 // saveCheckpoint writes DIR/model.safetensors (weights, buffers, optimizer state, metadata) and
 // DIR/model.yaml, each atomically.
-func saveCheckpoint(dir string, g *nn.Graph, opt *optim.Optimizer, meta map[string]string) error {
+func saveCheckpoint(dir string, g *nn.Graph, opt *optim.Optimizer, meta map[string]string, extra map[string]*tensor.Tensor) error {
 	spec, err := g.SpecJSON()
 	if err != nil {
 		return err
@@ -83,6 +86,9 @@ func saveCheckpoint(dir string, g *nn.Graph, opt *optim.Optimizer, meta map[stri
 		for k, t := range opt.State() {
 			ts[k] = t
 		}
+	}
+	for k, t := range extra {
+		ts[k] = t
 	}
 	if err := writeSafetensors(filepath.Join(dir, CheckpointFile), ts, meta); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
@@ -126,7 +132,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := &Checkpoint{Path: file, Graph: g, Meta: meta, Optim: map[string]*tensor.Tensor{}}
+	ck := &Checkpoint{Path: file, Graph: g, Meta: meta, Optim: map[string]*tensor.Tensor{}, Rule: map[string]*tensor.Tensor{}}
 	for _, f := range []struct {
 		key string
 		dst *int
@@ -150,6 +156,10 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 			ck.Optim[k] = t
 			delete(ts, k)
 		}
+		if strings.HasPrefix(k, rules.StatePrefix) {
+			ck.Rule[k] = t
+			delete(ts, k)
+		}
 	}
 	if err := loadInto(g, ts, file); err != nil {
 		return nil, err
@@ -167,7 +177,7 @@ func LoadWeights(g *nn.Graph, path string) error {
 		return err
 	}
 	for k := range ts {
-		if strings.HasPrefix(k, optim.StatePrefix) {
+		if strings.HasPrefix(k, optim.StatePrefix) || strings.HasPrefix(k, rules.StatePrefix) {
 			delete(ts, k)
 		}
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// (never on Resume), with Out locked: unsupervised pretraining (package pretrain). It gets
 	// the training set, the per-channel normalisation the loop applies (nil: none) and Out.
 	Pretrain func(g *nn.Graph, data *datasets.Dataset, mean, std []float32, dir string, log io.Writer) error
+	// Rule is the learning rule (package rules: bp, fa, dfa, sign; "" is bp). Its fixed
+	// feedback matrices are drawn from Seed and saved with the checkpoints.
+	Rule string
 }
 
 // Result is what a run produced.
@@ -72,6 +75,7 @@ type saved struct {
 	Augment  Augment        `json:"augment"`
 	Data     string         `json:"data"`
 	Train    int            `json:"train_samples"`
+	Rule     string         `json:"rule,omitempty"`
 }
 
 // Run trains cfg.Model from its current weights.
@@ -96,7 +100,10 @@ func Run(cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.Optim = opt.Config()
-	return loop(cfg, opt, 0, 0, nil)
+	if err := startRule(cfg); err != nil {
+		return nil, err
+	}
+	return loop(cfg, opt, 0, 0, nil, nil)
 }
 
 // Resume continues the run whose checkpoint is in dir. The model, seed, batch size, optimizer,
@@ -121,7 +128,7 @@ func Resume(dir string, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("%s: no training state in the metadata: %v", ck.Path, err)
 	}
 	cfg.Model, cfg.Out, cfg.Pretrain = ck.Graph, dir, nil
-	cfg.Batch, cfg.Optim, cfg.Schedule, cfg.Seed, cfg.Augment = s.Batch, s.Optim, s.Schedule, s.Seed, s.Augment
+	cfg.Batch, cfg.Optim, cfg.Schedule, cfg.Seed, cfg.Augment, cfg.Rule = s.Batch, s.Optim, s.Schedule, s.Seed, s.Augment, s.Rule
 	if cfg.Epochs == 0 {
 		cfg.Epochs = s.Epochs
 	}
@@ -159,10 +166,11 @@ func Resume(dir string, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	return loop(cfg, opt, ck.Epoch, ck.Step, rows)
+	return loop(cfg, opt, ck.Epoch, ck.Step, rows, ck)
 }
 
-func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*Result, error) {
+// loop trains from startEpoch; ck is the checkpoint a resumed run continues (nil for a new one).
+func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row, ck *Checkpoint) (*Result, error) {
 	g := cfg.Model
 	if err := checkData(g, cfg.Train, "training"); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -215,7 +223,11 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 			return nil, err
 		}
 	}
-	sv := saved{Epochs: cfg.Epochs, Batch: cfg.Batch, Optim: opt.Config(), Schedule: cfg.Schedule, Seed: cfg.Seed, Augment: cfg.Augment, Data: cfg.DataName, Train: cfg.Train.Len()}
+	rule, err := newRule(cfg, ck)
+	if err != nil {
+		return nil, err
+	}
+	sv := saved{Epochs: cfg.Epochs, Batch: cfg.Batch, Optim: opt.Config(), Schedule: cfg.Schedule, Seed: cfg.Seed, Augment: cfg.Augment, Data: cfg.DataName, Train: cfg.Train.Len(), Rule: cfg.Rule}
 	svJSON, _ := json.Marshal(sv)
 	optJSON, _ := json.Marshal(opt.Config())
 	ctx := nn.NewCtx(true, cfg.Seed)
@@ -253,7 +265,7 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 			if err != nil {
 				return nil, fmt.Errorf("train: epoch %d, step %d (global step %d): %w", epoch+1, s+1, step+1, err)
 			}
-			if err := tr.Backward(dl.Reshape(out.Shape...)); err != nil {
+			if err := rule.Backward(tr, dl.Reshape(out.Shape...)); err != nil {
 				return nil, err
 			}
 			if _, err := opt.Step(params, lr); err != nil {
@@ -308,7 +320,7 @@ func loop(cfg Config, opt *optim.Optimizer, startEpoch, step int, rows []Row) (*
 					return nil, err
 				}
 			}
-			if err := saveCheckpoint(cfg.Out, g, opt, meta); err != nil {
+			if err := saveCheckpoint(cfg.Out, g, opt, meta, rule.State()); err != nil {
 				return nil, err
 			}
 			if err := PlotCurves(filepath.Join(cfg.Out, CurvesFile), rows, g.Name); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ventral-lab/ventral/models"
 	"github.com/ventral-lab/ventral/optim"
 	"github.com/ventral-lab/ventral/pretrain"
+	"github.com/ventral-lab/ventral/rules"
 	"github.com/ventral-lab/ventral/train"
 )
 
@@ -25,7 +27,7 @@ func init() {
 		lr, momentum, wd, clip              float64
 		nesterov, resume, flip, overwrite   bool
 		newHead                             bool
-		freezeUntil, pretrainMethod         string
+		freezeUntil, pretrainMethod, rule   string
 		pretrainEpochs                      int
 		pretrainNoise                       float64
 	)
@@ -35,11 +37,15 @@ func init() {
 		Example: "  ventral train --model lenet5 --data mnist --epochs 5 --batch 64 --seed 1 --out runs/lenet5\n" +
 			"  ventral train --model lenet.yaml --data mnist --optimizer adamw --lr 1e-3 --schedule cosine --out runs/lenet\n" +
 			"  ventral train --out runs/lenet --data mnist --resume --epochs 20\n" +
+			"  ventral train --model lenet5 --data mnist --rule fa --optimizer adam --lr 1e-3 --out runs/lenet-fa\n" +
 			"  ventral train --model mobilenetv2-imagenet-onnx --data cifar10 --new-head --freeze-until NODE --epochs 1 --out runs/ft",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return fmt.Errorf("--out is required")
+			}
+			if !slices.Contains(rules.Names, rule) {
+				return fmt.Errorf("--rule %q: expected one of %s", rule, strings.Join(rules.Names, ", "))
 			}
 			if resume {
 				if err := resumeConflicts(cmd.Flags()); err != nil {
@@ -108,6 +114,7 @@ func init() {
 			if err != nil {
 				return err
 			}
+			cfg.Rule = rule
 			_, err = train.Run(cfg)
 			return err
 		},
@@ -139,12 +146,13 @@ func init() {
 	f.StringVar(&pretrainMethod, "pretrain", "", "before training: unsupervised layer-wise pretraining of every conv2d and dense layer but the classifier (autoencoder: denoising autoencoders)")
 	f.IntVar(&pretrainEpochs, "pretrain-epochs", 1, "pretraining: epochs per layer")
 	f.Float64Var(&pretrainNoise, "pretrain-noise", 0.3, "pretraining: sd of the Gaussian input corruption, as a fraction of the layer input's sd (0: plain autoencoder)")
+	f.StringVar(&rule, "rule", "bp", "learning rule: "+strings.Join(rules.Names, ", ")+" (backpropagation, feedback alignment, direct feedback alignment, sign symmetry; see package rules). fa and dfa start the output layer at zero and need a smaller learning rate than the bp recipes: --optimizer adam --lr 1e-3 --nesterov=false")
 	rootCmd.AddCommand(cmd)
 }
 
 // resumeKeeps lists the flags whose settings a resumed run takes from its checkpoint.
 var resumeKeeps = []string{"model", "optimizer", "lr", "momentum", "nesterov", "weight-decay", "clip-norm", "schedule",
-	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite", "pretrain", "pretrain-epochs", "pretrain-noise"}
+	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite", "pretrain", "pretrain-epochs", "pretrain-noise", "rule"}
 
 // resumeConflicts refuses flags that --resume would ignore: the run continues with the model,
 // seed, batch size, optimizer, schedule and augmentation saved in its checkpoint.
