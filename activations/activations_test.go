@@ -2,11 +2,14 @@ package activations
 
 import (
 	"bytes"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ventral-lab/ventral/nn"
@@ -379,4 +382,54 @@ func TestProgressAndDefaultDir(t *testing.T) {
 	if !strings.Contains(buf.String(), "activations tiny") {
 		t.Fatalf("progress output %q", buf.String())
 	}
+}
+
+// Extractions of the same layers into one cache at once (as grid tasks on a shared folder do)
+// compute each entry once: the others wait for its lock and read it. Every result equals a
+// fresh extraction, every entry verifies, and no temporary file is left behind.
+func TestConcurrentWritersComputeOnce(t *testing.T) {
+	dir := t.TempDir()
+	g := tinyModel(t)
+	s := tinySet(t, randImages(40, 3))
+	fresh := extract(t, g, s, Options{NoCache: true, Quiet: true, Batch: 4})
+	const n = 6
+	results := make([]*Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i], errs[i] = Extract(g, s, layers, Options{Dir: dir, Quiet: true, Batch: 1})
+		}(i)
+	}
+	wg.Wait()
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !sameData(r, fresh) {
+			t.Fatalf("extraction %d differs from a fresh one", i)
+		}
+	}
+	for j, name := range layers {
+		computed := 0
+		for _, r := range results {
+			if !r.Layers[j].Cached {
+				computed++
+			}
+		}
+		if computed != 1 {
+			t.Errorf("layer %s computed %d times by %d concurrent extractions, want once", name, computed, n)
+		}
+		if _, _, err := readEntry(results[0].Layers[j].Path, results[0].Layers[j].Key, false); err != nil {
+			t.Errorf("layer %s: %v", name, err)
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", p)
+		}
+		return nil
+	})
 }

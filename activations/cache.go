@@ -13,6 +13,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 )
 
 // FormatVersion is part of every cache key; it changes whenever the meaning of cached numbers
@@ -26,9 +29,11 @@ const FormatVersion = "ventral-activations-v1"
 //	data    rows*cols float32, row-major (one row per stimulus)
 //	sum     32 bytes: sha256 of everything before it
 //
-// Entries are written to a temporary file in the cache folder and renamed into place when
-// complete; a reader checks the size, the key and the checksum, and treats any mismatch as a
-// miss.
+// Entries are written to a temporary file in the cache folder, synced and renamed into place
+// when complete; a reader checks the size, the key and the checksum, and treats any mismatch as
+// a miss. Several processes (grid tasks on a shared folder) may fill one cache at once: a
+// writer holds an exclusive lock on the entry's lock file while it computes, and looks again
+// once it has the lock, so an entry is computed once and the others read it.
 var magic = []byte("VNTACT\x00\x01")
 
 // Header describes a cache entry.
@@ -113,6 +118,11 @@ func (w *entryWriter) commit() error {
 		w.abort()
 		return err
 	}
+	// Synced before the rename: after a crash (or node loss) the name points at whole data.
+	if err := w.f.Sync(); err != nil {
+		w.abort()
+		return err
+	}
 	if err := w.f.Close(); err != nil {
 		os.Remove(w.f.Name())
 		return err
@@ -122,6 +132,49 @@ func (w *entryWriter) commit() error {
 		return err
 	}
 	return nil
+}
+
+// lockEntries takes an exclusive lock on the lock file of each key's entry under dir and
+// returns the function that releases them. The locks are flock(2) locks: the kernel drops them
+// when the holder dies (a cancelled or killed task), so no stale lock outlives a process, unlike
+// a lock file naming a process id (whose id means nothing on another node of a cluster). Keys are
+// taken in sorted order so that two processes wanting overlapping sets cannot deadlock.
+func lockEntries(dir string, keys []string) (unlock func(), err error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var held []*os.File
+	unlock = func() {
+		for _, f := range held {
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}
+	}
+	for _, k := range keys {
+		p := strings.TrimSuffix(entryPath(dir, k), ".act") + ".lock"
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			unlock()
+			return nil, err
+		}
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		for {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			f.Close()
+			unlock()
+			return nil, fmt.Errorf("locking %s: %w", p, err)
+		}
+		held = append(held, f)
+	}
+	return unlock, nil
 }
 
 func (w *entryWriter) abort() {

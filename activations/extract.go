@@ -254,6 +254,33 @@ func run(g *nn.Graph, set *stimuli.Set, layers []string, o Options, keep bool) (
 	if len(miss) == 0 {
 		return res, nil
 	}
+	if !o.NoCache {
+		// Another process may be computing the same entries: wait for its locks, then take
+		// what it wrote and compute only what is still missing.
+		keys := make([]string, len(miss))
+		for i, l := range miss {
+			keys[i] = l.Key
+		}
+		unlock, err := lockEntries(o.Dir, keys)
+		if err != nil {
+			return nil, fmt.Errorf("activations: cache %s: %w", o.Dir, err)
+		}
+		defer unlock()
+		still := miss[:0]
+		for _, l := range miss {
+			if hd, data, err := readEntry(l.Path, l.Key, keep); err == nil {
+				l.Cached = true
+				if keep {
+					l.Features = &Matrix{Rows: hd.Rows, Cols: hd.Cols, Data: data}
+				}
+				continue
+			}
+			still = append(still, l)
+		}
+		if miss = still; len(miss) == 0 {
+			return res, nil
+		}
+	}
 	if err := compute(g, set, fitSet, p, miss, o, pr, keep); err != nil {
 		return nil, err
 	}
