@@ -56,6 +56,10 @@ type val struct {
 	// levels, on quantized values, is the layer holding their integer levels q - zero point
 	// (see onnx_qexact.go).
 	levels *val
+	// merged, when set, says the ONNX value folds the batch axis into another axis (Flatten at
+	// an axis other than 1): the layer holds the same numbers in the same order, but its axes
+	// are not the value's, so no operator may read it; it can only be a graph output.
+	merged string
 }
 
 type qparams struct {
@@ -272,6 +276,9 @@ func (im *importer) in(n *onnx.Node, i int) (*val, error) {
 	v, ok := im.vals[n.Inputs[i]]
 	if !ok {
 		return nil, im.errorf("input %q is not produced by any earlier node, initializer or graph input", n.Inputs[i])
+	}
+	if v.merged != "" {
+		return nil, im.unsupported(fmt.Sprintf("input %q is %s, which folds the batch axis into its axes (only a graph output may be)", n.Inputs[i], v.merged))
 	}
 	return v, nil
 }

@@ -1,7 +1,6 @@
 package imports
 
 import (
-	"fmt"
 	"math"
 	"slices"
 )
@@ -69,10 +68,10 @@ func (im *importer) emitTranspose(out string, x *val, perm []int) (*val, error) 
 }
 
 func (im *importer) emitConcat(out string, ins []*val, axis int) (*val, error) {
-	if axis != 0 {
-		return nil, im.unsupported(fmt.Sprintf("Concat along per-sample axis %d (nn's concat joins channels)", axis))
+	if axis == 0 {
+		return im.emit(out, "concat", nil, ins...)
 	}
-	return im.emit(out, "concat", nil, ins...)
+	return im.emit(out, "concat", map[string]any{"axis": axis}, ins...)
 }
 
 func (im *importer) emitSlice(out string, x *val, axis, start, end int) (*val, error) {

@@ -571,12 +571,22 @@ func opPool(im *importer, n *onnx.Node) error {
 	ceil := attrInt(n, "ceil_mode", 0) != 0
 	isMax := n.OpType == "MaxPool"
 	include := attrInt(n, "count_include_pad", 0) != 0
-	if p[0] != p[2] || p[1] != p[3] || p[0] > kernel[0]/2 || p[1] > kernel[1]/2 {
-		if !isMax && !include && (p != [4]int{}) {
-			return im.unsupported(fmt.Sprintf("AveragePool with pads %v that are asymmetric or over half the kernel, excluding padding from the count", p))
+	cfg := map[string]any{"kernel": kernel, "stride": strides, "ceil_mode": ceil}
+	switch {
+	case p[0] == p[2] && p[1] == p[3] && p[0] <= kernel[0]/2 && p[1] <= kernel[1]/2:
+		cfg["pad"] = []int{p[0], p[1]}
+	case max(p[0], p[2]) < kernel[0] && max(p[1], p[3]) < kernel[1]:
+		// p is [top left bottom right] (ONNX's begins then ends); the pools take [top bottom
+		// left right].
+		cfg["pads"] = []int{p[0], p[2], p[1], p[3]}
+	default:
+		// A side as wide as the kernel leaves windows with no input pixel at all: explicit
+		// padding gives them the padding value (max) or count (average with the pad counted).
+		if !isMax && !include {
+			return im.unsupported(fmt.Sprintf("AveragePool with pads %v as wide as the kernel %v, excluding padding from the count", p, kernel))
 		}
 		if ceil {
-			return im.unsupported(fmt.Sprintf("pooling with ceil_mode and pads %v that are asymmetric or over half the kernel", p))
+			return im.unsupported(fmt.Sprintf("pooling with ceil_mode and pads %v as wide as the kernel %v", p, kernel))
 		}
 		fill := 0.0
 		if isMax {
@@ -585,9 +595,7 @@ func opPool(im *importer, n *onnx.Node) error {
 		if x, err = im.padNode(n.Outputs[0], x, p, fill); err != nil {
 			return err
 		}
-		p = [4]int{}
 	}
-	cfg := map[string]any{"kernel": kernel, "stride": strides, "pad": []int{p[0], p[1]}, "ceil_mode": ceil}
 	typ := "maxpool2d"
 	if !isMax {
 		typ = "avgpool2d"
@@ -654,14 +662,16 @@ func opLRN(im *importer, n *onnx.Node) error {
 	if size < 1 {
 		return im.errorf("LRN size %d", size)
 	}
-	if size%2 == 0 {
-		return im.unsupported(fmt.Sprintf("LRN with an even size %d (ONNX centres even windows differently from nn's lrn)", size))
-	}
 	alpha, beta, bias := attrFloat(n, "alpha", 1e-4), attrFloat(n, "beta", 0.75), attrFloat(n, "bias", 1)
 	if alpha == 0 || beta == 0 || bias == 0 {
 		return im.unsupported("LRN with alpha, beta or bias 0 (nn's lrn reads 0 as its default)")
 	}
-	v, err := im.emit(n.Outputs[0], "lrn", map[string]any{"size": size, "alpha": alpha, "beta": beta, "k": bias}, x)
+	cfg := map[string]any{"size": size, "alpha": alpha, "beta": beta, "k": bias}
+	if size%2 == 0 {
+		// ONNX's even window reaches further after the channel than before it.
+		cfg["onnx_window"] = true
+	}
+	v, err := im.emit(n.Outputs[0], "lrn", cfg, x)
 	if err != nil {
 		return err
 	}
@@ -678,12 +688,28 @@ func opFlatten(im *importer, n *onnx.Node) error {
 	if err != nil {
 		return im.errorf("%v", err)
 	}
-	if ax != 1 {
-		return im.unsupported(fmt.Sprintf("Flatten at axis %d (only axis 1 keeps the batch axis)", ax))
+	// ONNX's result is [prod(dims before ax), prod(dims from ax)]. At axis 1 that keeps the
+	// batch axis. At any other axis the batch axis merges with per-sample axes; the layer then
+	// keeps the batch axis apart, [N, prod(dims 1..ax-1), prod(dims from ax)] (at axis 0:
+	// [N, prod(dims 1..)]), which holds the ONNX value's numbers in its order.
+	var shape []int
+	switch ax {
+	case 0, 1:
+		shape = []int{numel(x.shape[1:])}
+	default:
+		shape = []int{numel(x.shape[1:ax]), numel(x.shape[ax:])}
 	}
-	v, err := im.emitReshape(n.Outputs[0], x, []int{numel(x.shape[1:])})
+	v, err := im.emitReshape(n.Outputs[0], x, shape)
 	if err != nil {
 		return err
+	}
+	if ax != 1 {
+		if v == x {
+			// Keep x's own value clean: the flag belongs to the Flatten's output.
+			c := *x
+			v = &c
+		}
+		v.merged = fmt.Sprintf("the output of Flatten at axis %d", ax)
 	}
 	v.q = x.q
 	im.set(n, 0, v)

@@ -50,6 +50,13 @@ func relErr(got, want []float32) float64 {
 
 // runCase imports one ONNX test case and compares every output it can map to a layer with the
 // case's reference outputs. skip is non-empty when the case is outside what the importer maps.
+//
+// Graph inputs after the first (weights, bounds, shapes, a second operand) become initializers
+// holding the case's values for them, as an exporter would have stored them. A ventral model has
+// one image input and constants shared by every sample, so when such an operand holds one row per
+// sample of the first input (same rank, same leading size N > 1), the case runs sample by sample:
+// N imports, each with that sample's rows as the constant, compared with that sample's rows of
+// the reference outputs.
 func runCase(t testing.TB, dir string) (skip string, err error) {
 	m, err := onnx.ReadModel(filepath.Join(dir, "model.onnx"))
 	if err != nil {
@@ -72,13 +79,26 @@ func runCase(t testing.TB, dir string) (skip string, err error) {
 			return "non-float output", nil
 		}
 	}
-	// Graph inputs after the first (weights, bounds, shapes) become initializers holding the
-	// case's values for them, as an exporter would have stored them.
 	set := filepath.Join(dir, "test_data_set_0")
 	inits := map[string]bool{}
 	for _, t := range m.Graph.Initializers {
 		inits[t.Name] = true
 	}
+	var first *onnx.ValueInfo
+	for i, in := range m.Graph.Inputs {
+		if !inits[in.Name] {
+			first = &m.Graph.Inputs[i]
+			break
+		}
+	}
+	if first == nil {
+		return "no graph input", nil
+	}
+	if first.ElemType != onnx.Float {
+		return "non-float input", nil
+	}
+	x, _ := readPB(t, filepath.Join(set, "input_0.pb"))
+	var extra []*onnx.Tensor
 	k := 0
 	for _, in := range m.Graph.Inputs {
 		if inits[in.Name] {
@@ -90,51 +110,106 @@ func runCase(t testing.TB, dir string) (skip string, err error) {
 				return "", err
 			}
 			pt.Name = in.Name
-			m.Graph.Initializers = append(m.Graph.Initializers, pt)
+			extra = append(extra, pt)
 		}
 		k++
 	}
-	model, err := FromONNX(m, filepath.Base(dir), Options{})
-	if err != nil {
-		if errors.Is(err, ErrUnsupported) {
-			return err.Error(), nil
-		}
-		return "", err
-	}
-	x, xp := readPB(t, filepath.Join(set, "input_0.pb"))
-	if xp.DataType != onnx.Float {
-		return "non-float input", nil
-	}
-	var keep []string
-	for _, o := range m.Graph.Outputs {
-		if l, ok := model.ValueLayers[o.Name]; ok {
-			keep = append(keep, l)
+	n := x.Shape[0]
+	perSample := false
+	for _, e := range extra {
+		if e.DataType == onnx.Float && len(e.Dims) == len(x.Shape) && len(x.Shape) > 1 && n > 1 && int(e.Dims[0]) == n {
+			perSample = true
 		}
 	}
-	tr, err := model.Graph.Forward(nn.NewCtx(false, 1), x, keep...)
-	if err != nil {
-		return "", err
+	var wants []*tensor.Tensor
+	for i := range m.Graph.Outputs {
+		w, _ := readPB(t, filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
+		if perSample && (len(w.Shape) < 2 || w.Shape[0] != n) {
+			return "an output mixing the samples of a per-sample operand", nil
+		}
+		wants = append(wants, w)
+	}
+	samples, opts := []int{-1}, Options{}
+	if perSample {
+		samples, opts = nil, Options{Input: x.Shape[1:]}
+		for b := 0; b < n; b++ {
+			samples = append(samples, b)
+		}
 	}
 	compared := 0
-	for i, o := range m.Graph.Outputs {
-		l, ok := model.ValueLayers[o.Name]
-		if !ok {
-			continue
+	for _, b := range samples {
+		mb, err := onnx.ReadModel(filepath.Join(dir, "model.onnx"))
+		if err != nil {
+			return "", err
 		}
-		want, _ := readPB(t, filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
-		got := tr.Out(l)
-		if got.Len() != want.Len() {
-			return "", fmt.Errorf("output %q: %v values, want %v", o.Name, got.Shape, want.Shape)
+		for _, e := range extra {
+			if b >= 0 && e.DataType == onnx.Float && len(e.Dims) == len(x.Shape) && int(e.Dims[0]) == n {
+				e = sampleOf(t, e, b)
+			}
+			mb.Graph.Initializers = append(mb.Graph.Initializers, e)
 		}
-		if e := relErr(got.Data, want.Data); !(e <= 1e-4) {
-			return "", fmt.Errorf("output %q: relative error %.3g", o.Name, e)
+		model, err := FromONNX(mb, filepath.Base(dir), opts)
+		if err != nil {
+			if errors.Is(err, ErrUnsupported) {
+				return err.Error(), nil
+			}
+			return "", err
 		}
-		compared++
+		var keep []string
+		for _, o := range mb.Graph.Outputs {
+			if l, ok := model.ValueLayers[o.Name]; ok {
+				keep = append(keep, l)
+			}
+		}
+		xb := x
+		if b >= 0 {
+			xb = rowsOf(x, b)
+		}
+		tr, err := model.Graph.Forward(nn.NewCtx(false, 1), xb, keep...)
+		if err != nil {
+			return "", err
+		}
+		for i, o := range mb.Graph.Outputs {
+			l, ok := model.ValueLayers[o.Name]
+			if !ok {
+				continue
+			}
+			want := wants[i]
+			if b >= 0 {
+				want = rowsOf(want, b)
+			}
+			got := tr.Out(l)
+			if got.Len() != want.Len() {
+				return "", fmt.Errorf("output %q: %v values, want %v", o.Name, got.Shape, want.Shape)
+			}
+			if e := relErr(got.Data, want.Data); !(e <= 1e-4) {
+				return "", fmt.Errorf("output %q (sample %d): relative error %.3g", o.Name, b, e)
+			}
+			compared++
+		}
 	}
 	if compared == 0 {
 		return "no output computed from the input", nil
 	}
 	return "", nil
+}
+
+// rowsOf is sample b of a batch, as a batch of one.
+func rowsOf(x *tensor.Tensor, b int) *tensor.Tensor {
+	per := x.Len() / x.Shape[0]
+	shape := append([]int{1}, x.Shape[1:]...)
+	return tensor.FromData(append([]float32(nil), x.Data[b*per:(b+1)*per]...), shape...)
+}
+
+// sampleOf is sample b of a float ONNX tensor, as a tensor with a leading axis of 1.
+func sampleOf(t testing.TB, e *onnx.Tensor, b int) *onnx.Tensor {
+	v, err := e.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := len(v) / int(e.Dims[0])
+	dims := append([]int64{1}, e.Dims[1:]...)
+	return &onnx.Tensor{Name: e.Name, Dims: dims, DataType: onnx.Float, FloatData: append([]float32(nil), v[b*per:(b+1)*per]...)}
 }
 
 // TestONNXConformance runs the ONNX project's node test cases (Debian's libonnx-testdata):
@@ -168,6 +243,9 @@ func TestONNXConformance(t *testing.T) {
 			}
 		default:
 			passed++
+			if os.Getenv("ONNX_VERBOSE") != "" {
+				t.Logf("pass %s", filepath.Base(d))
+			}
 		}
 	}
 	ns := 0

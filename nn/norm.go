@@ -20,12 +20,16 @@ func init() {
 //
 // with the window clipped at the first and last channel (PyTorch's convention; AlexNet used
 // size 5, alpha 1e-4, beta 0.75, k 2). Spec fields: size (required), alpha (default 1e-4), beta
-// (default 0.75), k (default 1). Input: [C ...], normalised across axis 0 at every position.
+// (default 0.75), k (default 1), onnx_window. Input: [C ...], normalised across axis 0 at every
+// position. An even window is off-centre: PyTorch's reaches one channel further before c than
+// after it; with onnx_window it reaches further after (ONNX's LRN: floor((size-1)/2) channels
+// before, ceil((size-1)/2) after). Odd sizes are the same either way.
 type LRN struct {
-	Size  int     `json:"size"`
-	Alpha float32 `json:"alpha,omitempty"`
-	Beta  float32 `json:"beta,omitempty"`
-	K     float32 `json:"k,omitempty"`
+	Size       int     `json:"size"`
+	Alpha      float32 `json:"alpha,omitempty"`
+	Beta       float32 `json:"beta,omitempty"`
+	K          float32 `json:"k,omitempty"`
+	OnnxWindow bool    `json:"onnx_window,omitempty"`
 }
 
 func (l *LRN) Type() string     { return "lrn" }
@@ -55,9 +59,18 @@ func (l *LRN) consts() (alpha, beta, k float32) {
 	return
 }
 
+// reach is how many channels the window spans before and after its own.
+func (l *LRN) reach() (before, after int) {
+	if l.OnnxWindow {
+		return (l.Size - 1) / 2, l.Size / 2
+	}
+	return l.Size / 2, (l.Size - 1) / 2
+}
+
 // window returns the channels [lo, hi) that normalise channel c.
 func (l *LRN) window(c, nc int) (int, int) {
-	return max(c-l.Size/2, 0), min(c+(l.Size-1)/2+1, nc)
+	before, after := l.reach()
+	return max(c-before, 0), min(c+after+1, nc)
 }
 
 func (l *LRN) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
@@ -124,8 +137,9 @@ func (l *LRN) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, out, dy *tensor
 		for i := range tm {
 			tm[i] = gs[i] * ys[i] / ds[i]
 		}
+		before, after := l.reach()
 		for j := 0; j < nc; j++ {
-			lo, hi := max(j-(l.Size-1)/2, 0), min(j+l.Size/2+1, nc)
+			lo, hi := max(j-after, 0), min(j+before+1, nc)
 			dj := dxs[j*p : (j+1)*p]
 			clear(dj)
 			for c := lo; c < hi; c++ {

@@ -12,8 +12,12 @@ import (
 
 func TestLRNMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
-	for _, size := range []int{5, 4, 1} {
-		l := &nn.LRN{Size: size, Alpha: 0.5, Beta: 0.75, K: 2}
+	for _, tc := range []struct {
+		size int
+		onnx bool
+	}{{5, false}, {4, false}, {1, false}, {4, true}, {2, true}, {5, true}} {
+		size := tc.size
+		l := &nn.LRN{Size: size, Alpha: 0.5, Beta: 0.75, K: 2, OnnxWindow: tc.onnx}
 		build(t, l, []int{7, 2, 3})
 		x := randT(rng, 2, 7, 2, 3)
 		y, _ := l.Forward(nil, []*tensor.Tensor{x})
@@ -22,8 +26,13 @@ func TestLRNMatchesNaive(t *testing.T) {
 			for c := 0; c < 7; c++ {
 				for q := 0; q < 6; q++ {
 					sum := 0.0
-					// PyTorch: pad size/2 channels before and (size-1)/2 after, average over size.
-					for c2 := c - size/2; c2 <= c+(size-1)/2; c2++ {
+					// PyTorch: pad size/2 channels before and (size-1)/2 after, average over size;
+					// ONNX: floor((size-1)/2) before, ceil((size-1)/2) after.
+					lo, hi := c-size/2, c+(size-1)/2
+					if tc.onnx {
+						lo, hi = c-(size-1)/2, c+size/2
+					}
+					for c2 := lo; c2 <= hi; c2++ {
 						if c2 >= 0 && c2 < 7 {
 							v := float64(x.Data[(s*7+c2)*6+q])
 							sum += v * v
@@ -38,6 +47,8 @@ func TestLRNMatchesNaive(t *testing.T) {
 	}
 	nntest.CheckOp(t, &nn.LRN{Size: 3, Alpha: 0.5, Beta: 0.75, K: 1}, [][]int{{5, 2, 2}}, nntest.Opts{})
 	nntest.CheckOp(t, &nn.LRN{Size: 4, Alpha: 1, Beta: 0.6, K: 2}, [][]int{{6}}, nntest.Opts{Batch: 3})
+	nntest.CheckOp(t, &nn.LRN{Size: 4, Alpha: 1, Beta: 0.6, K: 2, OnnxWindow: true}, [][]int{{6, 2}}, nntest.Opts{Batch: 2})
+	nntest.CheckOp(t, &nn.LRN{Size: 2, Alpha: 1, Beta: 0.75, K: 1, OnnxWindow: true}, [][]int{{5}}, nntest.Opts{Batch: 2})
 }
 
 func TestDivNormMatchesNaive(t *testing.T) {
