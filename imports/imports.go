@@ -19,12 +19,17 @@
 // its own output name; otherwise it becomes channel_affine). Shape arithmetic (Shape, Gather,
 // Unsqueeze, Concat, Cast, Slice... on constants) is folded at import from the input's static
 // dims, the first axis being the batch. Helper layers an ONNX node needs besides its own carry
-// its name plus a suffix: ".pad" (asymmetric padding), ".const" (a constant operand), ".pool"
-// (global pooling before the reshape to [C 1 1]), and, in quantized graphs, ".acc",
+// its name plus a suffix: ".pad" (padding the op cannot express), ".const" (a constant operand),
+// ".pool" (global pooling before the reshape to [C 1 1]), ".2d" (a 1-D pool or ConvTranspose
+// runs as a 2-D one of height 1), ".full", ".crop_h", ".crop_w" and ".gN" (a ConvTranspose's
+// uncropped output, the crops of ONNX pads conv_transpose2d cannot express, one layer per group;
+// see onnx_convtranspose.go), and, in quantized graphs, ".acc",
 // ".requant", ".int" and ".levels" for the integer simulation (onnx_qexact.go), or ".conv",
 // ".matmul" and ".add" for the float computation before a requantization layer.
 // Graph.Meta "default_layers" lists the layers that hold the file's own values, without these
-// helpers and pure reshuffles (comma-separated, in graph order).
+// helpers and pure reshuffles (comma-separated, in graph order). A Flatten at an axis other than 1
+// merges the batch axis into the ONNX value; its layer keeps the batch axis apart (same numbers,
+// same order) and may only be a graph output.
 //
 // Quantized graphs (QuantizeLinear, QLinearConv, QLinearAdd, QLinearMatMul,
 // QLinearGlobalAveragePool, DequantizeLinear) are imported with float32 layers. By default the

@@ -14,7 +14,9 @@ import (
 var fuzzSeeds = []string{"test_conv_with_strides_padding", "test_maxpool_2d_pads", "test_reshape_reduced_dims",
 	"test_split_equal_parts_2d", "test_gemm_default_vector_bias", "test_averagepool_2d_ceil", "test_softmax_axis_1",
 	"test_batchnorm_example", "test_clip_default_min", "test_unsqueeze_axis_1", "test_transpose_all_permutations_1",
-	"test_globalaveragepool", "test_lrn", "test_matmul_2d", "test_constant_pad", "test_flatten_default_axis"}
+	"test_globalaveragepool", "test_lrn", "test_matmul_2d", "test_constant_pad", "test_flatten_default_axis",
+	"test_convtranspose_pads", "test_convtranspose_output_shape", "test_convtranspose_1d", "test_averagepool_2d_same_lower",
+	"test_maxpool_1d_default", "test_flatten_axis2"}
 
 // FuzzFromONNXStructure: whatever a mutated graph looks like, the importer returns a model or
 // an error and never panics.

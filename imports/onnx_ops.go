@@ -51,18 +51,23 @@ func opCast(im *importer, n *onnx.Node) error {
 	return im.unsupported(fmt.Sprintf("Cast of a computed tensor to %s", onnx.DataType(attrInt(n, "to", 0))))
 }
 
-func opConvTranspose(im *importer, n *onnx.Node) error {
-	return im.unsupported("ConvTranspose has no nn op (transposed convolution)")
+// spatialPads resolves Conv/pool padding to [top, left, bottom, right] from pads or auto_pad.
+// inHW, kernel, strides and dil are two values each; a 1-D op (lifted to height 1) reads two
+// pads, [begin end] along the width.
+func (im *importer) spatialPads(n *onnx.Node, inHW, kernel, strides, dil []int) ([4]int, error) {
+	return im.spatialPadsD(n, 2, inHW, kernel, strides, dil)
 }
 
-// spatialPads resolves Conv/pool padding to [top, left, bottom, right] from pads or auto_pad.
-func (im *importer) spatialPads(n *onnx.Node, inHW, kernel, strides, dil []int) ([4]int, error) {
+func (im *importer) spatialPadsD(n *onnx.Node, d int, inHW, kernel, strides, dil []int) ([4]int, error) {
 	var p [4]int
 	switch ap := attrString(n, "auto_pad", "NOTSET"); ap {
 	case "NOTSET", "":
 		if pads := attrInts(n, "pads"); pads != nil {
-			if len(pads) != 4 {
-				return p, im.errorf("pads %v: expected 4 values for a 2-D op", pads)
+			if len(pads) != 2*d {
+				return p, im.errorf("pads %v: expected %d values for a %d-D op", pads, 2*d, d)
+			}
+			if d == 1 {
+				pads = []int{0, pads[0], 0, pads[1]}
 			}
 			for _, v := range pads {
 				if v < 0 {
@@ -540,31 +545,42 @@ func opPool(im *importer, n *onnx.Node) error {
 	if err != nil {
 		return err
 	}
-	if len(x.shape) != 4 {
-		return im.unsupported(fmt.Sprintf("pooling of a rank-%d input (only 2-D images, rank 4)", len(x.shape)))
+	d := len(x.shape) - 2
+	if d != 1 && d != 2 {
+		return im.unsupported(fmt.Sprintf("pooling of a rank-%d input (1-D and 2-D only: rank 3 or 4)", len(x.shape)))
 	}
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" && im.uses[n.Outputs[1]] > 0 {
 		return im.unsupported("MaxPool's Indices output")
 	}
-	kernel := attrInts(n, "kernel_shape")
-	if len(kernel) != 2 {
-		return im.errorf("kernel_shape %v (expected 2 values)", kernel)
+	kernel, err := im.spatialAttr(n, "kernel_shape", d, 0, 1)
+	if err != nil {
+		return err
 	}
 	if kernel[0] < 1 || kernel[1] < 1 {
-		return im.errorf("kernel_shape %v", kernel)
+		return im.errorf("kernel_shape %v", attrInts(n, "kernel_shape"))
 	}
-	strides, err := im.twoPos(n, "strides", 1)
+	strides, err := im.spatialAttr(n, "strides", d, 1, 1)
 	if err != nil {
 		return err
 	}
-	dil, err := im.twoPos(n, "dilations", 1)
+	dil, err := im.spatialAttr(n, "dilations", d, 1, 1)
 	if err != nil {
 		return err
+	}
+	if min(strides[0], strides[1], dil[0], dil[1]) < 1 {
+		return im.errorf("strides %v and dilations %v must be positive", attrInts(n, "strides"), attrInts(n, "dilations"))
 	}
 	if dil[0] != 1 || dil[1] != 1 {
-		return im.unsupported(fmt.Sprintf("pooling dilations %v", dil))
+		return im.unsupported(fmt.Sprintf("pooling dilations %v", attrInts(n, "dilations")))
 	}
-	p, err := im.spatialPads(n, x.shape[2:], kernel, strides, dil)
+	out := n.Outputs[0]
+	if d == 1 {
+		// A 1-D pool runs as a 2-D one over an image of height 1.
+		if x, err = im.emitReshape(out+".2d", x, []int{x.shape[1], 1, x.shape[2]}); err != nil {
+			return err
+		}
+	}
+	p, err := im.spatialPadsD(n, d, x.shape[2:], kernel, strides, dil)
 	if err != nil {
 		return err
 	}
@@ -592,7 +608,7 @@ func opPool(im *importer, n *onnx.Node) error {
 		if isMax {
 			fill = -math.MaxFloat32
 		}
-		if x, err = im.padNode(n.Outputs[0], x, p, fill); err != nil {
+		if x, err = im.padNode(out, x, p, fill); err != nil {
 			return err
 		}
 	}
@@ -601,9 +617,18 @@ func opPool(im *importer, n *onnx.Node) error {
 		typ = "avgpool2d"
 		cfg["exclude_pad"] = !include
 	}
-	v, err := im.emit(n.Outputs[0], typ, cfg, x)
+	name := out
+	if d == 1 {
+		name = out + ".pool"
+	}
+	v, err := im.emit(name, typ, cfg, x)
 	if err != nil {
 		return err
+	}
+	if d == 1 {
+		if v, err = im.emitReshape(out, v, []int{v.shape[1], v.shape[3]}); err != nil {
+			return err
+		}
 	}
 	im.set(n, 0, v)
 	return nil

@@ -36,15 +36,16 @@ func readF32(t *testing.T, path string) []float32 {
 	return out
 }
 
-// TestTorchOracle exports torchvision architectures with seeded random weights from PyTorch
-// (testdata/torch_oracle.py) at opsets 11 and 13, imports them, and requires every leaf
-// module's output that maps onto an ONNX value, and the logits, to match PyTorch within 1e-4
-// relative (max |diff| / max |ref|). To stay within the CI budget the fully convolutional
-// networks run at 112 px and AlexNet and VGG-11 at opset 13 only (VENTRAL_TORCH_FULL=1 runs
-// both opsets for all; VENTRAL_TORCH_MODELS="resnet18 vgg11:224" picks networks and sizes).
+// TestTorchOracle exports torchvision architectures (and a small decoder of transposed
+// convolutions) with seeded random weights from PyTorch (testdata/torch_oracle.py) at opsets
+// 11 and 13, imports them, and requires every leaf module's output that maps onto an ONNX
+// value, and the logits, to match PyTorch within 1e-4 relative (max |diff| / max |ref|). To
+// stay within the CI budget the fully convolutional networks run at 112 px and AlexNet and
+// VGG-11 at opset 13 only (VENTRAL_TORCH_FULL=1 runs both opsets for all;
+// VENTRAL_TORCH_MODELS="resnet18 vgg11:224" picks networks and sizes).
 func TestTorchOracle(t *testing.T) {
 	if testing.Short() {
-		t.Skip("exports seven networks from PyTorch")
+		t.Skip("exports eight networks from PyTorch")
 	}
 	if err := exec.Command("/usr/bin/python3", "-c", "import torch, torchvision, onnx").Run(); err != nil {
 		peer(t, "python3 with torch, torchvision and onnx is needed: %v", err)

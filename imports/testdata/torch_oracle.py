@@ -32,11 +32,19 @@ MODELS = {
     "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(weights=None),
     "densenet121": lambda: torchvision.models.densenet121(weights=None),
     "googlenet": lambda: torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True),
+    # Not torchvision: transposed convolutions (output padding, groups, dilation) as a decoder
+    # exports them.
+    "deconv": lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU(),
+        torch.nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1), torch.nn.ReLU(),
+        torch.nn.ConvTranspose2d(6, 4, 4, stride=2, padding=1, groups=2),
+        torch.nn.ConvTranspose2d(4, 4, 3, stride=1, padding=2, dilation=2, bias=False),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 10)),
 }
 # Default input sizes: AlexNet and VGG-11 need 224 (their adaptive pools export as fixed
 # pools only when the feature map divides 6x6 or 7x7); the fully convolutional networks run at
 # 112 px to keep the test fast (their graphs do not depend on the input size).
-SIZES = {"alexnet": 224, "vgg11": 224}
+SIZES = {"alexnet": 224, "vgg11": 224, "deconv": 32}
 DEFAULT_SIZE = 112
 # AlexNet and VGG-11 (61M and 133M parameters) take most of the run's time writing and reading
 # their files, so by default they are exported at opset 13 only; VENTRAL_TORCH_FULL=1 exports
