@@ -137,9 +137,9 @@ func layerShape(g *nn.Graph, name string) ([]int, error) {
 	if name == nn.InputName {
 		return append([]int(nil), g.InputShape...), nil
 	}
-	n := g.Node(name)
-	if n == nil {
-		return nil, fmt.Errorf("activations: model %q has no layer %q (layers: %v)", g.Name, name, g.LayerNames())
+	n, _, err := g.ResolveLayer(name)
+	if err != nil {
+		return nil, fmt.Errorf("activations: %w", err)
 	}
 	return append([]int(nil), n.Shape...), nil
 }
@@ -423,7 +423,7 @@ func compute(g *nn.Graph, set, fitSet *stimuli.Set, p stimuli.Preprocess, miss [
 // hands fn each requested layer's rows (valid until fn returns).
 func forBatches(g *nn.Graph, set *stimuli.Set, p stimuli.Preprocess, names []string, batch int, bar *progressbar.ProgressBar, fn func(start, n int, outs [][]float32) error) error {
 	var keepNames []string
-	for _, n := range names {
+	for _, n := range nn.KeepNodes(names) {
 		if n != nn.InputName {
 			keepNames = append(keepNames, n)
 		}
@@ -465,7 +465,7 @@ func forBatches(g *nn.Graph, set *stimuli.Set, p stimuli.Preprocess, names []str
 				outs[i] = x.Data
 				continue
 			}
-			t := tr.Out(name)
+			t := tr.Layer(name)
 			if t == nil {
 				return fmt.Errorf("activations: model %q: layer %q produced no output", g.Name, name)
 			}

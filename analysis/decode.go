@@ -66,14 +66,15 @@ type DecodeResult struct {
 	Chance float64
 }
 
-// Decode measures, for each layer, how well the category of ds's images can be read out by a
+// Decode measures, for each layer (a node, or a node at one time step of a recurrent model:
+// "IT@t2", see nn.StepSep), how well the category of ds's images can be read out by a
 // linear classifier: multinomial logistic regression on the layer's activations (standardised
 // with the training folds' statistics), scored by stratified K-fold cross-validation. Plotted
 // against depth this is the "untangling" curve (DiCarlo and Cox 2007): category becomes more
 // linearly separable along the ventral stream.
 func Decode(g *nn.Graph, ds *datasets.Dataset, layers []string, o DecodeOptions) ([]DecodeResult, error) {
 	o = o.withDefaults()
-	if err := CheckLayers(g, layers); err != nil {
+	if err := CheckStepLayers(g, layers); err != nil {
 		return nil, err
 	}
 	if ds == nil || ds.N == 0 || ds.Labels == nil {
@@ -116,8 +117,12 @@ func layerFeatures(g *nn.Graph, ds *datasets.Dataset, layers []string, maxF int,
 	}
 	hs := make([]*hasher, len(layers))
 	for k, l := range layers {
+		node, _, err := g.ResolveLayer(l)
+		if err != nil {
+			return nil, err
+		}
 		size := 1
-		for _, d := range g.Node(l).Shape {
+		for _, d := range node.Shape {
 			size *= d
 		}
 		used := size
@@ -140,12 +145,12 @@ func layerFeatures(g *nn.Graph, ds *datasets.Dataset, layers []string, maxF int,
 			return nil, err
 		}
 		ctx := nn.NewCtx(false, 0)
-		tr, err := g.Forward(ctx, x, layers...)
+		tr, err := g.Forward(ctx, x, nn.KeepNodes(layers)...)
 		if err != nil {
 			return nil, err
 		}
 		for k, l := range layers {
-			y := tr.Out(l)
+			y := tr.Layer(l)
 			f := &out[k]
 			for i := 0; i < n; i++ {
 				row := y.Data[i*f.size : (i+1)*f.size]
@@ -349,4 +354,32 @@ func chance(labels []int) float64 {
 		best = max(best, counts[l])
 	}
 	return float64(best) / float64(len(labels))
+}
+
+// CheckStepLayers is CheckLayers that also accepts a node at one time step ("V4@t2").
+func CheckStepLayers(g *nn.Graph, layers []string) error {
+	for _, l := range layers {
+		if _, _, err := g.ResolveLayer(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PerStep expands each plain layer name of a recurrent model to its outputs at every time step
+// (V4 -> V4@t0 ... V4@t4), keeping names that already name a step; a model with one step keeps
+// layers as they are.
+func PerStep(g *nn.Graph, layers []string) []string {
+	if g.NumSteps() < 2 {
+		return layers
+	}
+	var out []string
+	for _, l := range layers {
+		if _, _, ok := nn.SplitStepLayer(l); ok {
+			out = append(out, l)
+		} else {
+			out = append(out, g.StepLayers(l)...)
+		}
+	}
+	return out
 }

@@ -26,7 +26,10 @@ func (m *Graph) Name() string { return m.g.Name }
 func (m *Graph) Digest() (string, error) { return m.g.Digest() }
 
 // Layers implements Model: every node, in graph order, at its relative position; all but
-// softmax, loss, flatten and dropout nodes are default layers (GraphDefaultLayers).
+// softmax, loss, flatten and dropout nodes are default layers (GraphDefaultLayers). A
+// recurrent graph (Steps > 1) adds each node's output at every step, "V4@t0" ... (nn.StepSep),
+// at the node's depth and not default: a plain name records the last step, as before, and the
+// time course asks for the steps by name.
 func (m *Graph) Layers() ([]Layer, error) {
 	g := m.g
 	if !g.Built() {
@@ -50,6 +53,13 @@ func (m *Graph) Layers() ([]Layer, error) {
 			d = float64(i) / float64(len(g.Nodes)-1)
 		}
 		out[i] = Layer{Name: n.Name, Depth: d, Default: def[n.Name]}
+	}
+	if g.NumSteps() > 1 {
+		for i, n := range g.Nodes {
+			for _, l := range g.StepLayers(n.Name) {
+				out = append(out, Layer{Name: l, Depth: out[i].Depth})
+			}
+		}
 	}
 	return out, nil
 }
@@ -129,9 +139,9 @@ func (m *Graph) options(p *stimuli.Preprocess, o Options) activations.Options {
 func (m *Graph) LayerSize(layer string) (int, error) {
 	shape := m.g.InputShape
 	if layer != nn.InputName {
-		n := m.g.Node(layer)
-		if n == nil {
-			return 0, fmt.Errorf("model %q has no layer %q", m.g.Name, layer)
+		n, _, err := m.g.ResolveLayer(layer)
+		if err != nil {
+			return 0, err
 		}
 		shape = n.Shape
 	}

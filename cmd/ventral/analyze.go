@@ -38,7 +38,7 @@ func init() {
 	pf.StringVar(&af.layers, "layers", "", "comma-separated layer names (default depends on the subcommand)")
 	pf.StringVar(&af.out, "out", "", "output folder for CSV and images (default: print only)")
 	pf.Uint64Var(&af.seed, "seed", 1, "seed for weights of untrained models, random images, folds and choices")
-	cmd.AddCommand(analyzeRFCmd(af), analyzeVisualizeCmd(af), analyzeDecodeCmd(af), analyzeLesionCmd(af))
+	cmd.AddCommand(analyzeRFCmd(af), analyzeVisualizeCmd(af), analyzeDecodeCmd(af), analyzeLesionCmd(af), analyzeTimeCourseCmd(af))
 	rootCmd.AddCommand(cmd)
 }
 
@@ -217,20 +217,31 @@ func analyzeDecodeCmd(af *analyzeFlags) *cobra.Command {
 		limit, folds  int
 		maxF, epochs  int
 		shuffleLabels bool
+		lastStep      bool
 	)
 	cmd := &cobra.Command{
-		Use:     "decode",
-		Short:   "Linear decodability of category per layer (cross-validated logistic regression): the untangling curve",
-		Example: "  ventral analyze decode --model runs/lenet --data mnist --limit 1000 --out runs/decode",
-		Args:    cobra.NoArgs,
+		Use:   "decode",
+		Short: "Linear decodability of category per layer (cross-validated logistic regression): the untangling curve",
+		Long: "For a recurrent model (blt-*, cornet-rt, a spec with steps > 1) every layer is decoded at every time\n" +
+			"step (rows IT@t0, IT@t1, ...): how category becomes readable over time. --last-step decodes the\n" +
+			"last step only; a name such as IT@t2 in --layers picks one step.",
+		Example: "  ventral analyze decode --model runs/lenet --data mnist --limit 1000 --out runs/decode\n" +
+			"  ventral analyze decode --model blt-blt --data cifar10 --layers l1,l2 --limit 500",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g, err := loadAnalyzeModel(af.model, af.seed)
 			if err != nil {
 				return err
 			}
-			layers, err := layerList(g, af.layers, append([]string{}, analysis.MainLayers(g)...))
-			if err != nil {
-				return err
+			layers := append([]string{}, analysis.MainLayers(g)...)
+			if strings.TrimSpace(af.layers) != "" {
+				layers = splitList(af.layers)
+			}
+			if !lastStep {
+				layers = analysis.PerStep(g, layers)
+			}
+			if err := analysis.CheckStepLayers(g, layers); err != nil {
+				return fmt.Errorf("--layers: %w", err)
 			}
 			ds, err := loadAnalyzeData(data, split, limit)
 			if err != nil {
@@ -271,6 +282,7 @@ func analyzeDecodeCmd(af *analyzeFlags) *cobra.Command {
 	f.IntVar(&maxF, "max-features", 1024, "hash larger layers down to this many features")
 	f.IntVar(&epochs, "epochs", 40, "classifier training epochs")
 	f.BoolVar(&shuffleLabels, "shuffle-labels", false, "control: permute the labels (accuracy should be at chance)")
+	f.BoolVar(&lastStep, "last-step", false, "recurrent models: decode the last time step only (default: every step)")
 	return cmd
 }
 
