@@ -26,6 +26,8 @@ type Section struct {
 	Text    []string // paragraphs
 	Table   *Table
 	Figures []Figure
+	// Pre is preformatted text shown after the figures (e.g. a plain-text summary).
+	Pre string
 }
 
 // Table is a header and rows of cells.
@@ -64,6 +66,7 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 tr.hl td{font-weight:bold;background:#fff8dc}
 figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}
 figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.85em;color:#555;max-width:520px}
+pre{font-size:.8em;background:#f8f8f8;border:1px solid #ddd;padding:.6em;overflow-x:auto}
 </style></head><body>
 <h1>{{.Title}}</h1>{{if .Subtitle}}<p class="sub">{{.Subtitle}}</p>{{end}}
 {{range .Sections}}<section><h2>{{.Heading}}</h2>
@@ -72,7 +75,7 @@ figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.85em;color
 {{$t := .}}{{range $i, $row := .Rows}}<tr{{if index $t.Highlight $i}} class="hl"{{end}}>{{range $row}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody></table>{{end}}
 {{range .Figures}}<figure><img src="{{.File}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>
-{{end}}</section>
+{{end}}{{with .Pre}}<pre>{{.}}</pre>{{end}}</section>
 {{end}}</body></html>
 `))
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/experiments/hierarchy"
 	"github.com/ventral-lab/ventral/modelreport"
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -15,6 +16,7 @@ func init() {
 	var (
 		o                               modelreport.Options
 		model, benches, dists, sections string
+		experiment                      string
 		threads                         int
 	)
 	cmd := &cobra.Command{
@@ -29,12 +31,31 @@ A section whose inputs are missing (no metrics.csv, no CIFAR-10 classes, data no
 
 --model takes a training run folder or .safetensors checkpoint (the report goes to DIR/report by
 default), or a zoo name or spec file (random weights from --seed; report in ventral-report-NAME).
-Sections: ` + strings.Join(modelreport.AllSections, ", ") + `.`,
-		Example: "  ventral report --model runs/cifar\n  ventral report --model cifar-cnn --quick --out /tmp/r",
+Sections: ` + strings.Join(modelreport.AllSections, ", ") + `.
+
+--experiment DIR reports an experiment's output folder instead (ventral experiment hierarchy --out DIR):
+the claims and their verdicts, the models, each region's profile figure and best layers, the tests,
+the performance-vs-score scatter, behaviour and summary.txt, from the folder's files alone (no rescoring);
+the page goes to DIR/report.html, or to --out with the figures copied beside it.`,
+		Example: "  ventral report --model runs/cifar\n  ventral report --model cifar-cnn --quick --out /tmp/r\n  ventral report --experiment runs/hierarchy",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if experiment != "" {
+				if model != "" {
+					return fmt.Errorf("--experiment and --model exclude each other")
+				}
+				if !hierarchy.IsOutput(experiment) {
+					return fmt.Errorf("--experiment %s: not an experiment output folder (ventral experiment hierarchy --out writes one)", experiment)
+				}
+				path, err := hierarchy.WriteReport(experiment, o.Out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "report: %s\n", path)
+				return nil
+			}
 			if model == "" {
-				return fmt.Errorf("--model is required (a training run folder, a checkpoint, a zoo name or a spec file)")
+				return fmt.Errorf("--model is required (a training run folder, a checkpoint, a zoo name or a spec file; or --experiment DIR)")
 			}
 			if err := benchmarks.CheckBootstrap(o.Bootstrap); err != nil {
 				return err
@@ -62,7 +83,8 @@ Sections: ` + strings.Join(modelreport.AllSections, ", ") + `.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "training run folder, .safetensors checkpoint, zoo name or spec file")
-	f.StringVar(&o.Out, "out", "", "report folder (default: DIR/report, or ventral-report-NAME)")
+	f.StringVar(&experiment, "experiment", "", "an experiment's output folder to report (ventral experiment hierarchy --out DIR) instead of a model")
+	f.StringVar(&o.Out, "out", "", "report folder (default: DIR/report, or ventral-report-NAME; with --experiment, DIR itself)")
 	f.BoolVar(&o.Quick, "quick", false, "smaller samples everywhere (a preview in seconds)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of untrained weights, subsets, bootstrap and noise")
 	f.StringVar(&o.Data, "data", "", "labelled test set for accuracy and psychometric curves: cifar10 or mnist (default: the checkpoint's)")

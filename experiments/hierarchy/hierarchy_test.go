@@ -54,8 +54,9 @@ func toyOutcome(t *testing.T) *Outcome {
 					d[b] = 0.9 // netB's V4 depth is unsure: half the draws put it above IT
 				}
 			}
+			lo, hi := Interval(d)
 			o.Bests = append(o.Bests, Best{Model: m.Name, Benchmark: s.Name, Region: s.Region, Layer: "l", Depth: depth[s.Region],
-				DepthSamples: d, HeldOut: mean, HeldOutNorm: math.NaN(), Score: mean, CILow: mean - 0.04, CIHigh: mean + 0.04, res: res})
+				DepthSamples: d, DepthLow: lo, DepthHigh: hi, HeldOut: mean, HeldOutNorm: math.NaN(), Score: mean, CILow: mean - 0.04, CIHigh: mean + 0.04, res: res})
 			for i, dd := range []float64{0, 0.5, 1} {
 				o.Profiles = append(o.Profiles, Profile{Model: m.Name, Benchmark: s.Name, Region: s.Region, Layer: string(rune('a' + i)),
 					Depth: dd, Score: mean * dd, CILow: mean*dd - 0.05, CIHigh: mean*dd + 0.05})
@@ -198,6 +199,45 @@ func TestToyWriteAll(t *testing.T) {
 	s, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
 	if err != nil || !strings.Contains(string(s), "HOLDS") {
 		t.Errorf("summary: %v\n%s", err, s)
+	}
+	// The HTML report: a section per region with its figure and best layers, the tests, the
+	// scatter and summary.txt, from the files alone.
+	b, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{"<h2>Claims", "<h2>Models", "<h2>Region V1", "<h2>Region V4", "<h2>Region IT", `src="profile-V1.png"`, `src="profile-V4.png"`,
+		`src="profile-IT.png"`, "<h2>Trained vs random control", "<h2>Best trained network vs HMAX", "<h2>Depth ordering", `src="performance_vs_score.png"`,
+		"<h2>summary.txt", "<pre>Do ImageNet-trained networks", "HOLDS"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// netA's IT row: held-out 0.5, its depth interval from the draws (all 0.8).
+	if !strings.Contains(page, "<td>netA</td><td>it</td><td>l</td><td>0.800 [0.800, 0.800]</td><td>0.500</td>") {
+		t.Errorf("report lacks netA's IT row")
+	}
+	// Elsewhere, with the figures copied beside the page; a folder that is no output and a
+	// table without its column are errors naming them.
+	out := t.TempDir()
+	if p, err := WriteReport(dir, out); err != nil || p != filepath.Join(out, ReportFile) {
+		t.Fatalf("WriteReport: %q, %v", p, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "profile-V4.png")); err != nil {
+		t.Error(err)
+	}
+	if _, err := WriteReport(out, ""); err == nil || !strings.Contains(err.Error(), "not a hierarchy output folder") {
+		t.Errorf("no output: %v", err)
+	}
+	bad := t.TempDir()
+	for _, f := range []string{"summary.txt", "best_layers.csv", "models.csv"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		os.WriteFile(filepath.Join(bad, f), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(bad, "best_layers.csv"), []byte("model,benchmark\nnetA,it\n"), 0o644)
+	if _, err := Report(bad); err == nil || !strings.Contains(err.Error(), "best_layers.csv") || !strings.Contains(err.Error(), `"region"`) {
+		t.Errorf("table without its column: %v", err)
 	}
 }
 

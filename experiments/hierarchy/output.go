@@ -36,8 +36,8 @@ func writeCSV(path string, header []string, rows [][]string) error {
 	return atomicfile.Write(path, b.Bytes())
 }
 
-// WriteAll writes the tables (CSV), figures (PNG) and summary (summary.txt) into dir and
-// returns the paths written.
+// WriteAll writes the tables (CSV), figures (PNG), summary (summary.txt) and the HTML report
+// of them all (ReportFile) into dir and returns the paths written.
 func (o *Outcome) WriteAll(dir string) ([]string, error) {
 	var paths []string
 	add := func(name string, err error) error {
@@ -122,7 +122,12 @@ func (o *Outcome) WriteAll(dir string) ([]string, error) {
 	if err := add("summary.txt", atomicfile.Write(p("summary.txt"), b.Bytes())); err != nil {
 		return nil, err
 	}
-	return paths, nil
+	// The HTML report last: it is built from the files above.
+	page, err := WriteReport(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	return append(paths, page), nil
 }
 
 // palette: matplotlib's tab10 then four darker tones, so that the default run's distinct
