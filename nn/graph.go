@@ -22,7 +22,12 @@ type Node struct {
 	Inputs []string
 	// Shape is the per-sample output shape, set by Build.
 	Shape []int
-	refs  []ref
+	// Frozen says the node's parameters need no gradient (fine-tuning leaves them unchanged).
+	// The backward pass skips a frozen node, and sends it no gradient, when nothing it reads
+	// needs one either: no trained parameter lies upstream and the input gradient is not wanted.
+	// Graphs with no frozen node run the backward pass through every node, as before.
+	Frozen bool
+	refs   []ref
 }
 
 type ref struct {
@@ -539,19 +544,20 @@ func (tr *Trace) BackwardSeeds(seeds ...Seed) error {
 		}
 		tr.accumulate(grads, owned, s.Step, i, s.Grad)
 	}
+	wants := tr.wantsGrad()
 	var dx *tensor.Tensor
 	for t := steps - 1; t >= 0; t-- {
 		for oi := len(g.order) - 1; oi >= 0; oi-- {
 			i := g.order[oi]
 			dout := grads[t][i]
-			if dout == nil {
+			if dout == nil || !wants[i] {
 				continue
 			}
 			n := g.Nodes[i]
 			in := tr.inputs(n, t, tr.x.Shape[0])
 			need := make([]bool, len(n.refs))
 			for k, r := range n.refs {
-				need[k] = (r.node >= 0 && !(r.prev && t == 0)) || (r.node < 0 && tr.inputGrad != nil)
+				need[k] = (r.node >= 0 && wants[r.node] && !(r.prev && t == 0)) || (r.node < 0 && tr.inputGrad != nil)
 			}
 			din := n.Op.Backward(tr.ctx, tr.caches[t][i], in, tr.outs[t][i], dout, need)
 			for k, r := range n.refs {
@@ -578,6 +584,42 @@ func (tr *Trace) BackwardSeeds(seeds ...Seed) error {
 		copy(tr.inputGrad.Data, dx.Data)
 	}
 	return nil
+}
+
+// wantsGrad reports, per node, whether the backward pass must reach it: its own parameters
+// are trained, or something it reads (another node, or the input when its gradient is wanted)
+// needs a gradient through it. Without frozen nodes every node is wanted.
+func (tr *Trace) wantsGrad() []bool {
+	g := tr.g
+	wants := make([]bool, len(g.Nodes))
+	frozen := false
+	for _, n := range g.Nodes {
+		frozen = frozen || n.Frozen
+	}
+	if !frozen {
+		for i := range wants {
+			wants[i] = true
+		}
+		return wants
+	}
+	// Recurrent inputs may point forward in the order: iterate to the fixed point.
+	for changed := true; changed; {
+		changed = false
+		for _, i := range g.order {
+			if wants[i] {
+				continue
+			}
+			n := g.Nodes[i]
+			w := !n.Frozen && len(n.Op.Params()) > 0
+			for _, r := range n.refs {
+				w = w || (r.node < 0 && tr.inputGrad != nil) || (r.node >= 0 && wants[r.node])
+			}
+			if w {
+				wants[i], changed = true, true
+			}
+		}
+	}
+	return wants
 }
 
 // WantInputGrad makes the next backward pass compute the gradient with respect to the input,

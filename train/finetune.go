@@ -223,10 +223,18 @@ func fitInput(g *nn.Graph, sp map[string]any, layers []map[string]any, in []int,
 	return append([]map[string]any{first}, layers...), nil
 }
 
+// noFreezeShortcut, set by tests only, leaves every node unfrozen so the backward pass runs
+// through the frozen layers as it did before nn.Node.Frozen (the results must not change).
+var noFreezeShortcut bool
+
 // trainable lists the parameters training updates: all of them, or those of the nodes after
-// the one Meta[MetaFreezeUntil] names.
+// the one Meta[MetaFreezeUntil] names. It marks the nodes up to that one nn.Node.Frozen (and
+// clears the mark on the others), so the backward pass stops where the trained layers begin.
 func trainable(g *nn.Graph) ([]*nn.Param, error) {
 	until := g.Meta[MetaFreezeUntil]
+	for _, n := range g.Nodes {
+		n.Frozen = false
+	}
 	if until == "" {
 		return g.Params(), nil
 	}
@@ -239,6 +247,7 @@ func trainable(g *nn.Graph) ([]*nn.Param, error) {
 		if !frozen {
 			out = append(out, n.Op.Params()...)
 		}
+		n.Frozen = frozen && !noFreezeShortcut
 		if n.Name == until {
 			frozen = false
 		}

@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ventral-lab/ventral/models"
+	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/stimuli"
 )
 
@@ -96,3 +98,72 @@ func TestFineTune(t *testing.T) {
 		t.Error("freezing the new head was accepted")
 	}
 }
+
+// The backward pass stops where the frozen layers end (nn.Node.Frozen): training gives the
+// same weights, bit for bit, as a backward pass through every layer, and the frozen layers'
+// gradients are never computed.
+func TestFineTuneFrozenShortcut(t *testing.T) {
+	spec := `
+name: deep
+input: [1, 8, 8]
+layers:
+  - {name: conv1, type: conv2d, out: 4, kernel: 3, pad: 1}
+  - {name: bn1, type: batchnorm}
+  - {name: relu1, type: relu}
+  - {name: conv2, type: conv2d, out: 4, kernel: 3, pad: 1}
+  - {name: relu2, type: relu}
+  - {name: pool, type: maxpool2d, kernel: 2}
+  - {name: flat, type: flatten}
+  - {name: fc, type: dense, out: 4}
+`
+	src, err := nn.ParseSpec([]byte(spec), "deep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Build(5); err != nil {
+		t.Fatal(err)
+	}
+	train := func(shortcut bool) *nn.Graph {
+		noFreezeShortcut = !shortcut
+		defer func() { noFreezeShortcut = false }()
+		// Frozen up to bn1: relu1, unfrozen but without parameters, sits between the frozen
+		// layers and conv2, so rules.frozenStops (which stops the input gradient of a weighted
+		// layer reading frozen layers only) does not cut the pass; the shortcut alone does.
+		g, err := PrepareFineTune(src, FineTune{FreezeUntil: "bn1", Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := baseConfig(t, t.TempDir())
+		cfg.Model, cfg.Test, cfg.Epochs = g, nil, 1
+		if _, err := Run(cfg); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	fast, full := train(true), train(false)
+	for _, n := range fast.Nodes {
+		if want := n.Name == "conv1" || n.Name == "bn1"; n.Frozen != want {
+			t.Errorf("%s: Frozen %v, want %v", n.Name, n.Frozen, want)
+		}
+	}
+	fp, sp := fast.Params(), full.Params()
+	moved := 0
+	for i, p := range fp {
+		if !slices.Equal(p.Value.Data, sp[i].Value.Data) {
+			t.Errorf("%s differs between the backward pass with and without the frozen shortcut", p.Name)
+		}
+		if !slices.Equal(p.Value.Data, src.Params()[i].Value.Data) {
+			moved++
+		}
+		frozen := strings.HasPrefix(p.Name, "conv1.") || strings.HasPrefix(p.Name, "bn1.")
+		fastGrad, fullGrad := slices.ContainsFunc(p.Grad.Data, nonzero), slices.ContainsFunc(sp[i].Grad.Data, nonzero)
+		if frozen && (fastGrad || !fullGrad) {
+			t.Errorf("%s: gradient computed %v with the shortcut, %v without (want false, true)", p.Name, fastGrad, fullGrad)
+		}
+	}
+	if moved != 4 {
+		t.Errorf("%d parameters moved in training, want 4 (conv2, fc)", moved)
+	}
+}
+
+func nonzero(v float32) bool { return v != 0 }
