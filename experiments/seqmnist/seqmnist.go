@@ -94,6 +94,9 @@ func Run(cfg Config) ([]Row, error) {
 	if cfg.Hidden <= 0 || cfg.Epochs <= 0 || cfg.Batch <= 0 || cfg.LR <= 0 {
 		return nil, fmt.Errorf("seqmnist: hidden (%d), epochs (%d), batch (%d) and lr (%g) must be positive", cfg.Hidden, cfg.Epochs, cfg.Batch, cfg.LR)
 	}
+	if cfg.TrainN < 0 || cfg.TestN < 0 || cfg.Threads < 0 {
+		return nil, fmt.Errorf("seqmnist: train (%d), test (%d) and threads (%d) must not be negative (0: all)", cfg.TrainN, cfg.TestN, cfg.Threads)
+	}
 	for _, c := range cfg.Cells {
 		if _, err := Model(c, 1, 0); err != nil {
 			return nil, err

@@ -82,6 +82,11 @@ func TestBadConfig(t *testing.T) {
 		t.Errorf("unknown cell: %v", err)
 	}
 	cfg = Defaults()
+	cfg.TrainN = -1
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("train -1: %v", err)
+	}
+	cfg = Defaults()
 	cfg.Hidden = 0
 	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "hidden") {
 		t.Errorf("hidden 0: %v", err)
