@@ -59,7 +59,8 @@
 // package activations (content-addressed cache), and the statistics from metrics/stats,
 // metrics/rsa, metrics/regression and metrics/ceiling.
 //
-// Time: Score treats the time bins of an assembly as more features of each neuroid. A recurrent
+// Time: Score pools the time bins of an assembly (RSA: one response vector of neuroid x bin;
+// regression: each neuroid@bin a target of its own). A recurrent
 // model's layers can be recorded step by step ("IT@t2", see nn.StepSep), and ScoreTimeCourse
 // compares a layer at every model step with every time bin of an RSA benchmark's responses:
 // the time course of the model-brain match.
