@@ -110,6 +110,13 @@ func TestRecurrentCellsAgainstTorch(t *testing.T) {
 	type result struct {
 		Y, DX, DW, DR, DB, DF []float64
 	}
+	type run struct {
+		variant string
+		l       *nn.LSTM
+		y, dx   *tensor.Tensor
+	}
+	var runs []run
+	var ins []map[string]any
 	for _, variant := range []string{"lstm", "sublstm", "fix-sublstm"} {
 		l := nn.NewLSTM(H)
 		if variant != "lstm" {
@@ -136,29 +143,35 @@ func TestRecurrentCellsAgainstTorch(t *testing.T) {
 		if len(ps) == 4 {
 			in["f"] = ps[3].Value.Data
 		}
-		js, _ := json.Marshal(in)
-		cmd := exec.Command(py, "-c", torchRecurrent)
-		cmd.Stdin = bytes.NewReader(js)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: torch: %v\n%s", variant, err, out)
-		}
-		var want result
-		if err := json.Unmarshal(out, &want); err != nil {
-			t.Fatalf("%s: %v: %s", variant, err, out)
-		}
+		runs = append(runs, run{variant, l, y, dx})
+		ins = append(ins, in)
+	}
+	// One python process for all three (importing torch dominates the test's time).
+	js, _ := json.Marshal(ins)
+	cmd := exec.Command(py, "-c", torchRecurrent)
+	cmd.Stdin = bytes.NewReader(js)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("torch: %v\n%s", err, out)
+	}
+	var wants []result
+	if err := json.Unmarshal(out, &wants); err != nil || len(wants) != len(runs) {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for k, r := range runs {
+		want, ps := wants[k], r.l.Params()
 		check := func(what string, got []float32, w []float64) {
 			if len(got) != len(w) {
-				t.Fatalf("%s %s: %d values, torch %d", variant, what, len(got), len(w))
+				t.Fatalf("%s %s: %d values, torch %d", r.variant, what, len(got), len(w))
 			}
 			for i := range w {
 				if math.Abs(float64(got[i])-w[i]) > 1e-5+1e-4*math.Abs(w[i]) {
-					t.Fatalf("%s %s[%d] = %v, torch %v", variant, what, i, got[i], w[i])
+					t.Fatalf("%s %s[%d] = %v, torch %v", r.variant, what, i, got[i], w[i])
 				}
 			}
 		}
-		check("output", y.Data, want.Y)
-		check("input grad", dx.Data, want.DX)
+		check("output", r.y.Data, want.Y)
+		check("input grad", r.dx.Data, want.DX)
 		check("weight_ih grad", ps[0].Grad.Data, want.DW)
 		check("weight_hh grad", ps[1].Grad.Data, want.DR)
 		check("bias grad", ps[2].Grad.Data, want.DB)
@@ -170,40 +183,43 @@ func TestRecurrentCellsAgainstTorch(t *testing.T) {
 
 const torchRecurrent = `
 import json, sys, torch
-d = json.load(sys.stdin)
-N, T, F, H, v = d["N"], d["T"], d["F"], d["H"], d["variant"]
-t64 = lambda k, *s: torch.tensor(d[k], dtype=torch.float64).reshape(*s).requires_grad_()
-x = t64("x", N, T, F)
-G = 3 if v == "fix-sublstm" else 4
-W, R, b = t64("W", G*H, F), t64("R", G*H, H), t64("b", G*H)
-f = t64("f", H) if v == "fix-sublstm" else None
-if v == "lstm":
-    m = torch.nn.LSTM(F, H, batch_first=True).double()
-    with torch.no_grad():
-        m.weight_ih_l0.copy_(W); m.weight_hh_l0.copy_(R); m.bias_ih_l0.copy_(b); m.bias_hh_l0.zero_()
-    out, _ = m(x)
-    y = out[:, -1]
-else:
-    h = torch.zeros(N, H, dtype=torch.float64); c = torch.zeros(N, H, dtype=torch.float64)
-    for t in range(T):
-        a = torch.sigmoid(x[:, t] @ W.T + h @ R.T + b)
-        if v == "sublstm":
-            i, fg, z, o = a.chunk(4, 1)
-        else:
-            i, z, o = a.chunk(3, 1)
-            fg = f.clamp(0, 1)
-        c = fg * c + z - i
-        h = torch.sigmoid(c) - o
-    y = h
-dy = torch.tensor(d["dy"], dtype=torch.float64).reshape(N, H)
-(y * dy).sum().backward()
-if v == "lstm":
-    gW, gR, gb = m.weight_ih_l0.grad, m.weight_hh_l0.grad, m.bias_ih_l0.grad
-else:
-    gW, gR, gb = W.grad, R.grad, b.grad
-r = {"Y": y.flatten().tolist(), "DX": x.grad.flatten().tolist(), "DW": gW.flatten().tolist(),
-     "DR": gR.flatten().tolist(), "DB": gb.flatten().tolist()}
-if f is not None:
-    r["DF"] = f.grad.flatten().tolist()
-print(json.dumps(r))
+
+def run(d):
+  N, T, F, H, v = d["N"], d["T"], d["F"], d["H"], d["variant"]
+  t64 = lambda k, *s: torch.tensor(d[k], dtype=torch.float64).reshape(*s).requires_grad_()
+  x = t64("x", N, T, F)
+  G = 3 if v == "fix-sublstm" else 4
+  W, R, b = t64("W", G*H, F), t64("R", G*H, H), t64("b", G*H)
+  f = t64("f", H) if v == "fix-sublstm" else None
+  if v == "lstm":
+      m = torch.nn.LSTM(F, H, batch_first=True).double()
+      with torch.no_grad():
+          m.weight_ih_l0.copy_(W); m.weight_hh_l0.copy_(R); m.bias_ih_l0.copy_(b); m.bias_hh_l0.zero_()
+      out, _ = m(x)
+      y = out[:, -1]
+  else:
+      h = torch.zeros(N, H, dtype=torch.float64); c = torch.zeros(N, H, dtype=torch.float64)
+      for t in range(T):
+          a = torch.sigmoid(x[:, t] @ W.T + h @ R.T + b)
+          if v == "sublstm":
+              i, fg, z, o = a.chunk(4, 1)
+          else:
+              i, z, o = a.chunk(3, 1)
+              fg = f.clamp(0, 1)
+          c = fg * c + z - i
+          h = torch.sigmoid(c) - o
+      y = h
+  dy = torch.tensor(d["dy"], dtype=torch.float64).reshape(N, H)
+  (y * dy).sum().backward()
+  if v == "lstm":
+      gW, gR, gb = m.weight_ih_l0.grad, m.weight_hh_l0.grad, m.bias_ih_l0.grad
+  else:
+      gW, gR, gb = W.grad, R.grad, b.grad
+  r = {"Y": y.flatten().tolist(), "DX": x.grad.flatten().tolist(), "DW": gW.flatten().tolist(),
+       "DR": gR.flatten().tolist(), "DB": gb.flatten().tolist()}
+  if f is not None:
+      r["DF"] = f.grad.flatten().tolist()
+  return r
+
+print(json.dumps([run(d) for d in json.load(sys.stdin)]))
 `
