@@ -53,6 +53,14 @@ type Config struct {
 	Noise float64 `json:"noise"`
 	// Clean makes Noise 0 a plain (not denoising) autoencoder instead of the default.
 	Clean bool `json:"clean,omitempty"`
+	// KeepScale leaves each pretrained layer as the autoencoder left it. By default its
+	// weights and bias are then rescaled per output channel so that its outputs (before the
+	// activation) have mean 0 and SD 1 over a batch of images, as data-dependent
+	// initialisations do (Kraehenbuehl et al. 2016; Mishkin and Matas 2016): the filters'
+	// directions are what pretraining learnt, and without this a ReLU network's autoencoders
+	// shrink and silence units (a whole dense layer of cifar-cnn ended dead, so fine-tuning
+	// stayed at chance).
+	KeepScale bool `json:"keep_scale,omitempty"`
 	// LR is Adam's learning rate (default 1e-3).
 	LR   float64 `json:"lr"`
 	Seed uint64  `json:"seed"`
@@ -365,7 +373,65 @@ func layer(g *nn.Graph, b *Block, k, nblocks int, ld *datasets.Loader, cfg Confi
 		fmt.Fprintln(log)
 		res.Loss = append(res.Loss, sse/ss)
 	}
+	if !cfg.KeepScale {
+		if err := renormalise(g, b, ld, inf); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
+}
+
+// renormalise rescales the weighted layer of b per output channel so that its outputs on the
+// first batch of epoch 0 have mean 0 (when it has a bias) and SD 1.
+func renormalise(g *nn.Graph, b *Block, ld *datasets.Loader, ctx *nn.Ctx) error {
+	bt := ld.MakeBatch(0, 0, ld.Order(0))
+	h, err := prefix(g, ctx, tensor.FromData(bt.X, bt.N, bt.C, bt.H, bt.W), b.Input)
+	if err != nil {
+		return err
+	}
+	n := b.Nodes[0]
+	y, _ := n.Op.Forward(ctx, []*tensor.Tensor{h})
+	defer ctx.Reset()
+	var w, bias *nn.Param
+	for _, p := range n.Op.Params() {
+		switch p.Name[strings.LastIndexByte(p.Name, '.')+1:] {
+		case "weight":
+			w = p
+		case "bias":
+			bias = p
+		}
+	}
+	if w == nil {
+		return fmt.Errorf("pretrain %s: layer %q has no weight", g.Name, n.Name)
+	}
+	ch := y.Shape[1]
+	per := len(y.Data) / (y.Shape[0] * ch) // positions per channel and sample
+	wper := len(w.Value.Data) / ch
+	for c := 0; c < ch; c++ {
+		var s, ss float64
+		for i := 0; i < y.Shape[0]; i++ {
+			for _, v := range y.Data[(i*ch+c)*per : (i*ch+c+1)*per] {
+				s += float64(v)
+				ss += float64(v) * float64(v)
+			}
+		}
+		cnt := float64(y.Shape[0] * per)
+		m := s / cnt
+		if bias == nil {
+			m = 0
+		}
+		sd := math.Sqrt(max(ss/cnt-m*m, 0))
+		if sd < 1e-8 || math.IsNaN(sd) {
+			continue
+		}
+		for i := c * wper; i < (c+1)*wper; i++ {
+			w.Value.Data[i] = float32(float64(w.Value.Data[i]) / sd)
+		}
+		if bias != nil {
+			bias.Value.Data[c] = float32((float64(bias.Value.Data[c]) - m) / sd)
+		}
+	}
+	return nil
 }
 
 // step runs the encoder on hn and the decoder on its output, accumulates the gradients of the

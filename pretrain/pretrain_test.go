@@ -337,3 +337,57 @@ func TestWeightsReachSupervisedRun(t *testing.T) {
 	}
 	_ = res
 }
+
+// TestRenormalised: each pretrained layer's outputs on the first batch have per-channel mean
+// 0 and SD 1 (computed here by the graph's own forward pass), unless KeepScale is set.
+func TestRenormalised(t *testing.T) {
+	data := toyData(64, 6)
+	for _, keep := range []bool{false, true} {
+		g := toyGraph(t, 2)
+		cfg := Config{Epochs: 2, Batch: 32, Seed: 3, KeepScale: keep}
+		if _, err := Run(g, data, cfg); err != nil {
+			t.Fatal(err)
+		}
+		ld, err := datasets.NewLoader(data, datasets.LoaderConfig{Batch: 32, Seed: 3, Shuffle: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt := ld.MakeBatch(0, 0, ld.Order(0))
+		ctx := nn.NewCtx(false, 0)
+		ctx.NoFuse = true
+		tr, err := g.Forward(ctx, tensor.FromData(bt.X, bt.N, 1, 8, 8), "c1", "c2", "f1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for _, name := range []string{"c1", "c2", "f1"} {
+			y := tr.Out(name)
+			ch := y.Shape[1]
+			per := len(y.Data) / (y.Shape[0] * ch)
+			for c := 0; c < ch; c++ {
+				var v []float64
+				for i := 0; i < y.Shape[0]; i++ {
+					for _, x := range y.Data[(i*ch+c)*per : (i*ch+c+1)*per] {
+						v = append(v, float64(x))
+					}
+				}
+				var m, ss float64
+				for _, x := range v {
+					m += x
+				}
+				m /= float64(len(v))
+				for _, x := range v {
+					ss += (x - m) * (x - m)
+				}
+				sd := math.Sqrt(ss / float64(len(v)))
+				worst = math.Max(worst, math.Max(math.Abs(m), math.Abs(sd-1)))
+			}
+		}
+		if !keep && worst > 1e-3 {
+			t.Errorf("renormalised layers: largest deviation from mean 0, SD 1 is %.3g", worst)
+		}
+		if keep && worst < 0.1 {
+			t.Errorf("KeepScale: the layers look renormalised (largest deviation %.3g)", worst)
+		}
+	}
+}

@@ -22,7 +22,8 @@ func init() {
 			"input size), on --sizes labelled images for each of --seeds; tests on --test-size test images. Adam,\n" +
 			"no augmentation, each run at least --min-steps steps. Writes results.csv, accuracy.png (log x, SD shaded)\n" +
 			"and summary.txt (table and answer) to --out; a rerun with the same settings skips finished runs.\n" +
-			"The defaults take about half an hour on two free cores. CIFAR-10 is found with $VENTRAL_MIRROR or the cache.",
+			"The defaults take about half an hour on two free cores. Runs of other sizes, seeds or conditions are added to\n" +
+			"the same --out. CIFAR-10 is found with $VENTRAL_MIRROR or the cache.",
 		Example: "  ventral experiment small-data --out runs/small\n" +
 			"  ventral experiment small-data --sizes 100,1000 --seeds 1 --epochs 2 --test-size 500 --out runs/small-quick",
 		Args: cobra.NoArgs,
@@ -69,6 +70,7 @@ func init() {
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate (scratch, autoencoder, head)")
 	f.Float64Var(&cfg.FineTuneLR, "finetune-lr", cfg.FineTuneLR, "Adam learning rate of the full ImageNet fine-tuning")
+	f.IntVar(&cfg.Pool, "pool", cfg.Pool, "training images the labelled subsets are drawn from (fixed draw; at least the largest size)")
 	f.IntVar(&cfg.Unlabelled, "unlabelled", cfg.Unlabelled, "unlabelled training images for the autoencoders (outside the labelled pool)")
 	f.IntVar(&cfg.PretrainEpochs, "pretrain-epochs", cfg.PretrainEpochs, "autoencoder epochs per layer")
 	f.Float64Var(&cfg.PretrainNoise, "pretrain-noise", cfg.PretrainNoise, "autoencoder input noise SD, as a fraction of the layer input's SD")

@@ -78,6 +78,9 @@ type Config struct {
 	// whole ImageNet network.
 	LR         float64 `json:"lr"`
 	FineTuneLR float64 `json:"finetune_lr"`
+	// Pool is the number of training images the labelled subsets are drawn from (at least the
+	// largest size).
+	Pool int `json:"pool"`
 	// Unlabelled images (from outside the labelled pool) for the autoencoders.
 	Unlabelled     int     `json:"unlabelled"`
 	PretrainEpochs int     `json:"pretrain_epochs"`
@@ -93,7 +96,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{Sizes: []int{100, 300, 1000, 3000, 10000}, Seeds: []uint64{1, 2, 3}, Conditions: Conditions,
 		Model: "cifar-cnn", ImageNet: "mobilenetv1-0.25-imagenet-tflite", Epochs: 3, FineTuneEpochs: 1, HeadEpochs: 30,
-		MinSteps: 100, Batch: 32, LR: 1e-3, FineTuneLR: 3e-4, Unlabelled: 10000, PretrainEpochs: 1, PretrainNoise: 0.3, TestSize: 2000}
+		MinSteps: 100, Batch: 32, LR: 1e-3, FineTuneLR: 3e-4, Pool: 10000, Unlabelled: 10000, PretrainEpochs: 1, PretrainNoise: 0.3, TestSize: 2000}
 }
 
 // Row is one run.
@@ -142,7 +145,10 @@ func (c Config) validate() error {
 	if c.Epochs <= 0 || c.FineTuneEpochs <= 0 || c.HeadEpochs <= 0 || c.Batch <= 0 || c.MinSteps < 0 {
 		return fmt.Errorf("small-data: epochs (%d, %d, %d) and batch (%d) must be positive", c.Epochs, c.FineTuneEpochs, c.HeadEpochs, c.Batch)
 	}
-	need := slices.Max(c.Sizes)
+	if slices.Max(c.Sizes) > c.Pool {
+		return fmt.Errorf("small-data: size %d exceeds the labelled pool of %d images", slices.Max(c.Sizes), c.Pool)
+	}
+	need := c.Pool
 	if slices.Contains(c.Conditions, Autoencoder) {
 		if c.Unlabelled <= 0 {
 			return fmt.Errorf("small-data: the autoencoder condition needs unlabelled images (have %d)", c.Unlabelled)
@@ -150,7 +156,7 @@ func (c Config) validate() error {
 		need += c.Unlabelled
 	}
 	if need > c.Train.N {
-		return fmt.Errorf("small-data: %d labelled (largest size) plus %d unlabelled images exceed the %d training images", slices.Max(c.Sizes), c.Unlabelled, c.Train.N)
+		return fmt.Errorf("small-data: a labelled pool of %d plus %d unlabelled images exceed the %d training images", c.Pool, c.Unlabelled, c.Train.N)
 	}
 	return nil
 }
@@ -162,7 +168,7 @@ func Run(cfg Config) ([]Row, error) {
 	}
 	sizes := slices.Clone(cfg.Sizes)
 	sort.Ints(sizes)
-	maxN := sizes[len(sizes)-1]
+	maxN := cfg.Pool
 	perm := rand.New(rand.NewPCG(0x5a11da7a, uint64(cfg.Train.N))).Perm(cfg.Train.N)
 	pool := pick(cfg.Train, perm[:maxN], "labelled pool")
 	var unlab *datasets.Dataset
@@ -543,8 +549,10 @@ const (
 )
 
 // previous reads the rows of an earlier run with the same settings (none when the settings
-// differ or there is no earlier run) and records the settings.
+// differ or there is no earlier run) and records the settings. Sizes, seeds and conditions
+// are not part of the settings: a later invocation adds rows for others.
 func previous(cfg Config) ([]Row, error) {
+	cfg.Sizes, cfg.Seeds, cfg.Conditions = nil, nil, nil
 	js, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func toyConfig(t *testing.T) Config {
 	cfg.Sizes, cfg.Seeds = []int{60, 20}, []uint64{1, 2}
 	cfg.Model, cfg.ImageNet = spec, net
 	cfg.Epochs, cfg.FineTuneEpochs, cfg.HeadEpochs, cfg.MinSteps, cfg.Batch = 2, 1, 4, 60, 16
-	cfg.Unlabelled, cfg.TestSize = 200, 60
+	cfg.Pool, cfg.Unlabelled, cfg.TestSize = 200, 200, 60
 	return cfg
 }
 
@@ -242,4 +242,35 @@ func headOf(t *testing.T, g *nn.Graph) map[string][]float32 {
 		t.Fatalf("head: %v (bias %v)", err, b)
 	}
 	return map[string][]float32{"weight": w.Value.Data, "bias": b.Value.Data}
+}
+
+// TestAddSizes: a later invocation with another size and the same settings keeps the earlier
+// rows and adds its own, which equal those of a run that did both at once.
+func TestAddSizes(t *testing.T) {
+	cfg := toyConfig(t)
+	cfg.Conditions, cfg.Seeds = []string{Scratch}, []uint64{1}
+	cfg.Out = t.TempDir()
+	cfg.Sizes = []int{20}
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sizes = []int{40}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := cfg
+	both.Out, both.Sizes = "", []int{20, 40}
+	want, err := Run(both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Size != 20 || rows[1].Size != 40 {
+		t.Fatalf("rows %+v", rows)
+	}
+	for i := range rows {
+		if math.Abs(rows[i].TestAcc-want[i].TestAcc) > 1e-4 {
+			t.Errorf("size %d: %.4f added later, %.4f in one run", rows[i].Size, rows[i].TestAcc, want[i].TestAcc)
+		}
+	}
 }
