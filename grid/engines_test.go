@@ -365,7 +365,10 @@ func TestConcurrentGridsShareCacheAndDatabase(t *testing.T) {
 	run(t, "grid", "plan", "--models", strings.Join(testModels, ","), "--benchmarks", benches[0]+","+benches[1],
 		"--bootstrap", bootstrap, "--db", db, "--cache", cache, "--out", a)
 	run(t, "grid", "plan", "--models", strings.Join(testModels, ","), "--benchmarks", benches[1]+","+benches[2],
-		"--bootstrap", bootstrap, "--db", db, "--cache", cache, "--layers-per-task", "4", "--out", b)
+		"--bootstrap", bootstrap, "--db", db, "--cache", cache, "--layers-per-task", "20", "--out", b)
+	if mb, err := Load(b); err != nil || len(mb.Tasks) <= 6 {
+		t.Fatalf("grid b: %v; want resnet10-cifar-w16's cells split in layer groups", err)
+	}
 	var wg sync.WaitGroup
 	outs := make([][]byte, 2)
 	errs := make([]error, 2)
