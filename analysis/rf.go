@@ -236,7 +236,7 @@ func layerRF(n *nn.Node, ins []TheoreticalRF, inH, inW float64) (TheoreticalRF, 
 	case *nn.Local2D:
 		return window(o.Kernel, o.Stride, o.Pad, o.Dilation, 1), nil
 	case *nn.MaxPool2D:
-		return window(o.Kernel, o.Stride, topLeft(o.Pad, o.Pads), nil, 0), nil
+		return window(o.Kernel, o.Stride, topLeft(o.Pad, o.Pads), o.Dilation, 0), nil
 	case *nn.AvgPool2D:
 		return window(o.Kernel, o.Stride, topLeft(o.Pad, o.Pads), nil, 0), nil
 	case *nn.Constant:

@@ -570,8 +570,8 @@ func opPool(im *importer, n *onnx.Node) error {
 	if min(strides[0], strides[1], dil[0], dil[1]) < 1 {
 		return im.errorf("strides %v and dilations %v must be positive", attrInts(n, "strides"), attrInts(n, "dilations"))
 	}
-	if dil[0] != 1 || dil[1] != 1 {
-		return im.unsupported(fmt.Sprintf("pooling dilations %v", attrInts(n, "dilations")))
+	if (dil[0] != 1 || dil[1] != 1) && n.OpType != "MaxPool" {
+		return im.unsupported(fmt.Sprintf("%s with dilations %v (only max pooling has them)", n.OpType, attrInts(n, "dilations")))
 	}
 	out := n.Outputs[0]
 	if d == 1 {
@@ -588,6 +588,9 @@ func opPool(im *importer, n *onnx.Node) error {
 	isMax := n.OpType == "MaxPool"
 	include := attrInt(n, "count_include_pad", 0) != 0
 	cfg := map[string]any{"kernel": kernel, "stride": strides, "ceil_mode": ceil}
+	if dil[0] != 1 || dil[1] != 1 {
+		cfg["dilation"] = dil
+	}
 	switch {
 	case p[0] == p[2] && p[1] == p[3] && p[0] <= kernel[0]/2 && p[1] <= kernel[1]/2:
 		cfg["pad"] = []int{p[0], p[1]}

@@ -218,8 +218,7 @@ var mustPass = []string{"test_convtranspose", "test_concat", "test_flatten", "te
 // outOfScope: conformance cases of mustPass families that the importer refuses, and why.
 var outOfScope = map[string]string{
 	"test_convtranspose_3d": "3-D", "test_averagepool_3d_default": "3-D", "test_maxpool_3d_default": "3-D",
-	"test_maxpool_2d_dilations": "pooling dilations (nn's maxpool2d has none)",
-	"test_maxpool_2d_uint8":     "integer tensors", "test_maxpool_with_argmax_2d_precomputed_pads": "the Indices output",
+	"test_maxpool_2d_uint8": "integer tensors", "test_maxpool_with_argmax_2d_precomputed_pads": "the Indices output",
 	"test_maxpool_with_argmax_2d_precomputed_strides": "the Indices output",
 	"test_concat_1d_axis_0":                           "rank 1: no per-sample axis", "test_concat_1d_axis_negative_1": "rank 1: no per-sample axis",
 	"test_concat_2d_axis_0": "the batch axis", "test_concat_2d_axis_negative_2": "the batch axis",

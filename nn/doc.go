@@ -40,7 +40,7 @@
 //	local2d           locally connected (unshared) convolution [Local2D]
 //	lrn               local response normalisation across channels [LRN]
 //	lstm              LSTM over a sequence [T F], BPTT inside the op; sequence: true returns every step [LSTM]
-//	maxpool2d         window maximum; pad or asymmetric pads; ceil_mode [MaxPool2D]
+//	maxpool2d         window maximum; pad or asymmetric pads; ceil_mode; dilation [MaxPool2D]
 //	mul               a * b, numpy broadcasting of two inputs [Binary]
 //	pad2d             pad H and W: constant, reflect or edge; asymmetric [Pad2D]
 //	rbf               HMAX S2 radial-basis units [RBF]

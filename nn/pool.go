@@ -20,7 +20,10 @@ func init() {
 // input or the left padding. Padding is at most half the kernel. pads, when given instead of pad,
 // is asymmetric padding [top, bottom, left, right] (ONNX pads, TF "SAME"), each side smaller than
 // the kernel.
-func poolGeom(op string, in []int, kernel, stride, pad Dims, pads []int, ceil bool) (convGeom, error) {
+//
+// dil spaces the window's taps (max pooling only; nil is 1): a window then spans
+// dilation (kernel - 1) + 1 pixels, which replaces the kernel in the sizes above.
+func poolGeom(op string, in []int, kernel, stride, pad Dims, pads []int, ceil bool, dil Dims) (convGeom, error) {
 	var g convGeom
 	if len(stride) == 0 {
 		stride = kernel
@@ -38,19 +41,23 @@ func poolGeom(op string, in []int, kernel, stride, pad Dims, pads []int, ceil bo
 			return g, fmt.Errorf("%s: pads %v must be non-negative and smaller than the kernel %dx%d", op, pads, kh, kw)
 		}
 		// The larger side checks that the window fits the padded input; the sizes follow.
-		if err := g.setup(op, in, kernel, stride, Dims{max(t, b), max(l, r)}, nil); err != nil {
+		if err := g.setup(op, in, kernel, stride, Dims{max(t, b), max(l, r)}, dil); err != nil {
 			return g, err
 		}
+		ekh, ekw := g.dh*(g.kh-1)+1, g.dw*(g.kw-1)+1
 		g.ph, g.pb, g.pw, g.pr = t, b, l, r
-		g.oh = (g.h+t+b-g.kh)/g.sh + 1
-		g.ow = (g.w+l+r-g.kw)/g.sw + 1
+		g.oh = (g.h+t+b-ekh)/g.sh + 1
+		g.ow = (g.w+l+r-ekw)/g.sw + 1
 		if ceil {
-			g.oh = ceilOutAsym(g.h, g.kh, t, b, g.sh)
-			g.ow = ceilOutAsym(g.w, g.kw, l, r, g.sw)
+			g.oh = ceilOutAsym(g.h, ekh, t, b, g.sh)
+			g.ow = ceilOutAsym(g.w, ekw, l, r, g.sw)
 		}
-		return g, nil
+		if g.oh < 1 || g.ow < 1 {
+			return g, fmt.Errorf("%s: kernel %dx%d (dilation %dx%d, pads %v) does not fit the %dx%d input", op, g.kh, g.kw, g.dh, g.dw, pads, g.h, g.w)
+		}
+		return g, g.tapsReach(op)
 	}
-	if err := g.setup(op, in, kernel, stride, pad, nil); err != nil {
+	if err := g.setup(op, in, kernel, stride, pad, dil); err != nil {
 		return g, err
 	}
 	g.pb, g.pr = g.ph, g.pw
@@ -58,10 +65,36 @@ func poolGeom(op string, in []int, kernel, stride, pad Dims, pads []int, ceil bo
 		return g, fmt.Errorf("%s: pad %dx%d exceeds half the kernel %dx%d", op, g.ph, g.pw, g.kh, g.kw)
 	}
 	if ceil {
-		g.oh = ceilOut(g.h, g.kh, g.ph, g.sh)
-		g.ow = ceilOut(g.w, g.kw, g.pw, g.sw)
+		g.oh = ceilOut(g.h, g.dh*(g.kh-1)+1, g.ph, g.sh)
+		g.ow = ceilOut(g.w, g.dw*(g.kw-1)+1, g.pw, g.sw)
 	}
-	return g, nil
+	return g, g.tapsReach(op)
+}
+
+// tapsReach checks that every window of a dilated pool has a tap on the input, not only on
+// padding (whose maximum would be -inf, with nowhere for the gradient to go). Rows and columns
+// are independent, so it checks each output row and column once.
+func (g *convGeom) tapsReach(op string) error {
+	if !g.dilated() {
+		return nil // a window always starts on the input or within less than a kernel of it
+	}
+	check := func(n, size, k, s, p, d int, axis string) error {
+		for o := 0; o < n; o++ {
+			hit := false
+			for t := 0; t < k && !hit; t++ {
+				i := o*s - p + t*d
+				hit = i >= 0 && i < size
+			}
+			if !hit {
+				return fmt.Errorf("%s: window %d along the %s has every tap (kernel %d, dilation %d) in the padding", op, o, axis, k, d)
+			}
+		}
+		return nil
+	}
+	if err := check(g.oh, g.h, g.kh, g.sh, g.ph, g.dh, "height"); err != nil {
+		return err
+	}
+	return check(g.ow, g.w, g.kw, g.sw, g.pw, g.dw, "width")
 }
 
 func ceilOutAsym(in, k, lo, hi, stride int) int {
@@ -80,11 +113,11 @@ func ceilOut(in, k, pad, stride int) int {
 	return o
 }
 
-func poolPartial(op string, in [][]int, kernel, stride, pad Dims, pads []int, ceil bool) ([]int, bool) {
+func poolPartial(op string, in [][]int, kernel, stride, pad Dims, pads []int, ceil bool, dil Dims) ([]int, bool) {
 	if len(in) != 1 || in[0] == nil {
 		return nil, false
 	}
-	g, err := poolGeom(op, in[0], kernel, stride, pad, pads, ceil)
+	g, err := poolGeom(op, in[0], kernel, stride, pad, pads, ceil, dil)
 	if err != nil {
 		return nil, false
 	}
@@ -102,7 +135,8 @@ func parallelPlanes(planes, work int, body func(lo, hi int)) {
 
 // MaxPool2D takes the maximum over each window. Spec fields: kernel, stride (default: kernel),
 // pad (padding counts as -inf, at most kernel/2) or pads ([top, bottom, left, right], each
-// smaller than the kernel: ONNX's asymmetric pads and TF's "SAME"), ceil_mode. In training (or with ctx.Backward)
+// smaller than the kernel: ONNX's asymmetric pads and TF's "SAME"), ceil_mode, dilation (the
+// spacing of the window's taps, default 1: ONNX's dilations). In training (or with ctx.Backward)
 // the index of each maximum is kept for the backward pass; 2x2 windows at stride 2 take an AVX2
 // path (tensor.MaxPool2x2). Inference computes the maxima only (tensor.MaxPoolPlane).
 type MaxPool2D struct {
@@ -111,6 +145,7 @@ type MaxPool2D struct {
 	Pad      Dims  `json:"pad,omitempty"`
 	Pads     []int `json:"pads,omitempty"`
 	CeilMode bool  `json:"ceil_mode,omitempty"`
+	Dilation Dims  `json:"dilation,omitempty"`
 
 	g convGeom
 }
@@ -121,7 +156,7 @@ func (m *MaxPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("maxpool2d takes 1 input, got %d", len(in))
 	}
-	g, err := poolGeom("maxpool2d", in[0], m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode)
+	g, err := poolGeom("maxpool2d", in[0], m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode, m.Dilation)
 	if err != nil {
 		return nil, err
 	}
@@ -129,13 +164,13 @@ func (m *MaxPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	return []int{g.c, g.oh, g.ow}, nil
 }
 func (m *MaxPool2D) PartialShape(in [][]int) ([]int, bool) {
-	return poolPartial("maxpool2d", in, m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode)
+	return poolPartial("maxpool2d", in, m.Kernel, m.Stride, m.Pad, m.Pads, m.CeilMode, m.Dilation)
 }
 
 func (m *MaxPool2D) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
 	g := m.g
-	if ctx != nil && !ctx.Train && !ctx.Backward && !g.pool2x2() {
+	if ctx != nil && !ctx.Train && !ctx.Backward && !g.pool2x2() && !g.dilated() {
 		// Inference: the maxima only (no backward pass will want their positions).
 		n := x.Shape[0]
 		y := ctx.Alloc(n, g.c, g.oh, g.ow)
@@ -169,6 +204,10 @@ func (m *MaxPool2D) argmax(ctx *Ctx, x *tensor.Tensor) (*tensor.Tensor, *tensor.
 				tensor.MaxPool2x2(src, g.w, g.oh, g.ow, dst, ai)
 				continue
 			}
+			if g.dilated() {
+				g.dilatedMax(src, dst, ai)
+				continue
+			}
 			for oy := 0; oy < g.oh; oy++ {
 				y0 := oy*g.sh - g.ph
 				y1 := min(y0+g.kh, g.h)
@@ -197,7 +236,37 @@ func (m *MaxPool2D) argmax(ctx *Ctx, x *tensor.Tensor) (*tensor.Tensor, *tensor.
 
 // pool2x2 reports whether the 2x2, stride-2, unpadded fast path applies.
 func (g *convGeom) pool2x2() bool {
-	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
+	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w && !g.dilated()
+}
+
+func (g *convGeom) dilated() bool { return g.dh > 1 || g.dw > 1 }
+
+// dilatedMax pools one plane with spaced taps, recording each maximum's index (as float32
+// bits, as argmax does); taps in the padding are skipped.
+func (g *convGeom) dilatedMax(src, dst, ai []float32) {
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			best, bi := float32(math.Inf(-1)), -1
+			for ky := 0; ky < g.kh; ky++ {
+				iy := oy*g.sh - g.ph + ky*g.dh
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				for kx := 0; kx < g.kw; kx++ {
+					ix := ox*g.sw - g.pw + kx*g.dw
+					if ix < 0 || ix >= g.w {
+						continue
+					}
+					if v := src[iy*g.w+ix]; v > best || v != v || bi < 0 {
+						best, bi = v, iy*g.w+ix
+					}
+				}
+			}
+			bi = max(bi, 0) // poolGeom rejects windows with every tap in the padding
+			dst[oy*g.ow+ox] = best
+			ai[oy*g.ow+ox] = math.Float32frombits(uint32(bi))
+		}
+	}
 }
 
 func (m *MaxPool2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
@@ -259,7 +328,7 @@ func (a *AvgPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("avgpool2d takes 1 input, got %d", len(in))
 	}
-	g, err := poolGeom("avgpool2d", in[0], a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode)
+	g, err := poolGeom("avgpool2d", in[0], a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +336,7 @@ func (a *AvgPool2D) Build(in [][]int, _ *rand.Rand) ([]int, error) {
 	return []int{g.c, g.oh, g.ow}, nil
 }
 func (a *AvgPool2D) PartialShape(in [][]int) ([]int, bool) {
-	return poolPartial("avgpool2d", in, a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode)
+	return poolPartial("avgpool2d", in, a.Kernel, a.Stride, a.Pad, a.Pads, a.CeilMode, nil)
 }
 
 // window returns the clipped window and the divisor of output (oy, ox).
