@@ -153,15 +153,18 @@ func opConvTranspose(im *importer, n *onnx.Node) error {
 		if full[i]+ext-begin[i] < 1 {
 			return im.errorf("pads leave no output (axis %d: %d rows, begin %d, end %d, output_padding %d)", i, full[i], begin[i], end[i], opad[i])
 		}
-		pad[i] = min(begin[i], max(0, -ext))
-		outPad[i] = ext + pad[i]
-		if outPad[i] < 0 {
-			crop1[i], outPad[i] = -outPad[i], 0
+		// conv_transpose2d with pad P and output padding Q keeps rows [P, full - P + Q),
+		// Q < stride. The largest P that reaches the end exactly leaves the least to crop.
+		switch {
+		case ext >= strides[i]:
+			return im.unsupported(fmt.Sprintf("%d rows of output padding beyond the end padding on spatial axis %d with stride %d (nn's conv_transpose2d pads the output by less than its stride)", ext, i, strides[i]))
+		case begin[i] < -ext:
+			pad[i], outPad[i], crop1[i] = begin[i], 0, -(ext + begin[i])
+		default:
+			pad[i] = min(begin[i], strides[i]-1-ext)
+			outPad[i] = ext + pad[i]
+			crop0[i] = begin[i] - pad[i]
 		}
-		if outPad[i] >= strides[i] {
-			return im.unsupported(fmt.Sprintf("%d rows of output padding beyond the end padding on spatial axis %d with stride %d (nn's conv_transpose2d pads the output by less than its stride)", outPad[i], i, strides[i]))
-		}
-		crop0[i] = begin[i] - pad[i]
 	}
 	xs := x
 	if d == 1 {

@@ -133,3 +133,21 @@ func TestONNXFlattenMergedAxis(t *testing.T) {
 		t.Errorf("error %v, want an unsupported-error naming node after and Flatten at axis 2", err)
 	}
 }
+
+// TestONNXConvTransposeOneLayer: pads that conv_transpose2d expresses (symmetric, the output
+// padding below the stride, as PyTorch exports) give one layer, no crops.
+func TestONNXConvTransposeOneLayer(t *testing.T) {
+	m := conformanceCase(t, "test_convtranspose_pads")
+	setAttr(m.Graph.Nodes[0], &onnx.Attribute{Name: "output_padding", Type: onnx.AttrInts, Ints: []int64{2, 1}})
+	model, err := FromONNX(m, "ct.onnx", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range model.Graph.Nodes {
+		types = append(types, n.Op.Type())
+	}
+	if len(types) != 1 || types[0] != "conv_transpose2d" {
+		t.Errorf("layers %v, want one conv_transpose2d", types)
+	}
+}
