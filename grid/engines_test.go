@@ -394,6 +394,18 @@ func TestConcurrentGridsShareCacheAndDatabase(t *testing.T) {
 	if runs, layers, dups := rowCounts(t, db); runs != 9 || dups != 0 || layers != layerTotal(want) {
 		t.Errorf("%d runs (%d duplicated), %d layer scores; want 9, 0, %d", runs, dups, layers, layerTotal(want))
 	}
+	// A task run again leaves the database as it was: done, it returns at once; with its done
+	// marker lost (killed between recording and marking), it finds its row and does not score.
+	if out := run(t, "grid", "run", a, "--task", "0"); !strings.Contains(out, "done already") {
+		t.Errorf("rerunning a done task: %q", out)
+	}
+	os.Remove(statePath(a, 0, "done"))
+	if out := run(t, "grid", "run", a, "--task", "0"); !strings.Contains(out, "already recorded") {
+		t.Errorf("rerunning a recorded task: %q", out)
+	}
+	if runs, _, _ := rowCounts(t, db); runs != 9 {
+		t.Errorf("%d runs after rerunning a task, want 9", runs)
+	}
 	entries := 0
 	filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
 		switch {

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -109,5 +110,53 @@ func TestEngines(t *testing.T) {
 				t.Fatalf("leaderboard: %d models, %v", len(b.Models), err)
 			}
 		})
+	}
+}
+
+// A database written before migrations were versioned (the first schema, no
+// schema_migrations) opens, is brought to the current version, and keeps its runs; recording
+// one of them again replaces it in place.
+func TestMigratesAnUnversionedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema as ventral created it before this package versioned it.
+	for _, s := range []string{`CREATE TABLE runs (id INTEGER PRIMARY KEY, model_digest TEXT NOT NULL, model_name TEXT NOT NULL,
+		benchmark TEXT NOT NULL, benchmark_version INTEGER NOT NULL, ventral_version TEXT NOT NULL, seed INTEGER NOT NULL,
+		created_ns INTEGER NOT NULL, best_layer TEXT NOT NULL, score REAL NOT NULL, normalized REAL, ceiling REAL,
+		result_json TEXT NOT NULL, UNIQUE (model_digest, model_name, benchmark, benchmark_version, ventral_version, seed))`,
+		`CREATE TABLE layer_scores (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, layer TEXT NOT NULL,
+		position INTEGER NOT NULL, score REAL NOT NULL, normalized REAL, ci_low REAL, ci_high REAL, selection REAL,
+		PRIMARY KEY (run_id, layer))`,
+		`INSERT INTO runs VALUES (7, 'd', 'm', 'b', 1, 'v1', 1, 1, 'fc', 0.25, NULL, NULL, '{}')`,
+		`INSERT INTO layer_scores VALUES (7, 'fc', 0, 0.25, NULL, NULL, NULL, 0)`,
+	} {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var versions, index int
+	db.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&versions)
+	db.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='runs_model_benchmark'`).Scan(&index)
+	if versions != SchemaVersion() || index != 1 {
+		t.Fatalf("after reopening: %d versions recorded, index present %d", versions, index)
+	}
+	if _, err := db.Record(fake("m", "d", "b", 0.5, nil), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	var n, id, layers int
+	var score float64
+	db.db.QueryRow(`SELECT COUNT(*), MAX(score), MAX(id) FROM runs`).Scan(&n, &score, &id)
+	db.db.QueryRow(`SELECT COUNT(*) FROM layer_scores`).Scan(&layers)
+	if n != 1 || score != 0.5 || id != 7 || layers != 2 {
+		t.Fatalf("%d runs (id %d), score %v, %d layer scores; want the old run 7 replaced, with 2 layers", n, id, score, layers)
 	}
 }
