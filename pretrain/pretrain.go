@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,8 @@ type Config struct {
 	// shrink and silence units (a whole dense layer of cifar-cnn ended dead, so fine-tuning
 	// stayed at chance).
 	KeepScale bool `json:"keep_scale,omitempty"`
+	// ConvOnly pretrains the convolutions only; dense layers keep their initialisation.
+	ConvOnly bool `json:"conv_only,omitempty"`
 	// LR is Adam's learning rate (default 1e-3).
 	LR   float64 `json:"lr"`
 	Seed uint64  `json:"seed"`
@@ -206,6 +209,12 @@ func Run(g *nn.Graph, data *datasets.Dataset, cfg Config) ([]LayerResult, error)
 	blocks, err := Blocks(g)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ConvOnly {
+		blocks = slices.DeleteFunc(blocks, func(b *Block) bool { return b.Nodes[0].Op.Type() != "conv2d" })
+		if len(blocks) == 0 {
+			return nil, fmt.Errorf("pretrain %s: no convolution to pretrain", g.Name)
+		}
 	}
 	if len(g.InputShape) != 3 || g.InputShape[0] != data.C || g.InputShape[1] != data.H || g.InputShape[2] != data.W {
 		return nil, fmt.Errorf("pretrain %s: the model takes %v, the images of %s are [%d %d %d]", g.Name, g.InputShape, data.Name, data.C, data.H, data.W)

@@ -391,3 +391,18 @@ func TestRenormalised(t *testing.T) {
 		}
 	}
 }
+
+// TestConvOnly: with ConvOnly the dense layers keep their initial weights and the
+// convolutions change.
+func TestConvOnly(t *testing.T) {
+	g := toyGraph(t, 1)
+	init := weights(g)
+	res, err := Run(g, toyData(64, 7), Config{Epochs: 1, Batch: 32, Seed: 1, ConvOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := weights(g)
+	if len(res) != 2 || !equal(w["f1.weight"], init["f1.weight"]) || equal(w["c2.weight"], init["c2.weight"]) {
+		t.Fatalf("%d layers; f1 unchanged %v, c2 unchanged %v", len(res), equal(w["f1.weight"], init["f1.weight"]), equal(w["c2.weight"], init["c2.weight"]))
+	}
+}

@@ -74,6 +74,7 @@ func init() {
 	f.IntVar(&cfg.Unlabelled, "unlabelled", cfg.Unlabelled, "unlabelled training images for the autoencoders (outside the labelled pool)")
 	f.IntVar(&cfg.PretrainEpochs, "pretrain-epochs", cfg.PretrainEpochs, "autoencoder epochs per layer")
 	f.Float64Var(&cfg.PretrainNoise, "pretrain-noise", cfg.PretrainNoise, "autoencoder input noise SD, as a fraction of the layer input's SD")
+	f.BoolVar(&cfg.PretrainDense, "pretrain-dense", false, "autoencoders for the dense layers too (default: the convolutions only)")
 	f.IntVar(&cfg.TestSize, "test-size", cfg.TestSize, "test images (a fixed subset; 0: all 10,000)")
 	f.StringVar(&out, "out", "", "output folder")
 	experimentCmd.AddCommand(cmd)
