@@ -30,6 +30,7 @@ func init() {
 		freezeUntil, pretrainMethod, rule   string
 		pretrainEpochs                      int
 		pretrainNoise                       float64
+		pretrainDense                       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -110,7 +111,7 @@ func init() {
 			cfg.Optim = optim.Config{Name: optName, LR: lr, Momentum: momentum, Nesterov: nesterov, WeightDecay: wd, ClipNorm: clip}
 			cfg.Augment = train.Augment{Flip: flip, Crop: crop}
 			cfg.Overwrite = overwrite
-			cfg.Pretrain, err = pretrain.HookFor(pretrainMethod, pretrain.Config{Epochs: pretrainEpochs, Batch: batch, Noise: pretrainNoise, Clean: pretrainNoise == 0, Seed: seed})
+			cfg.Pretrain, err = pretrain.HookFor(pretrainMethod, pretrain.Config{Epochs: pretrainEpochs, Batch: batch, Noise: pretrainNoise, Clean: pretrainNoise == 0, Seed: seed, ConvOnly: !pretrainDense})
 			if err != nil {
 				return err
 			}
@@ -143,16 +144,17 @@ func init() {
 	f.BoolVar(&overwrite, "overwrite", false, "replace a checkpoint already in --out")
 	f.BoolVar(&newHead, "new-head", false, "fine-tune: replace the model's classifier by a fresh one for the data set's classes")
 	f.StringVar(&freezeUntil, "freeze-until", "", "fine-tune: leave the parameters of this layer and all before it unchanged")
-	f.StringVar(&pretrainMethod, "pretrain", "", "before training: unsupervised layer-wise pretraining of every conv2d and dense layer but the classifier (autoencoder: denoising autoencoders)")
+	f.StringVar(&pretrainMethod, "pretrain", "", "before training: unsupervised layer-wise pretraining of every convolution (autoencoder: denoising autoencoders)")
 	f.IntVar(&pretrainEpochs, "pretrain-epochs", 1, "pretraining: epochs per layer")
 	f.Float64Var(&pretrainNoise, "pretrain-noise", 0.3, "pretraining: sd of the Gaussian input corruption, as a fraction of the layer input's sd (0: plain autoencoder)")
 	f.StringVar(&rule, "rule", "bp", "learning rule: "+strings.Join(rules.Names, ", ")+" (backpropagation, feedback alignment, direct feedback alignment, sign symmetry; see package rules). fa and dfa start the output layer at zero and need a smaller learning rate than the bp recipes: --optimizer adam --lr 1e-3 --nesterov=false")
+	f.BoolVar(&pretrainDense, "pretrain-dense", false, "pretraining: the dense layers too (default: the convolutions only; on cifar-cnn the dense autoencoder left fine-tuning at chance)")
 	rootCmd.AddCommand(cmd)
 }
 
 // resumeKeeps lists the flags whose settings a resumed run takes from its checkpoint.
 var resumeKeeps = []string{"model", "optimizer", "lr", "momentum", "nesterov", "weight-decay", "clip-norm", "schedule",
-	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite", "pretrain", "pretrain-epochs", "pretrain-noise", "rule"}
+	"warmup", "batch", "seed", "flip", "crop", "new-head", "freeze-until", "overwrite", "pretrain", "pretrain-epochs", "pretrain-noise", "pretrain-dense", "rule"}
 
 // resumeConflicts refuses flags that --resume would ignore: the run continues with the model,
 // seed, batch size, optimizer, schedule and augmentation saved in its checkpoint.
