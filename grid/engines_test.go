@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -74,7 +75,12 @@ func ventral(t *testing.T) string {
 		}
 		os.Chmod(binDir, 0o755)
 		binPath = filepath.Join(binDir, "ventral")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/ventral-lab/ventral/cmd/ventral").CombinedOutput()
+		// The go command that runs the tests, when PATH does not name one.
+		goCmd, err := exec.LookPath("go")
+		if err != nil {
+			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		out, err := exec.Command(goCmd, "build", "-o", binPath, "github.com/ventral-lab/ventral/cmd/ventral").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -89,7 +89,7 @@ func init() {
 	f.IntVar(&protos, "prototypes", 0, "HMAX prototypes per S2 layer (default: the model's, 250)")
 	f.BoolVar(&asJSON, "json", false, "print the table as JSON")
 	f.StringVar(&csvPath, "csv", "", "also write the table as CSV to this file")
-	f.StringVar(&dbPath, "db", "", "results database (default $VENTRAL_HOME/results.db)")
+	f.StringVar(&dbPath, "db", "", "results database: a SQLite file or a postgres:// URL (default $VENTRAL_HOME/results.db)")
 	f.BoolVar(&noRecord, "no-record", false, "do not record the results")
 	f.StringVar(&cache, "cache", "", "activation cache folder (default: a temporary folder, removed afterwards)")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")

@@ -46,7 +46,7 @@ func init() {
 			return b.WriteTable(cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&dbPath, "db", "", "results database (default $VENTRAL_HOME/results.db)")
+	cmd.Flags().StringVar(&dbPath, "db", "", "results database: a SQLite file or a postgres:// URL (default $VENTRAL_HOME/results.db)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	rootCmd.AddCommand(cmd)
 }

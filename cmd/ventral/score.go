@@ -120,7 +120,7 @@ func init() {
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap samples (default: the benchmark's)")
 	f.Uint64Var(&seed, "seed", 0, "seed for the model's initialisation (if untrained), the selection split and the bootstrap")
-	f.StringVar(&dbPath, "db", "", "results database (default $VENTRAL_HOME/results.db)")
+	f.StringVar(&dbPath, "db", "", "results database: a SQLite file or a postgres:// URL (default $VENTRAL_HOME/results.db)")
 	f.StringVar(&cache, "cache", "", "activation cache folder (default: none)")
 	f.BoolVar(&noRecord, "no-record", false, "do not record the result")
 	rootCmd.AddCommand(cmd)
