@@ -9,6 +9,8 @@
 // V1 benchmarks, and asks whether brain scores follow accuracy (Spearman's rho over all
 // networks and seeds, with a permutation p).
 //
+// Networks are scored at their ReLU and pooling layers and output (ScoredLayers).
+//
 // Every rule trains with one recipe (Adam, constant learning rate, no augmentation; the output
 // layer starts at zero for every rule, which fa and dfa need, see rules.ZeroOutputLayers), so
 // the table compares rules at an equal, short budget, far from convergence.
@@ -176,8 +178,9 @@ func Run(cfg Config) ([]Row, error) {
 					return nil, err
 				}
 				if data == cfg.ScoreData {
+					layers := ScoredLayers(g)
 					for _, s := range specs {
-						res, err := benchmarks.Score(subject.FromGraph(g), s, benchmarks.Options{Seed: seed, Bootstrap: cfg.Bootstrap, CacheDir: cfg.CacheDir})
+						res, err := benchmarks.Score(subject.FromGraph(g), s, benchmarks.Options{Layers: layers, Seed: seed, Bootstrap: cfg.Bootstrap, CacheDir: cfg.CacheDir})
 						if err != nil {
 							return nil, fmt.Errorf("learning-rules: %s, %s, seed %d, %s: %w", data, rule, seed, s.Name, err)
 						}
@@ -195,6 +198,20 @@ func Run(cfg Config) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// ScoredLayers are the layers a network is scored at: the outputs of its nonlinearities and
+// pooling layers (relu, maxpool2d, avgpool2d) and its output, which holds every stage's
+// representation once and halves the scoring time against every layer.
+func ScoredLayers(g *nn.Graph) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		switch n.Op.Type() {
+		case "relu", "maxpool2d", "avgpool2d":
+			out = append(out, n.Name)
+		}
+	}
+	return append(out, g.OutputName())
 }
 
 func fmtScores(sc []Score) string {
