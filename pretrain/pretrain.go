@@ -284,6 +284,12 @@ func HookFor(method string, cfg Config) (func(g *nn.Graph, data *datasets.Datase
 	case "":
 		return nil, nil
 	case Autoencoder:
+		if cfg.Epochs <= 0 {
+			return nil, fmt.Errorf("pretraining epochs %d: expected 1 or more", cfg.Epochs)
+		}
+		if cfg.Noise < 0 || math.IsNaN(cfg.Noise) || math.IsInf(cfg.Noise, 0) {
+			return nil, fmt.Errorf("pretraining noise %g: expected a fraction of the input's SD, 0 or more", cfg.Noise)
+		}
 		return Hook(cfg), nil
 	}
 	return nil, fmt.Errorf("pretraining method %q: expected %s", method, Autoencoder)

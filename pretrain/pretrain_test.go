@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ventral-lab/ventral/datasets"
@@ -404,5 +405,24 @@ func TestConvOnly(t *testing.T) {
 	w := weights(g)
 	if len(res) != 2 || !equal(w["f1.weight"], init["f1.weight"]) || equal(w["c2.weight"], init["c2.weight"]) {
 		t.Fatalf("%d layers; f1 unchanged %v, c2 unchanged %v", len(res), equal(w["f1.weight"], init["f1.weight"]), equal(w["c2.weight"], init["c2.weight"]))
+	}
+}
+
+func TestHookForRefuses(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		cfg    Config
+		want   string
+	}{
+		{"autoencoderz", Config{Epochs: 1}, "autoencoderz"},
+		{Autoencoder, Config{Epochs: 0}, "epochs 0"},
+		{Autoencoder, Config{Epochs: 1, Noise: -0.5}, "noise -0.5"},
+	} {
+		if _, err := HookFor(c.method, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %+v: %v, want an error with %q", c.method, c.cfg, err, c.want)
+		}
+	}
+	if h, err := HookFor("", Config{}); h != nil || err != nil {
+		t.Errorf("no method: %v, %v", h != nil, err)
 	}
 }

@@ -111,6 +111,13 @@ func init() {
 			cfg.Optim = optim.Config{Name: optName, LR: lr, Momentum: momentum, Nesterov: nesterov, WeightDecay: wd, ClipNorm: clip}
 			cfg.Augment = train.Augment{Flip: flip, Crop: crop}
 			cfg.Overwrite = overwrite
+			if pretrainMethod == "" {
+				for _, name := range []string{"pretrain-epochs", "pretrain-noise", "pretrain-dense"} {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("--%s applies with --pretrain autoencoder only", name)
+					}
+				}
+			}
 			cfg.Pretrain, err = pretrain.HookFor(pretrainMethod, pretrain.Config{Epochs: pretrainEpochs, Batch: batch, Noise: pretrainNoise, Clean: pretrainNoise == 0, Seed: seed, ConvOnly: !pretrainDense})
 			if err != nil {
 				return err
