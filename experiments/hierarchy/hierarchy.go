@@ -131,6 +131,9 @@ type Model struct {
 	Perf    *Performance
 	Layers  int     // layers scored
 	Seconds float64 // loading plus scoring time
+	// CPUSeconds is the process's user plus system time over the same span (all threads), the
+	// measure of cost on a machine shared with other jobs.
+	CPUSeconds float64
 }
 
 // Profile is one model's score at one layer on one benchmark.
@@ -196,12 +199,14 @@ type Outcome struct {
 	// CIFARRuns are the --cifar candidates with their measured accuracy; the best is
 	// Config.CIFAR.
 	CIFARRuns []CIFARRun
-	Seconds   float64
+	// Seconds and CPUSeconds: wall and user plus system time of Run; PeakRSSMiB the process's
+	// peak resident memory by then.
+	Seconds, CPUSeconds, PeakRSSMiB float64
 }
 
 // Run scores every model on every benchmark and computes the tests.
 func Run(cfg Config) (*Outcome, error) {
-	start := time.Now()
+	start, c00 := time.Now(), cpuSeconds()
 	var cifarPerf *Performance
 	var cifarRuns []CIFARRun
 	if cfg.CIFAR != "" {
@@ -277,7 +282,7 @@ func Run(cfg Config) (*Outcome, error) {
 	out.BehaviourNote = strings.Join(notes, "; ")
 	scored, depths := map[string][]string{}, map[string]map[string]float64{}
 	for _, name := range cfg.Models {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuSeconds()
 		g, err := train.LoadModel(name)
 		if err != nil {
 			return nil, fmt.Errorf("hierarchy: model %q: %w", name, err)
@@ -383,13 +388,14 @@ func Run(cfg Config) (*Outcome, error) {
 				cfg.logf("  %s: accuracy %.3f, error consistency %.3f (humans %.3f), %.0fs\n", b.Spec, b.Accuracy, b.Kappa, b.HumanKappa, time.Since(t1).Seconds())
 			}
 		}
-		m.Seconds = time.Since(t0).Seconds()
+		m.Seconds, m.CPUSeconds = time.Since(t0).Seconds(), cpuSeconds()-c0
 		out.Models = append(out.Models, m)
+		cfg.logf("  %s: %.0f s, %.0f CPU s (process peak RSS %.0f MiB)\n", name, m.Seconds, m.CPUSeconds, peakRSSMiB())
 	}
 	if err := out.tests(); err != nil {
 		return nil, err
 	}
-	out.Seconds = time.Since(start).Seconds()
+	out.Seconds, out.CPUSeconds, out.PeakRSSMiB = time.Since(start).Seconds(), cpuSeconds()-c00, peakRSSMiB()
 	return out, nil
 }
 

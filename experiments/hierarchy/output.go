@@ -53,9 +53,9 @@ func (o *Outcome) WriteAll(dir string) ([]string, error) {
 		if m.Perf != nil {
 			perf, src = f6(m.Perf.Top1), m.Perf.Source
 		}
-		rows = append(rows, []string{m.Name, m.Network, m.Kind, m.Control, perf, src, strconv.Itoa(m.Layers), f6(m.Seconds)})
+		rows = append(rows, []string{m.Name, m.Network, m.Kind, m.Control, perf, src, strconv.Itoa(m.Layers), f6(m.Seconds), f6(m.CPUSeconds)})
 	}
-	if err := add("models.csv", writeCSV(p("models.csv"), []string{"model", "network", "kind", "control", "task_performance", "performance_source", "layers", "seconds"}, rows)); err != nil {
+	if err := add("models.csv", writeCSV(p("models.csv"), []string{"model", "network", "kind", "control", "task_performance", "performance_source", "layers", "seconds", "cpu_seconds"}, rows)); err != nil {
 		return nil, err
 	}
 	rows = nil
@@ -323,8 +323,8 @@ func fmtTest(t compare.Test) string {
 // WriteTables prints the best-layer table, the tests and the correlations.
 func (o *Outcome) WriteTables(w io.Writer) error {
 	c := o.Config
-	fmt.Fprintf(w, "Hierarchy: %d models on %d benchmarks; seed %d, bootstrap %d, at most %d layers per model; %.0f s\n",
-		len(o.Models), len(o.Benchmarks), c.Seed, c.Bootstrap, c.MaxLayers, o.Seconds)
+	fmt.Fprintf(w, "Hierarchy: %d models on %d benchmarks; seed %d, bootstrap %d, at most %d layers per model; %.0f s wall, %.0f CPU s, peak RSS %.0f MiB\n",
+		len(o.Models), len(o.Benchmarks), c.Seed, c.Bootstrap, c.MaxLayers, o.Seconds, o.CPUSeconds, o.PeakRSSMiB)
 	if o.Prototypes != "" {
 		fmt.Fprintf(w, "HMAX S2 prototypes: %s\n", o.Prototypes)
 	}

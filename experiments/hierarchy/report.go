@@ -145,14 +145,14 @@ func Report(dir string) (*report.Report, error) {
 			kind[row[0]] = row[2]
 		}
 	}
-	rows, err := models.pick([]string{"model", "kind", "control", "task_performance", "performance_source", "layers", "seconds"},
-		map[string]func(string) string{"task_performance": num, "seconds": num})
+	rows, err := models.pick([]string{"model", "kind", "control", "task_performance", "performance_source", "layers", "seconds", "cpu_seconds"},
+		map[string]func(string) string{"task_performance": num, "seconds": num, "cpu_seconds": num})
 	if err != nil {
 		return nil, err
 	}
 	r.Sections = append(r.Sections, report.Section{Heading: "Models",
 		Text:  []string{"Task performance: published ImageNet top-1 (random controls at chance), or a CIFAR-trained network's CIFAR-10 test accuracy measured here (another task, kept out of the ImageNet correlations)."},
-		Table: &report.Table{Header: []string{"model", "kind", "random control", "task performance", "source", "layers", "seconds"}, Rows: rows}})
+		Table: &report.Table{Header: []string{"model", "kind", "random control", "task performance", "source", "layers", "seconds", "CPU seconds"}, Rows: rows}})
 
 	// One section per region: its profile figure and its rows of the best-layer table.
 	best, err := readTable(dir, "best_layers.csv")
