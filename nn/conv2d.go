@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -265,6 +266,17 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 		keep = ctx.Alloc(n * k * p)
 	}
 	gemm := gemmFor(chunks)
+	// Integer levels (an imported quantized network's convolutions on q - zero point) run on
+	// the exact integer GEMM when the weights pack as levels; each block of columns is checked
+	// as it is packed and falls back to the float GEMM when it holds anything else.
+	var qa *tensor.QPackedA
+	if intGemm && keep == nil && bs == 1 && gr == 1 && (ctx == nil || !ctx.Train) {
+		qa = qaPool.Get().(*tensor.QPackedA)
+		defer qaPool.Put(qa)
+		if !tensor.PackQA(qa, cv.Out, k, w, k) {
+			qa = nil
+		}
+	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		var col, yw []float32
 		if !direct && keep == nil {
@@ -293,7 +305,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 			out := yw
 			if nb == 1 {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
-				cv.columnBlocks(gemm, cm, out, ld, ep)
+				cv.columnBlocks(gemm, qa, cm, out, ld, ep)
 				continue
 			}
 			for gi := 0; gi < gr; gi++ {
@@ -333,6 +345,14 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	return y, nil
 }
 
+// intGemm is false only in tests that compare the integer GEMM with the float one.
+var intGemm = true
+
+var (
+	qaPool = sync.Pool{New: func() any { return new(tensor.QPackedA) }}
+	qbPool = sync.Pool{New: func() any { return new(tensor.QPackedB) }}
+)
+
 // convColBlock is the output block size (floats, all channels) of one GEMM call when a
 // sample's output is computed in column blocks (see columnBlocks): it and the block's input
 // columns stay in the 512 KiB L2.
@@ -344,7 +364,10 @@ var convColBlock = 1 << 16
 // over all positions followed by the bias pass writes the whole output, then reads it back
 // (MobileNetV2's 112x112 layers: 4.8 MB per sample). Every output is the same sum in the
 // same order as in one GEMM (the k blocking does not depend on the columns).
-func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), cm, y []float32, ld int, ep *epilogue) {
+// With qa (the weights packed as integer levels, one group) a block whose columns pack as
+// levels too runs on tensor.QGemm; its blocks are also sized so that the packed columns stay
+// in L2.
+func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld int, ep *epilogue) {
 	gr := cv.groups()
 	kg, og := cv.g.c*cv.g.kh*cv.g.kw/gr, cv.Out/gr
 	w := cv.w.Value.Data
@@ -352,10 +375,22 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 	if cv.Out*ld > convColBlock {
 		nb = max(convColBlock/cv.Out/64*64, 64)
 	}
+	var qb *tensor.QPackedB
+	if qa != nil {
+		qb = qbPool.Get().(*tensor.QPackedB)
+		defer qbPool.Put(qb)
+		if kg*ld > convColBlock {
+			nb = min(nb, max(convColBlock/kg/16*16, 16))
+		}
+	}
 	for j0 := 0; j0 < ld; j0 += nb {
 		n := min(nb, ld-j0)
-		for gi := 0; gi < gr; gi++ {
-			gemm(false, false, og, n, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld+j0:], ld, 0, y[gi*og*ld+j0:], ld)
+		if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
+			tensor.QGemm(qa, qb, y[j0:], ld)
+		} else {
+			for gi := 0; gi < gr; gi++ {
+				gemm(false, false, og, n, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld+j0:], ld, 0, y[gi*og*ld+j0:], ld)
+			}
 		}
 		for o := 0; o < cv.Out; o++ {
 			dst := y[o*ld+j0 : o*ld+j0+n]

@@ -36,3 +36,11 @@ func SetConvColBlock(n int) func() {
 	convColBlock = n
 	return func() { convColBlock = old }
 }
+
+// SetIntGemm switches the integer GEMM of convolutions on integer levels; it returns a function
+// restoring the previous setting.
+func SetIntGemm(on bool) func() {
+	old := intGemm
+	intGemm = on
+	return func() { intGemm = old }
+}

@@ -217,3 +217,138 @@ layers:
 		}
 	}
 }
+
+// Convolutions on integer levels with integer weights (an imported quantized network) run on
+// the exact integer GEMM: the same outputs, bit for bit, as the float GEMM (whose sums are
+// exact below 2^24), for a pointwise, a strided 3x3 and a 1x1 layer fed with non-integers
+// (which must fall back to the float GEMM), fused and not.
+func TestIntGemmMatchesFloat(t *testing.T) {
+	const spec = `name: qconv
+input: [3, 40, 40]
+layers:
+  - {name: full, type: conv2d, out: 16, kernel: 3, stride: 2, pad: 1}
+  - {name: rq1, type: channel_affine, channels: 16}
+  - {name: q1, type: fake_quant, scale: 1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: pw, type: conv2d, out: 24, kernel: 1}
+  - {name: rq2, type: channel_affine, channels: 24}
+  - {name: q2, type: fake_quant, scale: 1, zero_point: 5, qmin: 0, qmax: 255}
+  - {name: real, type: channel_affine, channels: 24}
+  - {name: pwf, type: conv2d, out: 8, kernel: 1}
+`
+	g, err := nn.ParseSpec([]byte(spec), "qconv.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, l := range []string{"full", "pw", "pwf"} {
+		for _, p := range g.Node(l).Op.Params() {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.IntN(255) - 127) // integer weights and biases
+			}
+		}
+	}
+	set := func(l string, w, b float32) {
+		ca := g.Node(l).Op.(*nn.ChannelAffine)
+		for i := range ca.Weight().Value.Data {
+			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = w*(1+float32(i)/64), b
+		}
+	}
+	set("rq1", 1.0/1500, 0)
+	set("rq2", 1.0/100, 0)
+	set("real", 0.37, 0.1) // real values: pwf's input is not integer
+	x := tensor.New(2, 3, 40, 40)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(256) - 128) // input levels
+	}
+	run := func(intGemm, fuse bool) map[string][]float32 {
+		defer nn.SetIntGemm(intGemm)()
+		ctx := nn.NewCtx(false, 1)
+		ctx.NoFuse = !fuse
+		tr, err := g.Forward(ctx, x, "q1", "q2", "pwf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]float32{}
+		for _, l := range []string{"q1", "q2", "pwf"} {
+			out[l] = tr.Out(l).Clone().Data
+		}
+		return out
+	}
+	ref := run(false, false)
+	for _, l := range []string{"q1", "q2"} {
+		distinct := map[float32]bool{}
+		for _, v := range ref[l] {
+			distinct[v] = true
+		}
+		if len(distinct) < 30 {
+			t.Fatalf("layer %s takes only %d distinct levels: the test checks little", l, len(distinct))
+		}
+	}
+	for _, fuse := range []bool{false, true} {
+		got := run(true, fuse)
+		for _, l := range []string{"q1", "q2", "pwf"} {
+			if r := relDiff(got[l], ref[l]); r != 0 {
+				t.Errorf("fused %v: layer %s differs from the float GEMM by %.2g", fuse, l, r)
+			}
+		}
+	}
+}
+
+// Where the float GEMM's sums pass 2^24 and round, the integer GEMM stays exact: a 1x1
+// convolution over 600 channels of levels up to 1000 gives float32(exact int64 sum) + bias,
+// which also shows that the integer path ran.
+func TestIntGemmExactBeyondFloat(t *testing.T) {
+	const c, hw = 600, 7
+	g := &nn.Graph{Name: "big", InputShape: []int{c, hw, hw}}
+	g.Chain("pw", &nn.Conv2D{Out: 5, Kernel: nn.Dims{1}})
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	cv := g.Node("pw").Op.(*nn.Conv2D)
+	w, b := cv.Weight().Value.Data, cv.Bias().Value.Data
+	for i := range w {
+		w[i] = float32(rng.IntN(2001) - 1000)
+	}
+	for i := range b {
+		b[i] = float32(rng.IntN(255) - 127)
+	}
+	x := tensor.New(1, c, hw, hw)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(2001) - 1000)
+	}
+	forward := func() []float32 {
+		tr, err := g.Forward(nn.NewCtx(false, 1), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Output().Clone().Data
+	}
+	got := forward()
+	restore := nn.SetIntGemm(false)
+	flt := forward()
+	restore()
+	inexact := 0
+	for o := 0; o < 5; o++ {
+		for p := 0; p < hw*hw; p++ {
+			var s int64
+			for ci := 0; ci < c; ci++ {
+				s += int64(w[o*c+ci]) * int64(x.Data[ci*hw*hw+p])
+			}
+			want := float32(s) + b[o]
+			if got[o*hw*hw+p] != want {
+				t.Fatalf("output %d,%d: %g, want %g (exact sum %d)", o, p, got[o*hw*hw+p], want, s)
+			}
+			if flt[o*hw*hw+p] != want {
+				inexact++
+			}
+		}
+	}
+	if inexact == 0 {
+		t.Error("the float GEMM was exact too: the test shows nothing")
+	}
+	t.Logf("float GEMM off the exact sums at %d of %d outputs", inexact, 5*hw*hw)
+}

@@ -1,0 +1,199 @@
+package tensor
+
+import "math"
+
+// Exact integer GEMM for quantized networks.
+//
+// An imported int8 network (see package imports) runs its convolutions on integer levels held
+// as float32: q - zero point, at most a few hundred in magnitude. The float GEMM computes those
+// sums exactly (integers below 2^24), but at float speed: 8 multiply-adds per FMA. Here the
+// same levels are packed as int16 and multiplied with VPMADDWD, which multiplies 16 pairs of
+// int16 and adds adjacent products into 8 int32 lanes: twice the FMA's work per instruction,
+// and exact (the products and their int32 sums are exact for the bounds below, unlike the
+// saturating int16 pair sums of VPMADDUBSW that onnxruntime uses on CPUs without VNNI).
+//
+// Layout. A (m x k, the weights) is packed once into 6-row panels of k pairs: for pair p and
+// row i the two int16 a[i][2p], a[i][2p+1], so one 32-bit broadcast feeds a row. B (k x n, the
+// activations) is packed per call into 16-column strips: for pair p the 16 int16 pairs
+// (b[2p][j], b[2p+1][j]), two ymm registers. The 6x16 micro-kernel keeps 12 int32 accumulators
+// over all of k (no k blocking: k is at most QGemmMaxK, so a strip is at most 64 KiB) and
+// stores float32: the int32 sums converted once.
+//
+// Exactness is checked, not assumed: PackQA and PackQB report false when a value is not an
+// integer of magnitude at most QGemmMaxLevel (the caller then uses the float path), and
+// k*QGemmMaxLevel^2 < 2^31 bounds every sum.
+
+const (
+	// QGemmMaxLevel is the largest magnitude of a packed level (uint8 and int8 levels minus
+	// their zero points reach 255).
+	QGemmMaxLevel = 1024
+	// QGemmMaxK is the largest k: k * QGemmMaxLevel^2 stays below 2^31.
+	QGemmMaxK = 2047
+
+	qMR = 6
+	qNR = 16
+)
+
+// QPackedA is a packed integer A operand (see PackQA).
+type QPackedA struct {
+	M, K int
+	data []int16 // panels of qMR rows, each kp pairs x qMR rows x 2
+}
+
+func qPairs(k int) int { return (k + 1) / 2 }
+
+// PackQA packs the m x k row-major matrix a (row stride lda) of integer levels for QGemm. It
+// returns false, and packs nothing usable, when k exceeds QGemmMaxK or an entry is not an
+// integer of magnitude at most QGemmMaxLevel. dst is reused when large enough.
+func PackQA(dst *QPackedA, m, k int, a []float32, lda int) bool {
+	if k > QGemmMaxK || m <= 0 || k <= 0 {
+		return false
+	}
+	kp := qPairs(k)
+	panels := (m + qMR - 1) / qMR
+	n := panels * kp * qMR * 2
+	if cap(dst.data) < n {
+		dst.data = make([]int16, n)
+	}
+	dst.data = dst.data[:n]
+	dst.M, dst.K = m, k
+	for pn := 0; pn < panels; pn++ {
+		d := dst.data[pn*kp*qMR*2 : (pn+1)*kp*qMR*2]
+		for i := 0; i < qMR; i++ {
+			r := pn*qMR + i
+			if r >= m {
+				for p := 0; p < kp; p++ {
+					d[(p*qMR+i)*2], d[(p*qMR+i)*2+1] = 0, 0
+				}
+				continue
+			}
+			row := a[r*lda : r*lda+k]
+			for p := 0; p < kp; p++ {
+				var v0, v1 int16
+				var ok bool
+				if v0, ok = qLevel(row[2*p]); !ok {
+					return false
+				}
+				if 2*p+1 < k {
+					if v1, ok = qLevel(row[2*p+1]); !ok {
+						return false
+					}
+				}
+				d[(p*qMR+i)*2], d[(p*qMR+i)*2+1] = v0, v1
+			}
+		}
+	}
+	return true
+}
+
+// qLevel converts an integer level held as float32.
+func qLevel(v float32) (int16, bool) {
+	if !(v >= -QGemmMaxLevel && v <= QGemmMaxLevel) || v != float32(math.Trunc(float64(v))) {
+		return 0, false
+	}
+	return int16(v), true
+}
+
+// QPackedB is a packed integer B operand (see PackQB); its buffer is reused across calls.
+type QPackedB struct {
+	K, N int
+	data []int16 // strips of qNR columns, each kp pairs x qNR columns x 2
+}
+
+// PackQB packs the k x n block of integer levels b (row stride ldb) into 16-column strips. It
+// returns false when k exceeds QGemmMaxK or an entry is not an integer of magnitude at most
+// QGemmMaxLevel.
+func PackQB(dst *QPackedB, k, n int, b []float32, ldb int) bool {
+	if k > QGemmMaxK || n <= 0 || k <= 0 {
+		return false
+	}
+	kp := qPairs(k)
+	strips := (n + qNR - 1) / qNR
+	sz := strips * kp * qNR * 2
+	if cap(dst.data) < sz {
+		dst.data = make([]int16, sz)
+	}
+	dst.data = dst.data[:sz]
+	dst.K, dst.N = k, n
+	_ = b[(k-1)*ldb+n-1]
+	for s := 0; s < strips; s++ {
+		j0 := s * qNR
+		d := dst.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
+		if j0+qNR <= n && !packQBStrip(d, b[j0:], ldb, k) {
+			return false
+		}
+		if j0+qNR > n && !packQBStripGo(d, b[j0:], ldb, k, n-j0) {
+			return false
+		}
+	}
+	return true
+}
+
+// packQBStripGo packs cols (<= 16) columns of a strip; the rest of the strip is zero.
+func packQBStripGo(d []int16, b []float32, ldb, k, cols int) bool {
+	kp := qPairs(k)
+	for p := 0; p < kp; p++ {
+		for j := 0; j < qNR; j++ {
+			var v0, v1 int16
+			if j < cols {
+				var ok bool
+				if v0, ok = qLevel(b[2*p*ldb+j]); !ok {
+					return false
+				}
+				if 2*p+1 < k {
+					if v1, ok = qLevel(b[(2*p+1)*ldb+j]); !ok {
+						return false
+					}
+				}
+			}
+			d[(p*qNR+j)*2], d[(p*qNR+j)*2+1] = v0, v1
+		}
+	}
+	return true
+}
+
+// QGemm sets C[i][j] = sum_k A[i][k]*B[k][j] (exact, in int32, stored as float32) for the packed
+// operands (A m x k, B k x n with the same k), C row-major with stride ldc.
+func QGemm(a *QPackedA, b *QPackedB, c []float32, ldc int) {
+	if a.K != b.K {
+		panic("tensor.QGemm: operands packed with different k")
+	}
+	m, n, kp := a.M, b.N, qPairs(a.K)
+	_ = c[(m-1)*ldc+n-1]
+	var tile [qMR * qNR]float32
+	strips := (n + qNR - 1) / qNR
+	for s := 0; s < strips; s++ {
+		j0 := s * qNR
+		bs := b.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
+		for i0 := 0; i0 < m; i0 += qMR {
+			as := a.data[i0/qMR*kp*qMR*2 : (i0/qMR+1)*kp*qMR*2]
+			if i0+qMR <= m && j0+qNR <= n {
+				qKernel(as, bs, kp, c[i0*ldc+j0:], ldc)
+				continue
+			}
+			qKernel(as, bs, kp, tile[:], qNR)
+			for i := 0; i < min(qMR, m-i0); i++ {
+				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+min(j0+qNR, n)], tile[i*qNR:])
+			}
+		}
+	}
+}
+
+// qKernelGo is the portable micro-kernel: the 6x16 tile at c (stride ldc) from kp pairs.
+func qKernelGo(a, b []int16, kp int, c []float32, ldc int) {
+	var acc [qMR][qNR]int32
+	for p := 0; p < kp; p++ {
+		ap, bp := a[p*qMR*2:(p+1)*qMR*2], b[p*qNR*2:(p+1)*qNR*2]
+		for i := 0; i < qMR; i++ {
+			a0, a1 := int32(ap[2*i]), int32(ap[2*i+1])
+			for j := 0; j < qNR; j++ {
+				acc[i][j] += a0*int32(bp[2*j]) + a1*int32(bp[2*j+1])
+			}
+		}
+	}
+	for i := 0; i < qMR; i++ {
+		for j := 0; j < qNR; j++ {
+			c[i*ldc+j] = float32(acc[i][j])
+		}
+	}
+}

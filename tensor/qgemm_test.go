@@ -1,0 +1,102 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// QGemm (AVX2 and the Go fallback) against an int64 reference, bit for bit, on shapes with
+// every edge (m % 6, n % 16, odd k) and levels at the bounds, packing B out of a wider matrix.
+func TestQGemm(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		for trial := 0; trial < 60; trial++ {
+			m, n, k := 1+r.IntN(20), 1+r.IntN(70), 1+r.IntN(50)
+			if trial == 0 {
+				m, n, k = 13, 40, QGemmMaxK // the largest sums
+			}
+			lda, ldb, ldc := k+r.IntN(3), n+r.IntN(5), n+r.IntN(4)
+			a, b := make([]float32, m*lda), make([]float32, k*ldb)
+			lvl := func() float32 {
+				if trial == 0 {
+					return float32([]int{-QGemmMaxLevel, QGemmMaxLevel}[r.IntN(2)])
+				}
+				return float32(r.IntN(2*QGemmMaxLevel+1) - QGemmMaxLevel)
+			}
+			for i := range a {
+				a[i] = lvl()
+			}
+			for i := range b {
+				b[i] = lvl()
+			}
+			var pa QPackedA
+			var pb QPackedB
+			if !PackQA(&pa, m, k, a, lda) || !PackQB(&pb, k, n, b, ldb) {
+				t.Fatalf("avx %v %dx%dx%d: integer levels rejected", avx, m, n, k)
+			}
+			c := make([]float32, m*ldc)
+			for i := range c {
+				c[i] = float32(math.NaN())
+			}
+			QGemm(&pa, &pb, c, ldc)
+			for i := 0; i < m; i++ {
+				for j := 0; j < ldc; j++ {
+					if j >= n {
+						if !math.IsNaN(float64(c[i*ldc+j])) {
+							t.Fatalf("avx %v: wrote past column %d", avx, n)
+						}
+						continue
+					}
+					var s int64
+					for p := 0; p < k; p++ {
+						s += int64(a[i*lda+p]) * int64(b[p*ldb+j])
+					}
+					if c[i*ldc+j] != float32(s) {
+						t.Fatalf("avx %v %dx%dx%d: C[%d][%d] = %g, want %d", avx, m, n, k, i, j, c[i*ldc+j], s)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Packing refuses what the integer kernel cannot compute exactly: fractions, levels beyond
+// QGemmMaxLevel, NaN, infinities, -2^31 (which converts to itself), and k beyond QGemmMaxK;
+// in full AVX2 strips, the odd last row and the Go edge strip alike.
+func TestQGemmRejects(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	bad := []float32{0.5, -1.25, QGemmMaxLevel + 1, -QGemmMaxLevel - 1, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -2147483648, 3e9}
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		const k, n = 5, 37
+		for _, v := range bad {
+			for _, pos := range []int{0, 3*n + 9, 4*n + 2, 2*n + 35} { // strip, middle row, odd last row, edge strip
+				b := make([]float32, k*n)
+				b[pos] = v
+				var pb QPackedB
+				if PackQB(&pb, k, n, b, n) {
+					t.Errorf("avx %v: B with %g at %d accepted", avx, v, pos)
+				}
+				var pa QPackedA
+				if PackQA(&pa, k, n, b, n) && n <= QGemmMaxK {
+					t.Errorf("avx %v: A with %g at %d accepted", avx, v, pos)
+				}
+			}
+		}
+		var pb QPackedB
+		if PackQB(&pb, QGemmMaxK+1, 1, make([]float32, QGemmMaxK+1), 1) {
+			t.Error("k beyond QGemmMaxK accepted")
+		}
+	}
+}
