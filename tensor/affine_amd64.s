@@ -115,8 +115,7 @@ fqdone:
 
 // func affineClampQuantAVX2(dst, src *float32, n int, b, a, c, lo, hi, scale, zp, qmin, qmax float32)
 // n a multiple of 8. The steps of affineClampAVX2 then fakeQuantAVX2 on the value in a
-// register; with scale 1 (levels: the division and multiplication are exact no-ops) they are
-// skipped.
+// register.
 TEXT ·affineClampQuantAVX2(SB), NOSPLIT, $0-60
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -132,9 +131,6 @@ TEXT ·affineClampQuantAVX2(SB), NOSPLIT, $0-60
 	VBROADCASTSS qmax+56(FP), Y15
 	SHRQ $3, CX
 	JZ aqdone
-	MOVL scale+44(FP), AX
-	CMPL AX, $0x3f800000
-	JEQ aqunit
 aqloop:
 	VADDPS (SI), Y8, Y0
 	VMULPS Y9, Y0, Y0
@@ -153,23 +149,57 @@ aqloop:
 	ADDQ $32, DI
 	DECQ CX
 	JNZ aqloop
-	JMP aqdone
-aqunit:
+aqdone:
+	VZEROUPPER
+	RET
+
+// func requantAVX2(dst, src *float32, n int, b, a, qlo, qhi float32)
+// n a multiple of 8. The unit-scale case of affineClampQuantAVX2 with no shift and no clamp
+// before the rounding: dst = min(max(round((src + b)*a), qlo), qhi) + 0, where qlo and qhi are
+// qmin and qmax minus the zero point. Adding and subtracting the (integer) zero point around
+// the clamp is exact, and the final + 0 turns -0 into +0 as the subtraction did, so the result
+// is the same bit for bit in fewer steps.
+TEXT ·requantAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS b+24(FP), Y8
+	VBROADCASTSS a+28(FP), Y9
+	VBROADCASTSS qlo+32(FP), Y14
+	VBROADCASTSS qhi+36(FP), Y15
+	VXORPS Y13, Y13, Y13
+	SHRQ $4, CX
+	JZ rqone
+rqloop:
+	VADDPS (SI), Y8, Y0
+	VADDPS 32(SI), Y8, Y1
+	VMULPS Y9, Y0, Y0
+	VMULPS Y9, Y1, Y1
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMINPS Y0, Y15, Y0
+	VMINPS Y1, Y15, Y1
+	VADDPS Y13, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ rqloop
+rqone:
+	MOVQ n+16(FP), CX
+	ANDQ $8, CX
+	JZ rqdone
 	VADDPS (SI), Y8, Y0
 	VMULPS Y9, Y0, Y0
-	VADDPS Y10, Y0, Y0
-	VMAXPS Y0, Y11, Y0
-	VMINPS Y0, Y12, Y0
 	VROUNDPS $0, Y0, Y0
-	VADDPS Y13, Y0, Y0
 	VMAXPS Y0, Y14, Y0
 	VMINPS Y0, Y15, Y0
-	VSUBPS Y13, Y0, Y0
+	VADDPS Y13, Y0, Y0
 	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ aqunit
-aqdone:
+rqdone:
 	VZEROUPPER
 	RET

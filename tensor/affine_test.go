@@ -86,8 +86,9 @@ func TestFakeQuant(t *testing.T) {
 	}
 }
 
-// AffineClampQuant (AVX2 and Go, scale 1 and not) equals AffineClamp then FakeQuant bit for
-// bit, at every length mod 8, with exact halves, clamped values and NaN.
+// AffineClampQuant (AVX2 and Go, scale 1 and not, the short requantization form included)
+// equals AffineClamp then FakeQuant bit for bit (the sign of zero too), at every length mod 8,
+// with exact halves, clamped values, -0 and NaN.
 func TestAffineClampQuant(t *testing.T) {
 	saved := useAVX2
 	defer func() { useAVX2 = saved }()
@@ -106,6 +107,7 @@ func TestAffineClampQuant(t *testing.T) {
 					src[i] = float32(r.IntN(81)-40) * 0.5 // exact halves after a = 1
 				}
 			}
+			src[0] = -0.75 // (src + 0.5)*1 rounds to -0
 			src[r.IntN(n)] = float32(math.NaN())
 			for _, q := range [][4]float32{{1, 0, 0, 255}, {1, 3, -128, 127}, {0.25, 3, 0, 20}} {
 				for _, cl := range [][2]float32{{-inf, inf}, {0, 6}} {
