@@ -95,36 +95,52 @@ func (g *DWGeom) splitPad(src, p []float32, clearPad bool) []float32 {
 			}
 		}
 	}
+	if sw <= 2 {
+		// The image rows of each row phase a go to one component (two for stride 2 across),
+		// at fixed strides: one call per phase.
+		for a := 0; a < sh; a++ {
+			y0 := ((a-g.PadH)%sh + sh) % sh
+			if y0 >= g.H {
+				continue
+			}
+			rows, i0 := (g.H-1-y0)/sh+1, (y0+g.PadH)/sh
+			if sw == 1 {
+				stridedRows(p[a*comp+i0*g.pw+g.PadW:], g.pw, src[y0*g.W:], sh*g.W, g.W, rows)
+				continue
+			}
+			c0 := g.PadW % 2
+			even := p[(a*2+c0)*comp+i0*g.pw+g.PadW/2:]
+			odd := p[(a*2+1-c0)*comp+i0*g.pw+(g.PadW+1)/2:]
+			deinterleaveRows(even, odd, g.pw, src[y0*g.W:], sh*g.W, g.W, rows)
+		}
+		return p
+	}
+	// Wider strides, element by element: image column x goes to component (x + PadW) % sw.
 	for y := 0; y < g.H; y++ {
 		py := y + g.PadH
 		a, i := py%sh, py/sh
-		line := src[y*g.W : (y+1)*g.W]
-		switch sw {
-		case 1:
-			copy(p[a*comp+i*g.pw+g.PadW:], line)
-		case 2:
-			// Image columns x go to component (x + PadW) % 2, column (x + PadW) / 2.
-			c0 := g.PadW % 2
-			even := p[(a*2+c0)*comp+i*g.pw+g.PadW/2:]
-			odd := p[(a*2+1-c0)*comp+i*g.pw+(g.PadW+1)/2:]
-			deinterleave2(even, odd, line)
-		default:
-			for x, v := range line {
-				px := x + g.PadW
-				p[(a*sw+px%sw)*comp+i*g.pw+px/sw] = v
-			}
+		for x, v := range src[y*g.W : (y+1)*g.W] {
+			px := x + g.PadW
+			p[(a*sw+px%sw)*comp+i*g.pw+px/sw] = v
 		}
 	}
 	return p
 }
 
-func deinterleave2Go(even, odd, src []float32) {
-	n := len(src) / 2
-	for j := 0; j < n; j++ {
-		even[j], odd[j] = src[2*j], src[2*j+1]
+func stridedRowsGo(dst []float32, ds int, src []float32, ss, w, rows int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ds:r*ds+w], src[r*ss:r*ss+w])
 	}
-	if len(src)%2 == 1 {
-		even[n] = src[2*n]
+}
+
+func deinterleaveRowsGo(even, odd []float32, ds int, src []float32, ss, w, rows int) {
+	for r := 0; r < rows; r++ {
+		for j := 0; 2*j < w; j++ {
+			even[r*ds+j] = src[r*ss+2*j]
+			if 2*j+1 < w {
+				odd[r*ds+j] = src[r*ss+2*j+1]
+			}
+		}
 	}
 }
 

@@ -26,16 +26,37 @@ func dwPlane(dst []float32, rows, n int, src []float32, ld int, offs []int, ks [
 }
 
 //go:noescape
-func deinterleave2AVX2(even, odd, src *float32, n int)
+func stridedRowsAVX2(dst *float32, dstStride int, src *float32, srcStride, w, rows int)
 
-// deinterleave2 writes src's even elements to even and its odd ones to odd.
-func deinterleave2(even, odd, src []float32) {
-	n := len(src) / 2
-	done := 0
-	if useAVX2 && n >= 8 {
-		done = n &^ 7
-		_, _, _ = even[done-1], odd[done-1], src[2*done-1]
-		deinterleave2AVX2(&even[0], &odd[0], &src[0], done)
+//go:noescape
+func deinterleaveRowsAVX2(even, odd *float32, dstStride int, src *float32, srcStride, w, rows int)
+
+// stridedRows copies rows rows of w floats from src (stride ss) to dst (stride ds).
+func stridedRows(dst []float32, ds int, src []float32, ss, w, rows int) {
+	if rows <= 0 || w <= 0 {
+		return
 	}
-	deinterleave2Go(even[done:], odd[done:], src[2*done:])
+	_, _ = dst[(rows-1)*ds+w-1], src[(rows-1)*ss+w-1]
+	if useAVX2 {
+		stridedRowsAVX2(&dst[0], ds, &src[0], ss, w, rows)
+		return
+	}
+	stridedRowsGo(dst, ds, src, ss, w, rows)
+}
+
+// deinterleaveRows splits rows rows of w floats from src (stride ss) into their even and odd
+// elements, rows ds apart in even and odd.
+func deinterleaveRows(even, odd []float32, ds int, src []float32, ss, w, rows int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	_, _ = even[(rows-1)*ds+(w+1)/2-1], src[(rows-1)*ss+w-1]
+	if w > 1 {
+		_ = odd[(rows-1)*ds+w/2-1]
+	}
+	if useAVX2 && w > 1 {
+		deinterleaveRowsAVX2(&even[0], &odd[0], ds, &src[0], ss, w, rows)
+		return
+	}
+	deinterleaveRowsGo(even, odd, ds, src, ss, w, rows)
 }

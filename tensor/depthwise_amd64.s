@@ -178,29 +178,104 @@ nextrow:
 	VZEROUPPER
 	RET
 
-// func deinterleave2AVX2(even, odd, src *float32, n int)
-// even[j] = src[2j], odd[j] = src[2j+1] for j < n, n a multiple of 8.
-TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), R8
+// func stridedRowsAVX2(dst *float32, dstStride int, src *float32, srcStride, w, rows int)
+// Copies rows of w floats (strides in elements); rows >= 1, w >= 1.
+TEXT ·stridedRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
 	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ w+32(FP), R10
+	MOVQ rows+40(FP), R11
+crrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R10, CX
 	SHRQ $3, CX
-	JZ dedone
-deloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
+	JZ crtail
+cr8:
+	VMOVUPS (BX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ $32, BX
+	ADDQ $32, AX
+	DECQ CX
+	JNZ cr8
+crtail:
+	MOVQ R10, CX
+	ANDQ $7, CX
+	JZ crnext
+cr1:
+	MOVL (BX), DX
+	MOVL DX, (AX)
+	ADDQ $4, BX
+	ADDQ $4, AX
+	DECQ CX
+	JNZ cr1
+crnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R11
+	JNZ crrow
+	VZEROUPPER
+	RET
+
+// func deinterleaveRowsAVX2(even, odd *float32, dstStride int, src *float32, srcStride, w, rows int)
+// For each row: even[j] = src[2j] for 2j < w, odd[j] = src[2j+1] for 2j+1 < w; strides in
+// elements; rows >= 1.
+TEXT ·deinterleaveRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), R12
+	MOVQ dstStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ src+24(FP), SI
+	MOVQ srcStride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ w+40(FP), R10
+	MOVQ rows+48(FP), R11
+drrow:
+	MOVQ DI, AX
+	MOVQ R12, DX
+	MOVQ SI, BX
+	MOVQ R10, CX
+	SHRQ $4, CX
+	JZ drtail
+dr16:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VSHUFPS $0xDD, Y1, Y0, Y3
 	VPERMPD $0xD8, Y2, Y2
 	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (R8)
-	ADDQ $64, SI
-	ADDQ $32, DI
-	ADDQ $32, R8
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, BX
+	ADDQ $32, AX
+	ADDQ $32, DX
 	DECQ CX
-	JNZ deloop
-dedone:
+	JNZ dr16
+drtail:
+	MOVQ R10, CX
+	ANDQ $15, CX
+	JZ drnext
+dr1:
+	MOVL (BX), R13
+	MOVL R13, (AX)
+	ADDQ $4, AX
+	DECQ CX
+	JZ drnext
+	MOVL 4(BX), R13
+	MOVL R13, (DX)
+	ADDQ $4, DX
+	ADDQ $8, BX
+	DECQ CX
+	JNZ dr1
+drnext:
+	ADDQ R8, DI
+	ADDQ R8, R12
+	ADDQ R9, SI
+	DECQ R11
+	JNZ drrow
 	VZEROUPPER
 	RET

@@ -6,4 +6,10 @@ func dwPlane(dst []float32, rows, n int, src []float32, ld int, offs []int, ks [
 	dwPlaneGo(dst, rows, n, src, ld, offs, ks, bias)
 }
 
-func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
+func stridedRows(dst []float32, ds int, src []float32, ss, w, rows int) {
+	stridedRowsGo(dst, ds, src, ss, w, rows)
+}
+
+func deinterleaveRows(even, odd []float32, ds int, src []float32, ss, w, rows int) {
+	deinterleaveRowsGo(even, odd, ds, src, ss, w, rows)
+}
