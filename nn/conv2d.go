@@ -376,16 +376,33 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 		nb = max(convColBlock/cv.Out/64*64, 64)
 	}
 	var qb *tensor.QPackedB
+	var rqBias, rqMult []float32
+	var qlo, qhi float32
 	if qa != nil {
 		qb = qbPool.Get().(*tensor.QPackedB)
 		defer qbPool.Put(qb)
 		if kg*ld > convColBlock {
 			nb = min(nb, max(convColBlock/kg/16*16, 16))
 		}
+		var ok bool
+		if qlo, qhi, ok = ep.requant(); ok {
+			// The integer GEMM requantizes as it stores (the same steps as ep.apply).
+			rqBias, rqMult = make([]float32, cv.Out), make([]float32, cv.Out)
+			for o := range rqBias {
+				if cv.b != nil {
+					rqBias[o] = cv.b.Value.Data[o]
+				}
+				rqMult[o], _ = ep.coeffs(o)
+			}
+		}
 	}
 	for j0 := 0; j0 < ld; j0 += nb {
 		n := min(nb, ld-j0)
 		if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
+			if rqBias != nil {
+				tensor.QGemmRequant(qa, qb, y[j0:], ld, rqBias, rqMult, qlo, qhi)
+				continue
+			}
 			tensor.QGemm(qa, qb, y[j0:], ld)
 		} else {
 			for gi := 0; gi < gr; gi++ {

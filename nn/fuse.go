@@ -37,6 +37,22 @@ func (e *epilogue) apply(dst, src []float32, o int, b float32) {
 	tensor.AffineClamp(dst, src, b, a, c, e.lo, e.hi)
 }
 
+// requant reports whether the epilogue is a requantization to levels (a channel_affine
+// without shift, no clamp, a fake_quant of scale 1) and returns the level bounds qmin - zero
+// point and qmax - zero point: the form tensor.QGemmRequant applies as it stores.
+func (e *epilogue) requant() (qlo, qhi float32, ok bool) {
+	if e == nil || e.quant == nil || e.quant.Scale != 1 || !math.IsInf(float64(e.lo), -1) || !math.IsInf(float64(e.hi), 1) {
+		return 0, 0, false
+	}
+	for _, c := range e.shift {
+		if c != 0 {
+			return 0, 0, false
+		}
+	}
+	q := e.quant
+	return float32(q.Qmin - q.ZeroPoint), float32(q.Qmax - q.ZeroPoint), true
+}
+
 // coeffs returns the affine map of channel o: scale and shift (1 and 0 without a channel_affine).
 func (e *epilogue) coeffs(o int) (a, c float32) {
 	if e.scale != nil {

@@ -197,3 +197,49 @@ func qKernelGo(a, b []int16, kp int, c []float32, ldc int) {
 		}
 	}
 }
+
+// QGemmRequant is QGemm with each output requantized to levels as it is stored:
+// C[i][j] = min(max(round((sum + bias[i]) * mult[i]), qlo), qhi), rounding half to even. It
+// is AffineClampQuant's requantization (scale 1, no shift, no clamp before the rounding, qlo
+// and qhi the level bounds minus the zero point) applied to QGemm's output, bit for bit,
+// without a second pass over C. bias and mult have at least m entries.
+func QGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	if a.K != b.K || len(bias) < a.M || len(mult) < a.M {
+		panic("tensor.QGemmRequant: operands packed with different k, or fewer than m biases or multipliers")
+	}
+	m, n, kp := a.M, b.N, qPairs(a.K)
+	_ = c[(m-1)*ldc+n-1]
+	var tile [qMR * qNR]float32
+	var bp, mp [qMR]float32
+	strips := (n + qNR - 1) / qNR
+	for s := 0; s < strips; s++ {
+		j0 := s * qNR
+		bs := b.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
+		for i0 := 0; i0 < m; i0 += qMR {
+			as := a.data[i0/qMR*kp*qMR*2 : (i0/qMR+1)*kp*qMR*2]
+			rows := min(qMR, m-i0)
+			copy(bp[:], bias[i0:i0+rows])
+			copy(mp[:], mult[i0:i0+rows])
+			if rows == qMR && j0+qNR <= n {
+				qKernelRq(as, bs, kp, c[i0*ldc+j0:], ldc, bp[:], mp[:], qlo, qhi)
+				continue
+			}
+			qKernelRq(as, bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi)
+			for i := 0; i < rows; i++ {
+				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+min(j0+qNR, n)], tile[i*qNR:])
+			}
+		}
+	}
+}
+
+// qKernelRqGo is the portable form of the requantizing micro-kernel.
+func qKernelRqGo(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	qKernelGo(a, b, kp, c, ldc)
+	for i := 0; i < qMR; i++ {
+		for j := 0; j < qNR; j++ {
+			u := float32(float32(c[i*ldc+j]+bias[i]) * mult[i])
+			r := float32(math.RoundToEven(float64(u)))
+			c[i*ldc+j] = min(max(r, qlo), qhi) + 0
+		}
+	}
+}

@@ -43,3 +43,18 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	}
 	return true
 }
+
+//go:noescape
+func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32)
+
+var qZeros [8]float32
+
+func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	if useAVX2 {
+		_, _, _ = a[kp*qMR*2-1], b[kp*qNR*2-1], c[(qMR-1)*ldc+qNR-1]
+		_, _ = bias[qMR-1], mult[qMR-1]
+		qKernelRqAVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi)
+		return
+	}
+	qKernelRqGo(a, b, kp, c, ldc, bias, mult, qlo, qhi)
+}

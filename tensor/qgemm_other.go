@@ -7,3 +7,7 @@ func qKernel(a, b []int16, kp int, c []float32, ldc int) { qKernelGo(a, b, kp, c
 func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	return packQBStripGo(d, b, ldb, k, qNR)
 }
+
+func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	qKernelRqGo(a, b, kp, c, ldc, bias, mult, qlo, qhi)
+}

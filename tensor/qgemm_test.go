@@ -100,3 +100,61 @@ func TestQGemmRejects(t *testing.T) {
 		}
 	}
 }
+
+// QGemmRequant equals QGemm followed by AffineClampQuant's requantization, bit for bit (the
+// sign of zero too), AVX2 and Go, on edge shapes with levels clamped at both bounds and exact
+// halves before the rounding.
+func TestQGemmRequant(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(33, 34))
+	inf := float32(math.Inf(1))
+	for _, avx := range []bool{false, true} {
+		if avx && !saved {
+			continue
+		}
+		useAVX2 = avx
+		for trial := 0; trial < 40; trial++ {
+			m, n, k := 1+r.IntN(20), 1+r.IntN(60), 1+r.IntN(40)
+			a, b := make([]float32, m*k), make([]float32, k*n)
+			for i := range a {
+				a[i] = float32(r.IntN(255) - 127)
+			}
+			for i := range b {
+				b[i] = float32(r.IntN(256) - 128)
+			}
+			bias, mult := make([]float32, m), make([]float32, m)
+			for i := range bias {
+				bias[i] = float32(r.IntN(2001) - 1000)
+				mult[i] = float32(r.Float64()*0.01 + 0.001)
+				if i%3 == 0 {
+					mult[i] = 0.5 // exact halves
+				}
+			}
+			var pa QPackedA
+			var pb QPackedB
+			PackQA(&pa, m, k, a, k)
+			PackQB(&pb, k, n, b, n)
+			want := make([]float32, m*n)
+			QGemm(&pa, &pb, want, n)
+			zp := float32(r.IntN(200))
+			for i := 0; i < m; i++ {
+				AffineClampQuant(want[i*n:(i+1)*n], want[i*n:(i+1)*n], bias[i], mult[i], 0, -inf, inf, 1, zp, 0, 255)
+			}
+			got := make([]float32, m*n)
+			QGemmRequant(&pa, &pb, got, n, bias, mult, -zp, 255-zp)
+			clamped := 0
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("avx %v %dx%dx%d: [%d] = %g, want %g", avx, m, n, k, i, got[i], want[i])
+				}
+				if got[i] == -zp || got[i] == 255-zp {
+					clamped++
+				}
+			}
+			if trial == 0 && clamped == 0 {
+				t.Logf("avx %v: no clamped outputs in the first trial", avx)
+			}
+		}
+	}
+}
