@@ -211,20 +211,24 @@ func QGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []f
 	_ = c[(m-1)*ldc+n-1]
 	var tile [qMR * qNR]float32
 	var bp, mp [qMR]float32
+	full := m / qMR // whole panels
 	strips := (n + qNR - 1) / qNR
 	for s := 0; s < strips; s++ {
 		j0 := s * qNR
 		bs := b.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
+		if j0+qNR <= n && full > 0 {
+			qKernelRq(a.data, bs, kp, c[j0:], ldc, bias, mult, qlo, qhi, full)
+		}
 		for i0 := 0; i0 < m; i0 += qMR {
-			as := a.data[i0/qMR*kp*qMR*2 : (i0/qMR+1)*kp*qMR*2]
 			rows := min(qMR, m-i0)
+			if rows == qMR && j0+qNR <= n {
+				continue // done above
+			}
+			as := a.data[i0/qMR*kp*qMR*2 : (i0/qMR+1)*kp*qMR*2]
+			bp, mp = [qMR]float32{}, [qMR]float32{}
 			copy(bp[:], bias[i0:i0+rows])
 			copy(mp[:], mult[i0:i0+rows])
-			if rows == qMR && j0+qNR <= n {
-				qKernelRq(as, bs, kp, c[i0*ldc+j0:], ldc, bp[:], mp[:], qlo, qhi)
-				continue
-			}
-			qKernelRq(as, bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi)
+			qKernelRq(as, bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi, 1)
 			for i := 0; i < rows; i++ {
 				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+min(j0+qNR, n)], tile[i*qNR:])
 			}

@@ -45,16 +45,20 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 }
 
 //go:noescape
-func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32)
+func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32, panels int)
 
 var qZeros [8]float32
 
-func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+// qKernelRq runs the requantizing micro-kernel on panels consecutive 6-row panels of a (the
+// tiles at c, 6*ldc apart; bias and mult hold 6*panels entries).
+func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, panels int) {
 	if useAVX2 {
-		_, _, _ = a[kp*qMR*2-1], b[kp*qNR*2-1], c[(qMR-1)*ldc+qNR-1]
-		_, _ = bias[qMR-1], mult[qMR-1]
-		qKernelRqAVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi)
+		_, _, _ = a[panels*kp*qMR*2-1], b[kp*qNR*2-1], c[(panels*qMR-1)*ldc+qNR-1]
+		_, _ = bias[panels*qMR-1], mult[panels*qMR-1]
+		qKernelRqAVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi, panels)
 		return
 	}
-	qKernelRqGo(a, b, kp, c, ldc, bias, mult, qlo, qhi)
+	for p := 0; p < panels; p++ {
+		qKernelRqGo(a[p*kp*qMR*2:], b, kp, c[p*qMR*ldc:], ldc, bias[p*qMR:], mult[p*qMR:], qlo, qhi)
+	}
 }

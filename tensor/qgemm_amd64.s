@@ -161,20 +161,26 @@ ploop:
 	VZEROUPPER
 	RET
 
-// func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32)
-// qKernelAVX2 with the requantization of each row i applied before the store:
-// c = min(max(round((float(acc) + bias[i])*mult[i]), qlo), qhi) + 0 (zeros: 8 zero floats),
-// the steps of requantAVX2. The sums are integers, so no NaN reaches the clamps.
-TEXT ·qKernelRqAVX2(SB), NOSPLIT, $0-72
+// func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32, panels int)
+// For each of panels consecutive 6-row panels of A (the tiles one below the other in C, and
+// their biases and multipliers consecutive too): qKernelAVX2 with the requantization of each
+// row i applied before the store, c = min(max(round((float(acc) + bias[i])*mult[i]), qlo),
+// qhi) + 0 (zeros: 8 zero floats), the steps of requantAVX2. The sums are integers, so no NaN
+// reaches the clamps. kp, panels >= 1.
+TEXT ·qKernelRqAVX2(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ kp+16(FP), CX
-	MOVQ c+24(FP), DX
+	MOVQ b+8(FP), R13
+	MOVQ c+24(FP), BX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
 	MOVQ bias+40(FP), R9
 	MOVQ mult+48(FP), R10
 	MOVQ zeros+56(FP), R11
+	MOVQ panels+72(FP), R12
+rqpanel:
+	MOVQ R13, DI
+	MOVQ kp+16(FP), CX
+	MOVQ BX, DX
 	VPXOR Y4, Y4, Y4
 	VPXOR Y5, Y5, Y5
 	VPXOR Y6, Y6, Y6
@@ -339,5 +345,11 @@ rqkloop:
 	VMINPS Y15, Y3, Y15
 	VADDPS (R11), Y15, Y15
 	VMOVUPS Y15, 32(DX)
+	LEAQ (R8)(R8*2), AX
+	LEAQ (BX)(AX*2), BX
+	ADDQ $24, R9
+	ADDQ $24, R10
+	DECQ R12
+	JNZ rqpanel
 	VZEROUPPER
 	RET

@@ -8,6 +8,8 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	return packQBStripGo(d, b, ldb, k, qNR)
 }
 
-func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
-	qKernelRqGo(a, b, kp, c, ldc, bias, mult, qlo, qhi)
+func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, panels int) {
+	for p := 0; p < panels; p++ {
+		qKernelRqGo(a[p*kp*qMR*2:], b, kp, c[p*qMR*ldc:], ldc, bias[p*qMR:], mult[p*qMR:], qlo, qhi)
+	}
 }
