@@ -19,6 +19,11 @@ import (
 // scale 1: the output levels) and "<out>" (channel_affine by y_scale: the real values, as
 // DequantizeLinear gives them). A quantized input's levels come from "<in>.int" when the
 // producer made one, else from "<in>.levels" (times 1/scale, snapped to integers).
+//
+// At inference nn fuses ".acc", ".requant" and ".int" into one convolution whose integer
+// levels run on tensor.QGemmRequant: int16 operands, exact int32 sums (as onnxruntime's, even
+// past 2^24), the requantization applied as each output tile is stored. Layers whose inputs are
+// not integer levels fall back to the float GEMM (see nn.Conv2D).
 
 // levels returns a layer holding x's quantization levels q - zero point.
 func (im *importer) levels(x *val) (*val, error) {

@@ -31,7 +31,10 @@ func init() {
 // tap's rows in one strided call (tensor.CopyRows). The backward pass recomputes the columns
 // (cheaper than keeping a large matrix, see convKeepCols), computes small weight gradients as
 // dot products (tensor.SgemmABt, see convDotGemmMax) and the input gradient (the expensive
-// col2im) only when it is needed.
+// col2im) only when it is needed. At inference a sample with a large output is computed in
+// column blocks with the bias and fused tail applied per block (see columnBlocks), and when
+// weights and inputs are integer levels (an imported quantized network) on the exact integer
+// GEMM (tensor.QGemm), with a plain requantization fused into its stores.
 type Conv2D struct {
 	Out        int        `json:"out"`
 	Kernel     Dims       `json:"kernel"`
@@ -365,7 +368,8 @@ var convColBlock = 1 << 16
 // (MobileNetV2's 112x112 layers: 4.8 MB per sample). Every output is the same sum in the
 // same order as in one GEMM (the k blocking does not depend on the columns).
 // With qa (the weights packed as integer levels, one group) a block whose columns pack as
-// levels too runs on tensor.QGemm; its blocks are also sized so that the packed columns stay
+// levels too runs on tensor.QGemm (tensor.QGemmRequant when ep is a plain requantization); its
+// blocks are also sized so that the packed columns stay
 // in L2.
 func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld int, ep *epilogue) {
 	gr := cv.groups()
