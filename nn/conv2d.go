@@ -706,19 +706,14 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 			ys := y.Data[pl*mult*op : (pl+1)*mult*op]
 			tensor.DepthwiseForwardWide(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, wide, work, mult)
 			for m := 0; m < mult; m++ {
-				wm, ym := wide[m*wl:(m+1)*wl], ys[m*op:(m+1)*op]
-				if ep != nil && g.OW < 16 {
-					// Short rows: one epilogue call over the wide plane (the bias is already
-					// in), then the rows are gathered.
+				// The fused tail over the whole wide plane (the bias is already in; the columns
+				// between the rows are computed for nothing, where a call per row costs more),
+				// then the rows are gathered.
+				wm := wide[m*wl : (m+1)*wl]
+				if ep != nil {
 					ep.apply(wm, wm, ci*mult+m, 0)
 				}
-				for oy := 0; oy < g.OH; oy++ {
-					if ep != nil && g.OW >= 16 {
-						ep.apply(ym[oy*g.OW:(oy+1)*g.OW], wm[oy*ld:oy*ld+g.OW], ci*mult+m, 0)
-						continue
-					}
-					copy(ym[oy*g.OW:(oy+1)*g.OW], wm[oy*ld:oy*ld+g.OW])
-				}
+				tensor.CopyRows(ys[m*op:(m+1)*op], wm, g.OH, g.OW, ld)
 			}
 		}
 	})
