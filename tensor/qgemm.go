@@ -97,7 +97,8 @@ func qLevel(v float32) (int16, bool) {
 // QPackedB is a packed integer B operand (see PackQB); its buffer is reused across calls.
 type QPackedB struct {
 	K, N int
-	data []int16 // strips of qNR columns, each kp pairs x qNR columns x 2
+	data []int16   // strips of qNR columns, each kp pairs x qNR columns x 2
+	edge []float32 // the last, partial strip's columns, zero padded to qNR
 }
 
 // PackQB packs the k x n block of integer levels b (row stride ldb) into 16-column strips. It
@@ -122,8 +123,21 @@ func PackQB(dst *QPackedB, k, n int, b []float32, ldb int) bool {
 		if j0+qNR <= n && !packQBStrip(d, b[j0:], ldb, k) {
 			return false
 		}
-		if j0+qNR > n && !packQBStripGo(d, b[j0:], ldb, k, n-j0) {
-			return false
+		if j0+qNR > n {
+			// The partial strip through a zero-padded copy, so that it too is packed (and
+			// checked) by the vector code.
+			cols := n - j0
+			if cap(dst.edge) < k*qNR {
+				dst.edge = make([]float32, k*qNR)
+			}
+			e := dst.edge[:k*qNR]
+			for r := 0; r < k; r++ {
+				copy(e[r*qNR:r*qNR+cols], b[r*ldb+j0:r*ldb+n])
+				clear(e[r*qNR+cols : (r+1)*qNR])
+			}
+			if !packQBStrip(d, e, qNR, k) {
+				return false
+			}
 		}
 	}
 	return true
