@@ -151,3 +151,55 @@ func TestPlan(t *testing.T) {
 		t.Error("two models share a digest")
 	}
 }
+
+// Status reads each task's markers, lock and log: done; running while another process holds
+// the task's lock; failed with the task's own reason, or, for a task that started and vanished
+// without a word, with what SLURM wrote in its log; not run.
+func TestStatusReasons(t *testing.T) {
+	t.Setenv("VENTRAL_HOME", t.TempDir())
+	t.Setenv("SLURM_CONF", "") // restored after the test
+	os.Unsetenv("SLURM_CONF")  // squeue finds no cluster and fails at once
+	dir := filepath.Join(t.TempDir(), "g")
+	if _, err := Plan(dir, PlanOptions{Models: []string{"lenet5"}, Benchmarks: []string{"kriegeskorte92-monkeyIT-rsa", "kriegeskorte92-humanIT-rsa"}, LayersPerTask: 4}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := Load(dir)
+	if len(m.Tasks) < 5 {
+		t.Fatalf("%d tasks, want at least 5", len(m.Tasks))
+	}
+	score := 0.25
+	writeJSON(statePath(dir, 0, "done"), &Marker{Task: 0, Score: &score, Layer: "fc1"})
+	unlock, busy, err := lockTask(dir, 1)
+	if err != nil || busy {
+		t.Fatal(err, busy)
+	}
+	defer unlock()
+	writeJSON(statePath(dir, 2, "started"), &Marker{Task: 2})
+	writeJSON(statePath(dir, 2, "failed"), &Marker{Task: 2, Reason: "benchmark x: no such file"})
+	writeJSON(statePath(dir, 3, "started"), &Marker{Task: 3})
+	recordSubmission(dir, &Submission{Executor: "slurm", Job: "41", Tasks: []int{2, 3}})
+	os.WriteFile(filepath.Join(dir, "logs", "41_3.out"), []byte("slurmstepd: error: Detected 1 oom-kill event(s) in StepId=44.batch.\n"), 0o644)
+	// Status probes locks with flock: a lock held through another open file of this process
+	// counts as held, as another process's would.
+	st, err := Status(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		state  State
+		reason string
+	}{{Done, ""}, {Running, ""}, {Failed, "benchmark x: no such file"}, {Failed, "stopped without a report: out of memory"}, {NotRun, ""}}
+	for i, w := range want {
+		if st[i].State != w.state || !strings.Contains(st[i].Reason, w.reason) {
+			t.Errorf("task %d: %s %q, want %s %q", i, st[i].State, st[i].Reason, w.state, w.reason)
+		}
+	}
+	if st[0].Score == nil || *st[0].Score != 0.25 || st[3].Job != "41_3" {
+		t.Errorf("task 0 score %v, task 3 job %q", st[0].Score, st[3].Job)
+	}
+	var b strings.Builder
+	WriteStatus(&b, st)
+	if !strings.Contains(b.String(), "1 done, 1 running, 0 pending, 2 failed") {
+		t.Errorf("status:\n%s", b.String())
+	}
+}

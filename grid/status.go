@@ -3,6 +3,7 @@ package grid
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // State is where a task stands.
@@ -132,7 +134,10 @@ func logPath(dir string, sub *Submission, id int) string {
 
 // squeue adds the tasks of job that SLURM still holds (one line per array task with -r).
 func squeue(job string, into map[string]string) {
-	out, err := exec.Command("squeue", "-h", "-r", "-j", job, "-o", "%i|%T").Output()
+	// Bounded: squeue retries for a minute when its configuration file is missing.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "squeue", "-h", "-r", "-j", job, "-o", "%i|%T").Output()
 	if err != nil {
 		return // not queued any more (squeue fails for an unknown job) or no SLURM here
 	}
