@@ -283,7 +283,8 @@ func layerTotal(rs map[string]*benchmarks.Result) int {
 // A 3 x 3 grid through sbatch gives exactly the scores of nine sequential `ventral score`
 // runs, recorded in PostgreSQL and in SQLite. In the SQLite grid one task is cancelled with
 // scancel mid-run: status reports it failed and why, submit again runs that task alone, and
-// in the end every cell is recorded once with the sequential scores.
+// in the end every cell is recorded once with the sequential scores. A task killed for memory
+// is reported so and rerun.
 func TestSlurmGridMatchesSequentialRuns(t *testing.T) {
 	benches := setup(t)
 	slurm := cluster.StartSlurm(t)
@@ -355,6 +356,22 @@ func TestSlurmGridMatchesSequentialRuns(t *testing.T) {
 	if out := run(t, "grid", "submit", dir, "--executor", "slurm"); !strings.Contains(out, "nothing to submit") {
 		t.Errorf("a submit of a finished grid: %q", out)
 	}
+
+	// A task over its memory request is killed by SLURM (here by polling, as cgroups would):
+	// status says out of memory; submitted again with the estimate, it gives the sequential score.
+	dir = filepath.Join(t.TempDir(), "oom-grid")
+	db = filepath.Join(t.TempDir(), "oom.db")
+	run(t, "grid", "plan", "--models", testModels[0], "--benchmarks", benches[0], "--bootstrap", bootstrap, "--db", db, "--out", dir)
+	run(t, "grid", "submit", dir, "--executor", "slurm", "--mem", "30M")
+	st = waitFor(t, dir, time.Minute, "the task killed", func(st []TaskStatus) bool { return st[0].State == Failed })
+	if !strings.Contains(st[0].Reason, "out of memory") {
+		t.Errorf("a task over its memory failed with reason %q, want out of memory", st[0].Reason)
+	}
+	run(t, "grid", "submit", dir, "--executor", "slurm", "--mem", "auto")
+	waitFor(t, dir, time.Minute, "the task done", allDone)
+	got := collected(t, dir)
+	k := testModels[0] + "|" + benches[0]
+	sameScores(t, "after out of memory", got, map[string]*benchmarks.Result{k: want[k]})
 	_ = bin
 }
 

@@ -166,7 +166,7 @@ func reasonFromLog(path string) string {
 		return "preempted"
 	case strings.Contains(text, "DUE TO NODE FAILURE"), strings.Contains(text, "NODE_FAIL"):
 		return "node failure"
-	case strings.Contains(lower, "oom-kill"), strings.Contains(lower, "out of memory"), strings.Contains(lower, "exceeded job memory limit"):
+	case strings.Contains(lower, "oom-kill"), strings.Contains(lower, "out of memory"), strings.Contains(lower, "exceeded job memory limit"), strings.Contains(lower, "exceeded memory limit"):
 		return "out of memory"
 	case strings.Contains(text, "CANCELLED AT"):
 		return "cancelled (scancel)"

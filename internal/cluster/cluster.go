@@ -256,7 +256,8 @@ func StartSlurm(t testing.TB) *Slurm {
 	}
 	ctldPort, dPort := freePort(t), freePort(t)
 	s := &Slurm{Dir: dir, Conf: filepath.Join(dir, "slurm.conf"), Node: "ventral-node"}
-	conf := fmt.Sprintf(`# One-node test cluster: no cgroups, no accounting database.
+	conf := fmt.Sprintf(`# One-node test cluster: no cgroups, no accounting database; memory is enforced by polling
+# (OverMemoryKill), as cgroups would, so a task over its --mem is killed.
 ClusterName=ventraltest
 SlurmctldHost=localhost
 SlurmctldPort=%d
@@ -276,7 +277,9 @@ ProctrackType=proctrack/pgid
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
-JobAcctGatherType=jobacct_gather/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
