@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math"
+	"strings"
 	"math/rand/v2"
 	"testing"
 
@@ -71,10 +72,11 @@ func same(a, b []float32) bool {
 }
 
 // With its feedback matrices set to the forward weights, feedback alignment is backpropagation:
-// every gradient of LeNet-5 and the CIFAR CNN agrees bit for bit. With its own random matrices
+// every gradient of LeNet-5, the CIFAR CNN, a recurrent BLT network (4 steps) and a ResNet
+// (batch norm, residual sums) agrees bit for bit. With its own random matrices
 // the output layer's gradient still agrees and the first layer's does not.
 func TestFAWithForwardWeightsIsBackprop(t *testing.T) {
-	for _, name := range []string{"lenet5", "cifar-cnn"} {
+	for _, name := range []string{"lenet5", "cifar-cnn", "blt-bl", "resnet10-cifar-w16"} {
 		g := zoo(t, name)
 		x := randInput(1, append([]int{3}, g.InputShape...)...)
 		labels := []int{1, 7, 3}
@@ -445,5 +447,31 @@ func TestFrozenLayersGetNoError(t *testing.T) {
 		if v != 0 {
 			t.Fatal("the frozen conv2 received an error")
 		}
+	}
+}
+
+// Direct feedback alignment runs on branching models (each convolution of a ResNet receives its
+// signal after its batch norm) and refuses recurrent ones.
+func TestDFAOnOtherModels(t *testing.T) {
+	g := zoo(t, "resnet10-cifar-w16")
+	r, err := New("dfa", g, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Hidden()) < 8 {
+		t.Fatalf("hidden layers %v", r.Hidden())
+	}
+	got := grads(t, g, r, randInput(3, 2, 3, 32, 32), []int{1, 2})
+	for _, h := range r.Hidden() {
+		var nz bool
+		for _, v := range got[h[0]+".weight"] {
+			nz = nz || v != 0
+		}
+		if !nz {
+			t.Errorf("%s (signal at %s) got no gradient", h[0], h[1])
+		}
+	}
+	if _, err := New("dfa", zoo(t, "blt-bl"), 1); err == nil || !strings.Contains(err.Error(), "recurrent") {
+		t.Fatalf("dfa on a recurrent model: %v", err)
 	}
 }
