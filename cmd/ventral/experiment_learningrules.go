@@ -82,6 +82,7 @@ func init() {
 	f.IntVar(&cfg.TestN, "test-size", def.TestN, "test images (0: all)")
 	f.IntVar(&cfg.Epochs, "epochs", def.Epochs, "supervised epochs (bp, fa, dfa, sign; the Hebbian network's readout)")
 	f.IntVar(&cfg.HebbEpochs, "hebb-epochs", def.HebbEpochs, "Hebbian epochs per convolutional layer")
+	f.StringVar(&cfg.HebbRule, "hebb-rule", "wta", "Hebbian rule: wta (soft winner-take-all) or oja (Sanger's generalised Hebbian algorithm)")
 	f.IntVar(&cfg.Batch, "batch", def.Batch, "batch size")
 	f.Float64Var(&cfg.LR, "lr", def.LR, "Adam learning rate")
 	f.StringVar(&seeds, "seeds", "1,2,3", "seeds, comma-separated")

@@ -60,8 +60,10 @@ type Config struct {
 	Epochs, Batch int
 	LR            float64 // Adam's learning rate
 	Seeds         []uint64
-	// HebbEpochs are the Hebbian passes over the training images per layer.
+	// HebbEpochs are the Hebbian passes over the training images per layer; HebbRule the
+	// Hebbian rule ("wta", the default, or "oja"; see rules.HebbConfig).
 	HebbEpochs int
+	HebbRule   string
 	// Benchmarks scored on the networks of ScoreData ("" scores none).
 	Benchmarks []string
 	ScoreData  string
@@ -94,9 +96,16 @@ func (c Config) Settings() string {
 	for _, d := range c.Datasets {
 		ms = append(ms, d+": "+c.model(d))
 	}
-	return fmt.Sprintf("rules %s; %s; %d training images x %d epochs, batch %d, Adam lr %g, constant, no augmentation, output layer from zero; hebbian: %d epoch(s) per layer (soft WTA) then the readout with the same recipe; %d test images; seeds %s; benchmarks %s on %s, bootstrap %d",
-		strings.Join(c.Rules, " "), strings.Join(ms, ", "), c.TrainN, c.Epochs, c.Batch, c.LR, c.HebbEpochs, c.TestN, strings.Join(seeds, ","),
+	return fmt.Sprintf("rules %s; %s; %d training images x %d epochs, batch %d, Adam lr %g, constant, no augmentation, output layer from zero; hebbian: %d epoch(s) per layer (%s) then the readout with the same recipe; %d test images; seeds %s; benchmarks %s on %s, bootstrap %d",
+		strings.Join(c.Rules, " "), strings.Join(ms, ", "), c.TrainN, c.Epochs, c.Batch, c.LR, c.HebbEpochs, hebbName(c.HebbRule), c.TestN, strings.Join(seeds, ","),
 		strings.Join(c.Benchmarks, " "), c.ScoreData, c.Bootstrap)
+}
+
+func hebbName(rule string) string {
+	if rule == "oja" {
+		return "Oja/Sanger"
+	}
+	return "soft WTA"
 }
 
 func (c Config) model(data string) string {
@@ -242,7 +251,7 @@ func trainOne(cfg Config, data, rule string, seed uint64, trainSet, testSet *dat
 		if err != nil {
 			return nil, err
 		}
-		hc := rules.HebbConfig{Rule: "wta", Epochs: cfg.HebbEpochs, Seed: seed}
+		hc := rules.HebbConfig{Rule: cfg.HebbRule, Epochs: cfg.HebbEpochs, Seed: seed}
 		if ok {
 			hc.Mean, hc.Std = p.Mean, p.Std
 		}
