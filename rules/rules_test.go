@@ -2,8 +2,8 @@ package rules
 
 import (
 	"math"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ventral-lab/ventral/models"
