@@ -79,6 +79,10 @@ func TestRunPicksBestCIFAR(t *testing.T) {
 	t.Setenv("VENTRAL_MIRROR", strings.Join(mirror.Mirrors(), ":"))
 	t.Setenv("VENTRAL_HOME", t.TempDir())
 	parent := t.TempDir()
+	test, err := datasets.Load("cifar10", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var accs []float64
 	for i, seed := range []uint64{3, 4} {
 		g, err := train.LoadModel("cifar-cnn")
@@ -91,10 +95,6 @@ func TestRunPicksBestCIFAR(t *testing.T) {
 		dir := filepath.Join(parent, []string{"s3", "s4"}[i])
 		os.MkdirAll(dir, 0o755)
 		if err := train.SaveWeights(filepath.Join(dir, train.CheckpointFile), g, nil); err != nil {
-			t.Fatal(err)
-		}
-		test, err := datasets.Load("cifar10", "test")
-		if err != nil {
 			t.Fatal(err)
 		}
 		acc, _, err := train.Evaluate(g, train.Subset(test, 300), 0)
