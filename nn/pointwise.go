@@ -119,7 +119,13 @@ func (f *FakeQuant) level(v float32) float64 {
 func (f *FakeQuant) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	x := in[0]
 	y := ctx.Alloc(x.Shape...)
-	f.apply(y.Data, x.Data)
+	// Split across threads in whole samples (a quantized network's requantizations outside
+	// the convolutions would otherwise run on one core).
+	n := x.Shape[0]
+	per := x.Len() / max(n, 1)
+	parallelWork(n, x.Len(), func(lo, hi int) {
+		f.apply(y.Data[lo*per:hi*per], x.Data[lo*per:hi*per])
+	})
 	return y, nil
 }
 
@@ -192,10 +198,12 @@ func (a *ChannelAffine) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, 
 	p := x.Len() / (x.Shape[0] * c)
 	w, b := a.w.Value.Data, a.b.Value.Data
 	inf := float32(math.Inf(1))
-	for i := 0; i < x.Len()/p; i++ {
-		// (v + 0)*w + b, each step rounded (no FMA), as fused inference (fuse.go) computes it.
-		tensor.AffineClamp(y.Data[i*p:(i+1)*p], x.Data[i*p:(i+1)*p], 0, w[i%c], b[i%c], -inf, inf)
-	}
+	parallelWork(x.Len()/p, x.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			// (v + 0)*w + b, each step rounded (no FMA), as fused inference (fuse.go) computes it.
+			tensor.AffineClamp(y.Data[i*p:(i+1)*p], x.Data[i*p:(i+1)*p], 0, w[i%c], b[i%c], -inf, inf)
+		}
+	})
 	return y, nil
 }
 
