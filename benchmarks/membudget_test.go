@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ventral-lab/ventral/subject"
@@ -57,7 +58,7 @@ func TestRSAMemoryBudgetGivesTheSameScores(t *testing.T) {
 	// The cached run stored every layer in one pass: one entry per layer.
 	n := 0
 	filepath.Walk(cache, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
+		if err == nil && !fi.IsDir() && strings.HasSuffix(p, ".act") {
 			n++
 		}
 		return nil
