@@ -1,10 +1,14 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
+
+	"unsafe"
 
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -49,7 +53,8 @@ type Conv2D struct {
 
 	w, b *Param
 	g    convGeom
-	dw   tensor.DWGeom // set when the convolution is depthwise (see depthwise)
+	dw   tensor.DWGeom            // set when the convolution is depthwise (see depthwise)
+	qw   atomic.Pointer[qWeights] // the weights packed for the integer GEMM (see packedLevels)
 }
 
 // convGeom is the resolved geometry of a convolution or pooling window.
@@ -274,11 +279,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	// as it is packed and falls back to the float GEMM when it holds anything else.
 	var qa *tensor.QPackedA
 	if intGemm && keep == nil && bs == 1 && gr == 1 && (ctx == nil || !ctx.Train) {
-		qa = qaPool.Get().(*tensor.QPackedA)
-		defer qaPool.Put(qa)
-		if !tensor.PackQA(qa, cv.Out, k, w, k) {
-			qa = nil
-		}
+		qa = cv.packedLevels(k, w)
 	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		var col, yw []float32
@@ -351,10 +352,47 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 // intGemm is false only in tests that compare the integer GEMM with the float one.
 var intGemm = true
 
-var (
-	qaPool = sync.Pool{New: func() any { return new(tensor.QPackedA) }}
-	qbPool = sync.Pool{New: func() any { return new(tensor.QPackedB) }}
-)
+var qbPool = sync.Pool{New: func() any { return new(tensor.QPackedB) }}
+
+// qWeights is a weight matrix packed as integer levels together with the float weights it
+// was packed from. It is never modified once stored, so forward passes running at the same
+// time may share it.
+type qWeights struct {
+	src  []float32
+	pack tensor.QPackedA
+}
+
+// packedLevels returns the weights w (Out x k) packed for the integer GEMM, or nil when they
+// are not integer levels. The pack is kept across forward passes and reused only while the
+// weights are bit for bit those it was packed from: compared in full on every call, because
+// the weights have many writers (optimizers, Load, imports, learning rules, user code) and a
+// version counter that one of them forgot to bump would silently give wrong outputs. The
+// comparison reads the weights once per batch, several times cheaper than packing them.
+func (cv *Conv2D) packedLevels(k int, w []float32) *tensor.QPackedA {
+	if c := cv.qw.Load(); c != nil && c.pack.M == cv.Out && c.pack.K == k && sameBits(c.src, w[:cv.Out*k]) {
+		return &c.pack
+	}
+	c := new(qWeights)
+	if !tensor.PackQA(&c.pack, cv.Out, k, w, k) {
+		// Not levels (a float network): nothing is kept, so it pays only PackQA's early refusal.
+		cv.qw.Store(nil)
+		return nil
+	}
+	c.src = append([]float32(nil), w[:cv.Out*k]...)
+	cv.qw.Store(c)
+	return &c.pack
+}
+
+// sameBits reports whether a and b hold the same bits (NaNs included).
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a)), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b)))
+}
 
 // convColBlock is the output block size (floats, all channels) of one GEMM call when a
 // sample's output is computed in column blocks (see columnBlocks): it and the block's input

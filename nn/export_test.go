@@ -44,3 +44,7 @@ func SetIntGemm(on bool) func() {
 	intGemm = on
 	return func() { intGemm = old }
 }
+
+// HasPackedLevels reports whether the convolution holds weights packed for the integer GEMM
+// from an earlier forward pass.
+func HasPackedLevels(cv *Conv2D) bool { return cv.qw.Load() != nil }

@@ -352,3 +352,64 @@ func TestIntGemmExactBeyondFloat(t *testing.T) {
 	}
 	t.Logf("float GEMM off the exact sums at %d of %d outputs", inexact, 5*hw*hw)
 }
+
+// TestIntGemmWeightsChange checks that the integer weights packed by one forward pass are not
+// reused once the weights change: in place (an optimizer step), through a new tensor (Load),
+// or to values that are not levels (the float path). Each output is checked against exact
+// int64 sums.
+func TestIntGemmWeightsChange(t *testing.T) {
+	const c, hw, out = 40, 9, 7
+	g := &nn.Graph{Name: "pw", InputShape: []int{c, hw, hw}}
+	g.Chain("pw", &nn.Conv2D{Out: out, Kernel: nn.Dims{1}, NoBias: true})
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(10, 10))
+	cv := g.Node("pw").Op.(*nn.Conv2D)
+	for i := range cv.Weight().Value.Data {
+		cv.Weight().Value.Data[i] = float32(rng.IntN(255) - 127)
+	}
+	x := tensor.New(2, c, hw, hw)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(255) - 127)
+	}
+	check := func(what string) {
+		t.Helper()
+		tr, err := g.Forward(nn.NewCtx(false, 1), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, y := cv.Weight().Value.Data, tr.Output().Data
+		for s := 0; s < 2; s++ {
+			for o := 0; o < out; o++ {
+				for p := 0; p < hw*hw; p++ {
+					var sum float64
+					for ci := 0; ci < c; ci++ {
+						sum += float64(w[o*c+ci]) * float64(x.Data[(s*c+ci)*hw*hw+p])
+					}
+					if got := y[(s*out+o)*hw*hw+p]; got != float32(sum) {
+						t.Fatalf("%s: sample %d output %d,%d: %g, want %g", what, s, o, p, got, sum)
+					}
+				}
+			}
+		}
+	}
+	check("first pass")
+	if !nn.HasPackedLevels(cv) {
+		t.Fatal("the integer weights were not kept after a forward pass")
+	}
+	check("second pass (packed weights reused)")
+	cv.Weight().Value.Data[3*c+5] += 9 // one weight, in place
+	check("after a weight changed in place")
+	nw := cv.Weight().Value.Clone()
+	for i := range nw.Data {
+		nw.Data[i] = float32(rng.IntN(255) - 127)
+	}
+	cv.Weight().Value = nw
+	check("after the weight tensor was replaced")
+	cv.Weight().Value.Data[0] = 0.5 // not a level: the float GEMM, exact here too
+	check("after a weight stopped being a level")
+	if nn.HasPackedLevels(cv) {
+		t.Error("packed weights kept for weights that are not levels")
+	}
+}
