@@ -136,6 +136,7 @@ func WriteFigure(path string, sum []Summary) error {
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Y.Min = 0
+	var lines []plot.Plotter
 	for _, c := range Conditions {
 		var pts, lo, hi plotter.XYs
 		for _, s := range sum {
@@ -163,7 +164,7 @@ func WriteFigure(path string, sum []Summary) error {
 			if err != nil {
 				return err
 			}
-			poly.Color = color.RGBA{col.R, col.G, col.B, 0x40}
+			poly.Color = color.NRGBA{col.R, col.G, col.B, 0x38}
 			poly.LineStyle.Width = 0
 			p.Add(poly)
 		}
@@ -173,9 +174,11 @@ func WriteFigure(path string, sum []Summary) error {
 		}
 		line.Color, points.Color = col, col
 		line.Width = vg.Points(1.5)
-		p.Add(line, points)
+		// Lines over every band, so that no band hides another condition's line.
+		lines = append(lines, line, points)
 		p.Legend.Add(Labels[c], line)
 	}
+	p.Add(lines...)
 	w, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
 		return err
