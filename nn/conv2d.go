@@ -274,6 +274,12 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 		keep = ctx.Alloc(n * k * p)
 	}
 	gemm := gemmFor(chunks)
+	// Threads that the chunks leave idle (one sample on two threads) share each sample's
+	// integer GEMM; the float GEMM splits itself.
+	workers := 1
+	if chunks < tensor.Threads() {
+		workers = tensor.Threads() / chunks
+	}
 	// Integer levels (an imported quantized network's convolutions on q - zero point) run on
 	// the exact integer GEMM when the weights pack as levels; each block of columns is checked
 	// as it is packed and falls back to the float GEMM when it holds anything else.
@@ -309,7 +315,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 			out := yw
 			if nb == 1 {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
-				cv.columnBlocks(gemm, qa, cm, out, ld, ep)
+				cv.columnBlocks(gemm, qa, cm, out, ld, ep, workers)
 				continue
 			}
 			for gi := 0; gi < gr; gi++ {
@@ -407,9 +413,10 @@ var convColBlock = 1 << 16
 // same order as in one GEMM (the k blocking does not depend on the columns).
 // With qa (the weights packed as integer levels, one group) a block whose columns pack as
 // levels too runs on tensor.QGemm (tensor.QGemmRequant when ep is a plain requantization); its
-// blocks are also sized so that the packed columns stay
-// in L2.
-func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld int, ep *epilogue) {
+// blocks are also sized so that the packed columns stay in L2, and split over up to workers
+// goroutines (the integer GEMM is serial; blocks are independent, so the outputs do not
+// depend on the split).
+func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld int, ep *epilogue, workers int) {
 	gr := cv.groups()
 	kg, og := cv.g.c*cv.g.kh*cv.g.kw/gr, cv.Out/gr
 	w := cv.w.Value.Data
@@ -417,14 +424,18 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 	if cv.Out*ld > convColBlock {
 		nb = max(convColBlock/cv.Out/64*64, 64)
 	}
-	var qb *tensor.QPackedB
 	var rqBias, rqMult []float32
 	var qlo, qhi float32
+	if qa == nil || cv.Out*ld*kg < convSplitWork {
+		workers = 1
+	}
 	if qa != nil {
-		qb = qbPool.Get().(*tensor.QPackedB)
-		defer qbPool.Put(qb)
 		if kg*ld > convColBlock {
 			nb = min(nb, max(convColBlock/kg/16*16, 16))
+		}
+		if workers > 1 && (ld+nb-1)/nb < workers {
+			// Fewer blocks than workers (a small output map): one block each.
+			nb = (ld + workers*16 - 1) / (workers * 16) * 16
 		}
 		var ok bool
 		if qlo, qhi, ok = ep.requant(); ok {
@@ -438,34 +449,70 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 			}
 		}
 	}
-	for j0 := 0; j0 < ld; j0 += nb {
-		n := min(nb, ld-j0)
-		if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
-			if rqBias != nil {
-				tensor.QGemmRequant(qa, qb, y[j0:], ld, rqBias, rqMult, qlo, qhi)
-				continue
-			}
-			tensor.QGemm(qa, qb, y[j0:], ld)
-		} else {
-			for gi := 0; gi < gr; gi++ {
-				gemm(false, false, og, n, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld+j0:], ld, 0, y[gi*og*ld+j0:], ld)
-			}
+	blocks := (ld + nb - 1) / nb
+	if workers > 1 {
+		// A block that is not levels falls back to the float GEMM, serial beside the others.
+		gemm = tensor.SgemmSerial
+	}
+	body := func(lo, hi int) {
+		var qb *tensor.QPackedB
+		if qa != nil {
+			qb = qbPool.Get().(*tensor.QPackedB)
+			defer qbPool.Put(qb)
 		}
-		for o := 0; o < cv.Out; o++ {
-			dst := y[o*ld+j0 : o*ld+j0+n]
-			var b float32
-			if cv.b != nil {
-				b = cv.b.Value.Data[o]
+		for bi := lo; bi < hi; bi++ {
+			j0 := bi * nb
+			n := min(nb, ld-j0)
+			if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
+				if rqBias != nil {
+					tensor.QGemmRequant(qa, qb, y[j0:], ld, rqBias, rqMult, qlo, qhi)
+					continue
+				}
+				tensor.QGemm(qa, qb, y[j0:], ld)
+			} else {
+				for gi := 0; gi < gr; gi++ {
+					gemm(false, false, og, n, kg, 1, w[gi*og*kg:], kg, cm[gi*kg*ld+j0:], ld, 0, y[gi*og*ld+j0:], ld)
+				}
 			}
-			switch {
-			case ep != nil:
-				ep.apply(dst, dst, o, b)
-			case cv.b != nil:
-				tensor.AddConstTo(dst, b, false)
+			for o := 0; o < cv.Out; o++ {
+				dst := y[o*ld+j0 : o*ld+j0+n]
+				var b float32
+				if cv.b != nil {
+					b = cv.b.Value.Data[o]
+				}
+				switch {
+				case ep != nil:
+					ep.apply(dst, dst, o, b)
+				case cv.b != nil:
+					tensor.AddConstTo(dst, b, false)
+				}
 			}
 		}
 	}
+	t := min(workers, blocks)
+	if t <= 1 {
+		body(0, blocks)
+		return
+	}
+	qSplits.Add(1)
+	var wg sync.WaitGroup
+	for wi := 1; wi < t; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			body(wi*blocks/t, (wi+1)*blocks/t)
+		}(wi)
+	}
+	body(0, blocks/t)
+	wg.Wait()
 }
+
+// convSplitWork is the fewest multiply-adds (one sample's integer GEMM) worth splitting over
+// goroutines: below it the start and join cost more than they save.
+const convSplitWork = 1 << 18
+
+// qSplits counts the samples whose integer GEMM was split over goroutines (read by tests).
+var qSplits atomic.Int64
 
 func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]

@@ -48,3 +48,6 @@ func SetIntGemm(on bool) func() {
 // HasPackedLevels reports whether the convolution holds weights packed for the integer GEMM
 // from an earlier forward pass.
 func HasPackedLevels(cv *Conv2D) bool { return cv.qw.Load() != nil }
+
+// IntGemmSplits counts the samples whose integer GEMM was split over goroutines.
+func IntGemmSplits() int64 { return qSplits.Load() }

@@ -413,3 +413,74 @@ func TestIntGemmWeightsChange(t *testing.T) {
 		t.Error("packed weights kept for weights that are not levels")
 	}
 }
+
+// TestIntGemmOneSampleSplit checks that one sample's integer GEMM, split over two threads,
+// gives the float GEMM's outputs bit for bit (sums below 2^24 are exact in both), with the
+// requantization fused (full, pw) and without (pwf), and that the split happens.
+func TestIntGemmOneSampleSplit(t *testing.T) {
+	const spec = `name: qconv1
+input: [3, 96, 96]
+layers:
+  - {name: full, type: conv2d, out: 16, kernel: 3, stride: 1, pad: 1}
+  - {name: rq1, type: channel_affine, channels: 16}
+  - {name: q1, type: fake_quant, scale: 1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: pw, type: conv2d, out: 24, kernel: 1}
+  - {name: rq2, type: channel_affine, channels: 24}
+  - {name: q2, type: fake_quant, scale: 1, zero_point: 5, qmin: 0, qmax: 255}
+  - {name: pwf, type: conv2d, out: 40, kernel: 1}
+`
+	g, err := nn.ParseSpec([]byte(spec), "qconv1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, l := range []string{"full", "pw", "pwf"} {
+		for _, p := range g.Node(l).Op.Params() {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.IntN(255) - 127)
+			}
+		}
+	}
+	for _, l := range []string{"rq1", "rq2"} {
+		ca := g.Node(l).Op.(*nn.ChannelAffine)
+		for i := range ca.Weight().Value.Data {
+			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = (1+float32(i)/64)/1500, 0
+		}
+	}
+	x := tensor.New(1, 3, 96, 96)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(256) - 128)
+	}
+	run := func(intGemm bool, threads int) map[string][]float32 {
+		defer nn.SetIntGemm(intGemm)()
+		defer tensor.SetThreads(tensor.Threads())
+		tensor.SetThreads(threads)
+		tr, err := g.Forward(nn.NewCtx(false, 1), x, "q1", "q2", "pwf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]float32{}
+		for _, l := range []string{"q1", "q2", "pwf"} {
+			out[l] = tr.Out(l).Clone().Data
+		}
+		return out
+	}
+	ref := run(false, 1)
+	s0 := nn.IntGemmSplits()
+	for _, threads := range []int{1, 2, 3} {
+		got := run(true, threads)
+		for l, want := range ref {
+			for i := range want {
+				if got[l][i] != want[i] {
+					t.Fatalf("%d threads: %s[%d] = %g, float GEMM %g", threads, l, i, got[l][i], want[i])
+				}
+			}
+		}
+	}
+	if n := nn.IntGemmSplits() - s0; n < 6 {
+		t.Errorf("%d integer GEMMs split over threads, want the 3 layers' at 2 and at 3 threads", n)
+	}
+}
