@@ -13,14 +13,20 @@ import (
 // BenchmarkQuantizedMobileNetV2 times the int8 ONNX MobileNetV2 (exact integer simulation) at
 // batch 16, 224 px, the workload of `ventral bench import`; cpu-ms/op is the CPU time per batch,
 // steadier than wall time on a shared machine. Profile at one thread with GOMAXPROCS=1.
-func BenchmarkQuantizedMobileNetV2(b *testing.B) {
+func BenchmarkQuantizedMobileNetV2(b *testing.B) { benchQuantizedMobileNetV2(b, 16) }
+
+// BenchmarkQuantizedMobileNetV2OneImage is the same at batch 1, where the convolutions split
+// each sample's GEMM over the threads (run with -cpu 2 to see it).
+func BenchmarkQuantizedMobileNetV2OneImage(b *testing.B) { benchQuantizedMobileNetV2(b, 1) }
+
+func benchQuantizedMobileNetV2(b *testing.B, batch int) {
 	m, err := Named("mobilenetv2-imagenet-onnx")
 	if err != nil {
 		b.Skip(err)
 	}
 	g := m.Graph
 	rng := rand.New(rand.NewPCG(3, 4))
-	x := tensor.New(append([]int{16}, g.InputShape...)...)
+	x := tensor.New(append([]int{batch}, g.InputShape...)...)
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64())
 	}
