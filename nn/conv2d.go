@@ -38,7 +38,9 @@ func init() {
 // col2im) only when it is needed. At inference a sample with a large output is computed in
 // column blocks with the bias and fused tail applied per block (see columnBlocks), and when
 // weights and inputs are integer levels (an imported quantized network) on the exact integer
-// GEMM (tensor.QGemm), with a plain requantization fused into its stores.
+// GEMM (tensor.QGemm), with a plain requantization fused into its stores, the weights packed
+// once and kept while they do not change (see packedLevels), and a lone sample's column blocks
+// split over the threads.
 type Conv2D struct {
 	Out        int        `json:"out"`
 	Kernel     Dims       `json:"kernel"`
