@@ -235,7 +235,10 @@ func Run(g *nn.Graph, data *datasets.Dataset, cfg Config) ([]LayerResult, error)
 	if err != nil {
 		return nil, err
 	}
-	if start > 0 {
+	switch {
+	case start == len(blocks):
+		fmt.Fprintf(log, "pretrain: %s holds all %d layers pretrained; using it\n", filepath.Join(cfg.Dir, CheckpointFile), start)
+	case start > 0:
 		fmt.Fprintf(log, "pretrain: %s holds %d of %d layers pretrained; continuing\n", filepath.Join(cfg.Dir, CheckpointFile), start, len(blocks))
 	}
 	ld, err := datasets.NewLoader(data, datasets.LoaderConfig{Batch: cfg.Batch, Seed: cfg.Seed, Shuffle: true, Mean: cfg.Mean, Std: cfg.Std})
