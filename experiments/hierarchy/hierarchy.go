@@ -371,7 +371,9 @@ func Run(cfg Config) (*Outcome, error) {
 				best.DepthLow, best.DepthHigh, r.HeldOut, time.Since(t1).Seconds())
 		}
 		spec := bm
-		if !behaviour.IsImageNetClassifier(g) {
+		// A model without learned weights has no classes: HMAX's 1,000 C2 units would pass
+		// for ImageNet outputs by their number alone.
+		if !behaviour.IsImageNetClassifier(g) || m.Kind == "fixed" {
 			spec = nil
 			if isCIFARClassifier(g) {
 				spec = bmCIFAR
