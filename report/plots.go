@@ -98,3 +98,20 @@ func LayerProfile(title, ylabel string, layers []string, series []Series, refs [
 	}
 	return nil
 }
+
+// Band is the shaded area between lo and hi (the same x values, in order), in c at the given
+// opacity with no outline: an interval drawn under its line.
+func Band(lo, hi plotter.XYs, c color.Color, alpha uint8) (*plotter.Polygon, error) {
+	band := append(plotter.XYs{}, lo...)
+	for i := len(hi) - 1; i >= 0; i-- {
+		band = append(band, hi[i])
+	}
+	poly, err := plotter.NewPolygon(band)
+	if err != nil {
+		return nil, err
+	}
+	r, g, b, _ := color.NRGBAModel.Convert(c).RGBA()
+	poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), alpha}
+	poly.LineStyle.Width = 0
+	return poly, nil
+}

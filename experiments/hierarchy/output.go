@@ -21,6 +21,7 @@ import (
 
 	"github.com/ventral-lab/ventral/compare"
 	"github.com/ventral-lab/ventral/internal/atomicfile"
+	"github.com/ventral-lab/ventral/report"
 )
 
 func f6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
@@ -215,17 +216,10 @@ func (o *Outcome) profileFigure(region, path string) error {
 			}
 			c := colour[name]
 			if len(pts) > 1 {
-				band := append(plotter.XYs{}, lo...)
-				for i := len(hi) - 1; i >= 0; i-- {
-					band = append(band, hi[i])
-				}
-				poly, err := plotter.NewPolygon(band)
+				poly, err := report.Band(lo, hi, c, 40)
 				if err != nil {
 					return err
 				}
-				r, g, b, _ := c.RGBA() // the palette is opaque: premultiplied equals straight
-				poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 40}
-				poly.LineStyle.Width = 0
 				p.Add(poly)
 			}
 			line, err := plotter.NewLine(pts)

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/ventral-lab/ventral/internal/atomicfile"
+	"github.com/ventral-lab/ventral/report"
 )
 
 // Labels name the conditions in tables and the figure.
@@ -156,16 +157,10 @@ func WriteFigure(path string, sum []Summary) error {
 		}
 		col := colours[c]
 		if len(pts) > 1 {
-			band := append(plotter.XYs{}, lo...)
-			for i := len(hi) - 1; i >= 0; i-- {
-				band = append(band, hi[i])
-			}
-			poly, err := plotter.NewPolygon(band)
+			poly, err := report.Band(lo, hi, col, 0x38)
 			if err != nil {
 				return err
 			}
-			poly.Color = color.NRGBA{col.R, col.G, col.B, 0x38}
-			poly.LineStyle.Width = 0
 			p.Add(poly)
 		}
 		line, points, err := plotter.NewLinePoints(pts)
