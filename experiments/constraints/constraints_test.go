@@ -3,7 +3,6 @@ package constraints
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,28 +11,12 @@ import (
 	"github.com/ventral-lab/ventral/compare"
 	"github.com/ventral-lab/ventral/datasets"
 	"github.com/ventral-lab/ventral/internal/mirror"
+	"github.com/ventral-lab/ventral/internal/toydata"
 	"github.com/ventral-lab/ventral/nn"
 )
 
-// synthetic returns n 3x12x12 images of 3 classes (a bright square on channel c, over noise).
-func synthetic(n int, seed uint64) *datasets.Dataset {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	per := 3 * 144
-	ds := &datasets.Dataset{Name: "synthetic", N: n, C: 3, H: 12, W: 12, Classes: []string{"r", "g", "b"}, X: make([]float32, n*per), Labels: make([]int, n)}
-	for i := 0; i < n; i++ {
-		c := i % 3
-		ds.Labels[i] = c
-		img := ds.X[i*per : (i+1)*per]
-		for j := range img {
-			img[j] = float32(rng.Float64() * 0.5)
-		}
-		y, x := rng.IntN(8), rng.IntN(8)
-		for d := 0; d < 16; d++ {
-			img[c*144+(y+d/4)*12+x+d%4] += 0.5
-		}
-	}
-	return ds
-}
+// synthetic is the toy data set of these tests.
+func synthetic(n int, seed uint64) *datasets.Dataset { return toydata.Squares(n, seed) }
 
 func tinySpec(t *testing.T) string { return specFile(t, "tiny", false) }
 
