@@ -30,6 +30,17 @@ type Node struct {
 	refs   []ref
 }
 
+// Param returns the node's parameter of the given kind ("weight", "bias"): the graph names
+// parameters "node.kind". Nil when the node has none.
+func (n *Node) Param(kind string) *Param {
+	for _, p := range n.Op.Params() {
+		if p.Name[strings.LastIndexByte(p.Name, '.')+1:] == kind {
+			return p
+		}
+	}
+	return nil
+}
+
 type ref struct {
 	node int // -1 for the graph input
 	prev bool

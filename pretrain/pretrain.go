@@ -410,15 +410,7 @@ func renormalise(g *nn.Graph, b *Block, ld *datasets.Loader, ctx *nn.Ctx) error 
 	n := b.Nodes[0]
 	y, _ := n.Op.Forward(ctx, []*tensor.Tensor{h})
 	defer ctx.Reset()
-	var w, bias *nn.Param
-	for _, p := range n.Op.Params() {
-		switch p.Name[strings.LastIndexByte(p.Name, '.')+1:] {
-		case "weight":
-			w = p
-		case "bias":
-			bias = p
-		}
-	}
+	w, bias := n.Param("weight"), n.Param("bias")
 	if w == nil {
 		return fmt.Errorf("pretrain %s: layer %q has no weight", g.Name, n.Name)
 	}

@@ -492,15 +492,7 @@ func headParams(g *nn.Graph, name string) (w, b *nn.Param, err error) {
 	if n == nil {
 		return nil, nil, fmt.Errorf("%s: no layer %q", g.Name, name)
 	}
-	for _, p := range n.Op.Params() {
-		// The graph names parameters "node.weight".
-		switch p.Name[strings.LastIndexByte(p.Name, '.')+1:] {
-		case "weight":
-			w = p
-		case "bias":
-			b = p
-		}
-	}
+	w, b = n.Param("weight"), n.Param("bias")
 	if w == nil {
 		return nil, nil, fmt.Errorf("%s: layer %q has no weight", g.Name, name)
 	}
