@@ -362,8 +362,16 @@ func TestSlurmGridMatchesSequentialRuns(t *testing.T) {
 	dir = filepath.Join(t.TempDir(), "oom-grid")
 	db = filepath.Join(t.TempDir(), "oom.db")
 	run(t, "grid", "plan", "--models", testModels[0], "--benchmarks", benches[0], "--bootstrap", bootstrap, "--db", db, "--out", dir)
+	// Held with 200 MiB of ballast until it is killed: a lenet5 cell alone can finish before
+	// the next memory poll.
+	os.WriteFile(hold, nil, 0o644)
+	t.Setenv(HoldEnv, hold)
+	t.Setenv(BallastEnv, "200")
 	run(t, "grid", "submit", dir, "--executor", "slurm", "--mem", "30M")
 	st = waitFor(t, dir, time.Minute, "the task killed", func(st []TaskStatus) bool { return st[0].State == Failed })
+	os.Remove(hold)
+	os.Unsetenv(HoldEnv)
+	os.Unsetenv(BallastEnv)
 	if !strings.Contains(st[0].Reason, "out of memory") {
 		t.Errorf("a task over its memory failed with reason %q, want out of memory", st[0].Reason)
 	}

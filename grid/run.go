@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -98,6 +99,11 @@ func lockFile(path string, wait bool) (unlock func(), busy bool, err error) {
 // should set it.
 const HoldEnv = "VENTRAL_GRID_TEST_HOLD"
 
+// BallastEnv, with HoldEnv, makes a held task hold that many MiB of touched memory as well, so
+// that a test can put a task over its memory request for as long as it likes (a real cell may
+// finish before SLURM's next memory poll). Nothing else should set it.
+const BallastEnv = "VENTRAL_GRID_TEST_BALLAST_MB"
+
 // RunTask runs task id of the grid in dir: it scores the cell (or its layer group), records
 // the result and marks the task done. A task already done returns at once; a task whose result
 // is already in the database (recorded by a run killed before it could mark itself done) is
@@ -174,12 +180,20 @@ func RunTask(dir string, id int, log io.Writer) (err error) {
 	}()
 
 	if hold := os.Getenv(HoldEnv); hold != "" {
+		var ballast []byte
+		if mb, err := strconv.Atoi(os.Getenv(BallastEnv)); err == nil && mb > 0 {
+			ballast = make([]byte, mb<<20)
+			for i := range ballast {
+				ballast[i] = 1
+			}
+		}
 		for {
 			if _, err := os.Stat(hold); err != nil {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		runtime.KeepAlive(ballast)
 	}
 	start := time.Now()
 	done := newMarker(id)
