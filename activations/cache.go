@@ -15,7 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/ventral-lab/ventral/internal/flock"
 )
 
 // FormatVersion is part of every cache key; it changes whenever the meaning of cached numbers
@@ -134,20 +135,18 @@ func (w *entryWriter) commit() error {
 	return nil
 }
 
-// lockEntries takes an exclusive lock on the lock file of each key's entry under dir and
-// returns the function that releases them. The locks are flock(2) locks: the kernel drops them
-// when the holder dies (a cancelled or killed task), so no stale lock outlives a process, unlike
-// a lock file naming a process id (whose id means nothing on another node of a cluster). Keys are
-// taken in sorted order so that two processes wanting overlapping sets cannot deadlock.
+// lockEntries takes an exclusive lock (package flock: released by the kernel if the holder
+// dies) on the lock file of each key's entry under dir and returns the function that releases
+// them. Keys are taken in sorted order so that two processes wanting overlapping sets cannot
+// deadlock.
 func lockEntries(dir string, keys []string) (unlock func(), err error) {
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	var held []*os.File
+	var held []func()
 	unlock = func() {
-		for _, f := range held {
-			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-			f.Close()
+		for _, u := range held {
+			u()
 		}
 	}
 	for _, k := range keys {
@@ -156,23 +155,12 @@ func lockEntries(dir string, keys []string) (unlock func(), err error) {
 			unlock()
 			return nil, err
 		}
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+		u, _, err := flock.Lock(p, true)
 		if err != nil {
 			unlock()
 			return nil, err
 		}
-		for {
-			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-			if err != syscall.EINTR {
-				break
-			}
-		}
-		if err != nil {
-			f.Close()
-			unlock()
-			return nil, fmt.Errorf("locking %s: %w", p, err)
-		}
-		held = append(held, f)
+		held = append(held, u)
 	}
 	return unlock, nil
 }

@@ -2,7 +2,6 @@ package grid
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ventral-lab/ventral/benchmarks"
+	"github.com/ventral-lab/ventral/internal/flock"
 	"github.com/ventral-lab/ventral/results"
 	"github.com/ventral-lab/ventral/subject"
 	"github.com/ventral-lab/ventral/train"
@@ -66,32 +66,7 @@ func newMarker(id int) *Marker {
 // (the task is running there). The lock is flock(2): released by the kernel when its holder
 // dies, however it dies.
 func lockTask(dir string, id int) (unlock func(), busy bool, err error) {
-	return lockFile(statePath(dir, id, "lock"), false)
-}
-
-func lockFile(path string, wait bool) (unlock func(), busy bool, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, false, err
-	}
-	how := syscall.LOCK_EX
-	if !wait {
-		how |= syscall.LOCK_NB
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), how)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, true, nil
-		}
-		return nil, false, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, false, nil
+	return flock.Lock(statePath(dir, id, "lock"), false)
 }
 
 // HoldEnv names a file that, while it exists, holds every task just after it has marked
@@ -264,7 +239,7 @@ func runCell(dir string, m *Manifest, t *Task, db *results.DB, log io.Writer) (r
 	if _, err := benchmarks.Score(sub, spec, opts); err != nil {
 		return results.Entry{}, err
 	}
-	unlock, _, err := lockFile(filepath.Join(dir, "state", fmt.Sprintf("cell%d.lock", t.Cell)), true)
+	unlock, _, err := flock.Lock(filepath.Join(dir, "state", fmt.Sprintf("cell%d.lock", t.Cell)), true)
 	if err != nil {
 		return results.Entry{}, err
 	}

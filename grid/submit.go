@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ventral-lab/ventral/internal/flock"
 )
 
 // SubmitOptions configure Submit.
@@ -105,7 +107,7 @@ func Submit(dir string, o SubmitOptions) (*Submission, error) {
 }
 
 func recordSubmission(dir string, sub *Submission) error {
-	unlock, _, err := lockFile(filepath.Join(dir, "state", "submissions.lock"), true)
+	unlock, _, err := flock.Lock(filepath.Join(dir, "state", "submissions.lock"), true)
 	if err != nil {
 		return err
 	}
