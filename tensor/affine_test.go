@@ -9,15 +9,9 @@ import (
 // AffineClamp (AVX2 and Go) against the formula, in place and copying, at every length mod 32,
 // with NaN propagating and infinite bounds meaning no clamp.
 func TestAffineClamp(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(4, 4))
 	inf := float32(math.Inf(1))
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for n := 1; n < 80; n++ {
 			src := randSlice(r, n)
 			src[r.IntN(n)] = float32(math.NaN())
@@ -50,14 +44,8 @@ func TestAffineClamp(t *testing.T) {
 // FakeQuant (AVX2 and Go) against the definition computed in float64, bit for bit, including
 // exact halves (rounded to even), clamped values and NaN.
 func TestFakeQuant(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(8, 8))
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for n := 1; n < 60; n++ {
 			src := randSlice(r, n)
 			for i := range src {
@@ -90,15 +78,9 @@ func TestFakeQuant(t *testing.T) {
 // equals AffineClamp then FakeQuant bit for bit (the sign of zero too), at every length mod 8,
 // with exact halves, clamped values, -0 and NaN.
 func TestAffineClampQuant(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(9, 9))
 	inf := float32(math.Inf(1))
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for n := 1; n < 40; n++ {
 			src := randSlice(r, n)
 			for i := range src {

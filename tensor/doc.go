@@ -25,7 +25,7 @@ package tensor
 //   - M edges use kernels with 1..5 rows (no wasted FMAs, direct stores); N edges (n % 16) run the
 //     kernel into a 6x16 scratch tile and copy the valid columns.
 //
-// Micro-kernels (gemm_kernel_amd64.s, AVX2+FMA, selected at run time via golang.org/x/sys/cpu):
+// Micro-kernels (gemm_kernel_amd64.s, AVX2+FMA, used when the kernel level of cpulevel.go is avx2):
 // an R x 16 tile (R = 1..6) lives in 2R ymm accumulators; each k step loads two 8-wide vectors of B,
 // broadcasts R values of A and issues 2R VFMADD231PS; the k loop is unrolled by 4. beta is applied
 // in the kernel on the first k block only (later blocks accumulate with beta = 1), and C is not read

@@ -7,11 +7,8 @@ import (
 )
 
 func TestSgemmABt(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for _, c := range []struct{ m, n, k int }{{1, 1, 1}, {3, 4, 8}, {6, 25, 1568}, {16, 150, 2000}, {7, 9, 13}, {5, 6, 300}, {32, 288, 520}} {
 			lda, ldb, ldc := c.k+3, c.k+1, c.n+2
 			a := make([]float32, c.m*lda)

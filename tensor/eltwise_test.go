@@ -7,10 +7,7 @@ import (
 )
 
 func TestEltwiseKernels(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
+	for range eachLevel(t) {
 		testEltwise(t)
 	}
 }
@@ -76,10 +73,7 @@ func testEltwise(t *testing.T) {
 }
 
 func TestRows(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for _, c := range []struct{ rows, cols, ld int }{{1, 1, 1}, {3, 5, 7}, {4, 8, 8}, {5, 10, 14}, {28, 28, 32}, {2, 17, 17}, {3, 3, 2}} {
 			src := make([]float32, (c.rows-1)*c.ld+c.cols)
 			for i := range src {

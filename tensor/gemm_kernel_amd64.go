@@ -2,10 +2,8 @@
 
 package tensor
 
-import "golang.org/x/sys/cpu"
-
-// useAVX2 selects the assembly kernels; tests may switch it off to exercise the Go kernels.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// haveAsmAVX2: this build has the AVX2 assembly; whether it runs is decided in cpulevel.go.
+const haveAsmAVX2 = true
 
 // Assembly micro-kernels (gemm_kernel_amd64.s): an R x 16 tile of C, R = 1..6.
 //

@@ -2,8 +2,8 @@
 
 package tensor
 
-// useAVX2 is always false without the amd64 assembly.
-var useAVX2 = false
+// haveAsmAVX2: no assembly in this build, so the kernel level is always generic (cpulevel.go).
+const haveAsmAVX2 = false
 
 // microKernel computes a rows x 16 tile with the portable Go kernel.
 func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {

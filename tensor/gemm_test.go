@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -62,15 +61,7 @@ func abs32(x float32) float32 {
 }
 
 func forKernels(t *testing.T, f func(t *testing.T)) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, asm := range []bool{true, false} {
-		if asm && !saved {
-			continue
-		}
-		useAVX2 = asm
-		t.Run(fmt.Sprintf("asm=%v", asm), f)
-	}
+	forEachLevel(t, func(t *testing.T, _ KernelLevel) { f(t) })
 }
 
 func TestSgemmRandom(t *testing.T) {

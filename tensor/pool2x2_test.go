@@ -7,11 +7,8 @@ import (
 )
 
 func TestMaxPool2x2(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for _, c := range []struct{ h, w int }{{2, 2}, {4, 6}, {5, 5}, {28, 28}, {10, 10}, {32, 32}, {9, 35}, {6, 33}} {
 			src := make([]float32, c.h*c.w)
 			for i := range src {
@@ -61,11 +58,8 @@ func TestMaxPool2x2(t *testing.T) {
 }
 
 func TestMaxPoolPlane(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for _, c := range []struct{ h, w, k, s, p int }{{55, 55, 3, 2, 0}, {56, 56, 3, 2, 1}, {13, 13, 3, 2, 0}, {9, 20, 2, 2, 0}, {7, 7, 3, 1, 1}, {12, 17, 5, 3, 2}} {
 			src := make([]float32, c.h*c.w)
 			for i := range src {

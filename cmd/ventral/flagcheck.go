@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/ventral-lab/ventral/tensor"
 )
 
 // countFlags are integer flags that count something (images, steps, epochs): a negative value
@@ -20,7 +22,11 @@ var countFlags = map[string]bool{
 func maxThreads() int { return 16 * runtime.NumCPU() }
 
 // checkFlags validates the integer flags every command shares by name, before the command runs.
+// A bad $VENTRAL_KERNELS stops every command, so no figure is measured at a level not asked for.
 func checkFlags(cmd *cobra.Command, _ []string) error {
+	if err := tensor.KernelEnvError(); err != nil {
+		return err
+	}
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if err != nil || f.Value.Type() != "int" {
