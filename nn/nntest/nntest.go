@@ -1,5 +1,7 @@
 // Package nntest checks ops and graphs against finite differences. Every layer's test calls
-// CheckOp; recurrent graphs use CheckGraph to verify backpropagation through time.
+// CheckOp; recurrent graphs use CheckGraph to verify backpropagation through time. Both run the
+// whole check at every kernel level the CPU offers (tensor.AvailableKernelLevels: AVX2 assembly
+// and pure Go on amd64), so each layer's gradients are checked on every code path.
 package nntest
 
 import (
@@ -54,7 +56,8 @@ func (o *Opts) defaults() {
 func CheckOp(t testing.TB, op nn.Op, inShapes [][]int, o Opts) {
 	t.Helper()
 	o.defaults()
-	rng := rand.New(rand.NewPCG(o.Seed, 1))
+	pcg := rand.NewPCG(o.Seed, 1)
+	rng := rand.New(pcg)
 	outShape, err := op.Build(inShapes, rng)
 	if err != nil {
 		t.Fatalf("%s: Build(%v): %v", op.Type(), inShapes, err)
@@ -91,30 +94,58 @@ func CheckOp(t testing.TB, op nn.Op, inShapes [][]int, o Opts) {
 		}
 		return s
 	}
-	for _, p := range op.Params() {
-		p.Grad.Zero()
-	}
-	ctx := nn.NewCtx(o.Train, o.Seed)
-	out, cache := op.Forward(ctx, ins)
-	need := make([]bool, len(ins))
-	for i := range need {
-		need[i] = true
-	}
-	din := op.Backward(ctx, cache, ins, out, r, need)
-	if len(din) != len(ins) {
-		t.Fatalf("%s: Backward returned %d input gradients for %d inputs", op.Type(), len(din), len(ins))
-	}
-	var targets []target
-	for k, x := range ins {
-		if din[k] == nil {
-			t.Fatalf("%s: Backward returned no gradient for input %d", op.Type(), k)
+	atEachLevel(t, pcg, func(level string) {
+		for _, p := range op.Params() {
+			p.Grad.Zero()
 		}
-		targets = append(targets, target{fmt.Sprintf("input %d", k), x, din[k].Clone()})
+		ctx := nn.NewCtx(o.Train, o.Seed)
+		out, cache := op.Forward(ctx, ins)
+		need := make([]bool, len(ins))
+		for i := range need {
+			need[i] = true
+		}
+		din := op.Backward(ctx, cache, ins, out, r, need)
+		if len(din) != len(ins) {
+			t.Fatalf("%s%s: Backward returned %d input gradients for %d inputs", op.Type(), level, len(din), len(ins))
+		}
+		var targets []target
+		for k, x := range ins {
+			if din[k] == nil {
+				t.Fatalf("%s%s: Backward returned no gradient for input %d", op.Type(), level, k)
+			}
+			targets = append(targets, target{fmt.Sprintf("input %d", k), x, din[k].Clone()})
+		}
+		for _, p := range op.Params() {
+			targets = append(targets, target{p.Name, p.Value, p.Grad.Clone()})
+		}
+		compare(t, op.Type()+level, targets, loss, rng, o)
+	})
+}
+
+// atEachLevel runs check at every kernel level the CPU offers, the best first, with the random
+// source rewound to its current state each time (the same coordinates are checked at every
+// level), and restores the kernel level afterwards. check gets " [kernels=NAME]" for messages.
+func atEachLevel(t testing.TB, src *rand.PCG, check func(level string)) {
+	t.Helper()
+	state, err := src.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range op.Params() {
-		targets = append(targets, target{p.Name, p.Value, p.Grad.Clone()})
+	saved := tensor.CurrentKernelLevel()
+	defer func() {
+		if err := tensor.SetKernelLevel(saved); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, l := range tensor.AvailableKernelLevels() {
+		if err := tensor.SetKernelLevel(l); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.UnmarshalBinary(state); err != nil {
+			t.Fatal(err)
+		}
+		check(" [kernels=" + l.String() + "]")
 	}
-	compare(t, op.Type(), targets, loss, rng, o)
 }
 
 // CheckGraph compares a built graph's parameter and input gradients (through all time steps)
@@ -122,7 +153,8 @@ func CheckOp(t testing.TB, op nn.Op, inShapes [][]int, o Opts) {
 func CheckGraph(t testing.TB, g *nn.Graph, o Opts) {
 	t.Helper()
 	o.defaults()
-	rng := rand.New(rand.NewPCG(o.Seed, 2))
+	pcg := rand.NewPCG(o.Seed, 2)
+	rng := rand.New(pcg)
 	x := tensor.New(append([]int{o.Batch}, g.InputShape...)...)
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64())
@@ -147,22 +179,24 @@ func CheckGraph(t testing.TB, g *nn.Graph, o Opts) {
 		return s
 	}
 	loss()
-	g.ZeroGrad()
-	ctx := nn.NewCtx(o.Train, o.Seed)
-	ctx.Backward = true
-	tr, err := g.Forward(ctx, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.WantInputGrad()
-	if err := tr.Backward(r); err != nil {
-		t.Fatal(err)
-	}
-	targets := []target{{"input", x, tr.InputGrad().Clone()}}
-	for _, p := range g.Params() {
-		targets = append(targets, target{p.Name, p.Value, p.Grad.Clone()})
-	}
-	compare(t, g.Name, targets, loss, rng, o)
+	atEachLevel(t, pcg, func(level string) {
+		g.ZeroGrad()
+		ctx := nn.NewCtx(o.Train, o.Seed)
+		ctx.Backward = true
+		tr, err := g.Forward(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.WantInputGrad()
+		if err := tr.Backward(r); err != nil {
+			t.Fatal(err)
+		}
+		targets := []target{{"input", x, tr.InputGrad().Clone()}}
+		for _, p := range g.Params() {
+			targets = append(targets, target{p.Name, p.Value, p.Grad.Clone()})
+		}
+		compare(t, g.Name+level, targets, loss, rng, o)
+	})
 }
 
 type target struct {

@@ -54,3 +54,53 @@ func TestNonFiniteNumericalDerivativeFails(t *testing.T) {
 		}
 	}
 }
+
+// wrongAt is y = 2x whose backward pass is right except at one kernel level, where it returns
+// the identity's gradient; it records the levels its backward pass ran at.
+type wrongAt struct {
+	bad  tensor.KernelLevel
+	seen map[tensor.KernelLevel]int
+}
+
+func (w *wrongAt) Type() string                                  { return "wrong_at" }
+func (w *wrongAt) Build(in [][]int, _ *rand.Rand) ([]int, error) { return in[0], nil }
+func (w *wrongAt) Params() []*nn.Param                           { return nil }
+func (w *wrongAt) Forward(_ *nn.Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
+	y := in[0].Clone()
+	tensor.Scale(2, y.Data)
+	return y, nil
+}
+func (w *wrongAt) Backward(_ *nn.Ctx, _ any, _ []*tensor.Tensor, _, dout *tensor.Tensor, _ []bool) []*tensor.Tensor {
+	l := tensor.CurrentKernelLevel()
+	w.seen[l]++
+	d := dout.Clone()
+	if l != w.bad {
+		tensor.Scale(2, d.Data)
+	}
+	return []*tensor.Tensor{d}
+}
+
+// CheckOp runs at every kernel level, restores the level, and a gradient wrong at one level
+// only fails the check with that level named.
+func TestCheckOpRunsEveryKernelLevel(t *testing.T) {
+	start := tensor.CurrentKernelLevel()
+	for _, bad := range tensor.AvailableKernelLevels() {
+		w := &wrongAt{bad: bad, seen: map[tensor.KernelLevel]int{}}
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() { defer close(done); CheckOp(r, w, [][]int{{5}}, Opts{}) }()
+		<-done
+		msg := strings.Join(r.errs, "\n")
+		if len(r.errs) != 1 || !strings.Contains(msg, "[kernels="+bad.String()+"]") {
+			t.Errorf("gradient wrong at %s: errors %q", bad, r.errs)
+		}
+		for _, l := range tensor.AvailableKernelLevels() {
+			if w.seen[l] != 1 {
+				t.Errorf("backward ran %d times at %s", w.seen[l], l)
+			}
+		}
+		if tensor.CurrentKernelLevel() != start {
+			t.Errorf("level left at %s, was %s", tensor.CurrentKernelLevel(), start)
+		}
+	}
+}
