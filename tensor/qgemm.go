@@ -15,7 +15,8 @@ import "math"
 // Layout. A (m x k, the weights) is packed once into 6-row panels of k pairs: for pair p and
 // row i the two int16 a[i][2p], a[i][2p+1], so one 32-bit broadcast feeds a row. B (k x n, the
 // activations) is packed per call into 16-column strips: for pair p the 16 int16 pairs
-// (b[2p][j], b[2p+1][j]), two ymm registers. The 6x16 micro-kernel keeps 12 int32 accumulators
+// (b[2p][j], b[2p+1][j]), two ymm registers; packed a pair of rows at a time across all
+// strips, so that the float32 activations are read sequentially. The 6x16 micro-kernel keeps 12 int32 accumulators
 // over all of k (no k blocking: k is at most QGemmMaxK, so a strip is at most 64 KiB) and
 // stores float32: the int32 sums converted once.
 //
@@ -117,27 +118,35 @@ func PackQB(dst *QPackedB, k, n int, b []float32, ldb int) bool {
 	dst.data = dst.data[:sz]
 	dst.K, dst.N = k, n
 	_ = b[(k-1)*ldb+n-1]
-	for s := 0; s < strips; s++ {
-		j0 := s * qNR
-		d := dst.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
-		if j0+qNR <= n && !packQBStrip(d, b[j0:], ldb, k) {
+	full := n / qNR
+	if full > 0 && !packQBStrips(dst.data, b, ldb, k, full) {
+		return false
+	}
+	if full < strips {
+		// The partial strip through a zero-padded copy, so that it too is packed (and
+		// checked) by the vector code.
+		j0, cols := full*qNR, n-full*qNR
+		if cap(dst.edge) < k*qNR {
+			dst.edge = make([]float32, k*qNR)
+		}
+		e := dst.edge[:k*qNR]
+		for r := 0; r < k; r++ {
+			copy(e[r*qNR:r*qNR+cols], b[r*ldb+j0:r*ldb+n])
+			clear(e[r*qNR+cols : (r+1)*qNR])
+		}
+		if !packQBStrip(dst.data[full*kp*qNR*2:], e, qNR, k) {
 			return false
 		}
-		if j0+qNR > n {
-			// The partial strip through a zero-padded copy, so that it too is packed (and
-			// checked) by the vector code.
-			cols := n - j0
-			if cap(dst.edge) < k*qNR {
-				dst.edge = make([]float32, k*qNR)
-			}
-			e := dst.edge[:k*qNR]
-			for r := 0; r < k; r++ {
-				copy(e[r*qNR:r*qNR+cols], b[r*ldb+j0:r*ldb+n])
-				clear(e[r*qNR+cols : (r+1)*qNR])
-			}
-			if !packQBStrip(d, e, qNR, k) {
-				return false
-			}
+	}
+	return true
+}
+
+// packQBStripsGo packs full strips one at a time.
+func packQBStripsGo(d []int16, b []float32, ldb, k, strips int) bool {
+	kp := qPairs(k)
+	for s := 0; s < strips; s++ {
+		if !packQBStripGo(d[s*kp*qNR*2:(s+1)*kp*qNR*2], b[s*qNR:], ldb, k, qNR) {
+			return false
 		}
 	}
 	return true

@@ -15,7 +15,10 @@ func qKernel(a, b []int16, kp int, c []float32, ldc int) {
 }
 
 //go:noescape
-func packQBPairsAVX2(d *int16, r0, r1 *float32, pairs, ldb2 int) bool
+func packQBAVX2(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+
+// qZeroRow pairs with the odd last row of B.
+var qZeroRow [qNR]float32
 
 // packQBStrip packs a full 16-column strip of k rows (row stride ldb).
 func packQBStrip(d []int16, b []float32, ldb, k int) bool {
@@ -25,21 +28,36 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	full := k / 2
 	if full > 0 {
 		_, _ = d[full*qNR*2-1], b[(2*full-1)*ldb+qNR-1]
-		if !packQBPairsAVX2(&d[0], &b[0], &b[ldb], full, 2*ldb) {
+		if !packQBAVX2(&d[0], &b[0], &b[ldb], full, 8*ldb, 8*ldb, 4*qNR) {
 			return false
 		}
 	}
 	if k%2 == 1 {
 		// The last row pairs with zeros.
-		last := b[(k-1)*ldb : (k-1)*ldb+qNR]
-		dd := d[full*qNR*2 : (full+1)*qNR*2]
-		for j, v := range last {
-			l, ok := qLevel(v)
-			if !ok {
-				return false
-			}
-			dd[2*j], dd[2*j+1] = l, 0
+		_, _ = d[(full+1)*qNR*2-1], b[(k-1)*ldb+qNR-1]
+		return packQBAVX2(&d[full*qNR*2], &b[(k-1)*ldb], &qZeroRow[0], 1, 0, 0, 0)
+	}
+	return true
+}
+
+// packQBStrips packs the first strips full 16-column strips of the k rows of b (row stride
+// ldb) into d, strip s at d[s*kp*32:]. It streams along the rows, a pair of rows at a time
+// across all strips: reading sequentially, where a strip at a time reads 64 bytes of each of
+// k rows.
+func packQBStrips(d []int16, b []float32, ldb, k, strips int) bool {
+	if !useAVX2 {
+		return packQBStripsGo(d, b, ldb, k, strips)
+	}
+	kp := qPairs(k)
+	_, _ = d[((strips-1)*kp+kp)*qNR*2-1], b[(k-1)*ldb+strips*qNR-1]
+	for p := 0; p < k/2; p++ {
+		if !packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &b[(2*p+1)*ldb], strips, 4*qNR, 4*qNR, kp*qNR*4) {
+			return false
 		}
+	}
+	if k%2 == 1 {
+		p := k / 2
+		return packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &qZeroRow[0], strips, 4*qNR, 0, kp*qNR*4)
 	}
 	return true
 }

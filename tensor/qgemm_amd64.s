@@ -94,24 +94,22 @@ qloop:
 	VZEROUPPER
 	RET
 
-// func packQBPairsAVX2(d *int16, r0, r1 *float32, pairs, ldb2 int) bool
-// For p < pairs, the 16 floats at r0 + p*ldb2 and at r1 + p*ldb2 (elements) become 16 int16
-// pairs (r0[j], r1[j]) at d + 32p. Returns false if any value is not an integer (converted and
-// converted back, it differs; NaN included) or exceeds 1024 in magnitude.
-TEXT ·packQBPairsAVX2(SB), NOSPLIT, $0-41
+// func packQBAVX2(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+// count times: the 16 floats at r0 and the 16 at r1 become 16 int16 pairs (r0[j], r1[j]) at
+// d; then r0, r1 and d advance by r0step, r1step and dstep bytes. Returns false if any value
+// is not an integer (converted and converted back, it differs; NaN included) or exceeds 1024
+// in magnitude (the int32 levels are packed to int16 with signed saturation, so anything
+// beyond 32767 stays beyond 1024, and the largest magnitude is kept). count >= 1.
+TEXT ·packQBAVX2(SB), NOSPLIT, $0-57
 	MOVQ d+0(FP), DI
 	MOVQ r0+8(FP), SI
 	MOVQ r1+16(FP), BX
-	MOVQ pairs+24(FP), CX
-	MOVQ ldb2+32(FP), R8
-	SHLQ $2, R8
+	MOVQ count+24(FP), CX
+	MOVQ r0step+32(FP), R8
+	MOVQ r1step+40(FP), R9
+	MOVQ dstep+48(FP), R10
 	VPXOR Y15, Y15, Y15
-	MOVL $0x44800000, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
-	MOVL $0x7fffffff, AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
+	VPXOR Y14, Y14, Y14
 ploop:
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
@@ -122,42 +120,39 @@ ploop:
 	VCVTPS2DQ Y2, Y6
 	VCVTPS2DQ Y3, Y7
 	VCVTDQ2PS Y4, Y8
+	VCVTDQ2PS Y5, Y9
+	VCVTDQ2PS Y6, Y10
+	VCVTDQ2PS Y7, Y11
 	VCMPPS $4, Y8, Y0, Y8
-	VANDPS Y13, Y0, Y9
-	VCMPPS $0x1E, Y12, Y9, Y9
-	VPOR Y8, Y15, Y15
+	VCMPPS $4, Y9, Y1, Y9
+	VCMPPS $4, Y10, Y2, Y10
+	VCMPPS $4, Y11, Y3, Y11
+	VPOR Y8, Y9, Y9
+	VPOR Y10, Y11, Y11
 	VPOR Y9, Y15, Y15
-	VCVTDQ2PS Y5, Y8
-	VCMPPS $4, Y8, Y1, Y8
-	VANDPS Y13, Y1, Y9
-	VCMPPS $0x1E, Y12, Y9, Y9
-	VPOR Y8, Y15, Y15
-	VPOR Y9, Y15, Y15
-	VCVTDQ2PS Y6, Y8
-	VCMPPS $4, Y8, Y2, Y8
-	VANDPS Y13, Y2, Y9
-	VCMPPS $0x1E, Y12, Y9, Y9
-	VPOR Y8, Y15, Y15
-	VPOR Y9, Y15, Y15
-	VCVTDQ2PS Y7, Y8
-	VCMPPS $4, Y8, Y3, Y8
-	VANDPS Y13, Y3, Y9
-	VCMPPS $0x1E, Y12, Y9, Y9
-	VPOR Y8, Y15, Y15
-	VPOR Y9, Y15, Y15
-	VPSLLD $16, Y6, Y6
-	VPBLENDW $0xAA, Y6, Y4, Y4
-	VPSLLD $16, Y7, Y7
-	VPBLENDW $0xAA, Y7, Y5, Y5
-	VMOVDQU Y4, (DI)
-	VMOVDQU Y5, 32(DI)
+	VPOR Y11, Y15, Y15
+	VPACKSSDW Y5, Y4, Y8
+	VPACKSSDW Y7, Y6, Y9
+	VPUNPCKLWD Y9, Y8, Y10
+	VPUNPCKHWD Y9, Y8, Y11
+	VMOVDQU Y10, (DI)
+	VMOVDQU Y11, 32(DI)
+	VPABSW Y8, Y8
+	VPABSW Y9, Y9
+	VPMAXUW Y8, Y14, Y14
+	VPMAXUW Y9, Y14, Y14
 	ADDQ R8, SI
-	ADDQ R8, BX
-	ADDQ $64, DI
+	ADDQ R9, BX
+	ADDQ R10, DI
 	DECQ CX
 	JNZ ploop
+	MOVL $0x04000400, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	VPSUBUSW Y13, Y14, Y14
+	VPOR Y14, Y15, Y15
 	VPTEST Y15, Y15
-	SETEQ ret+40(FP)
+	SETEQ ret+56(FP)
 	VZEROUPPER
 	RET
 
