@@ -37,7 +37,15 @@ type Result struct {
 	PeerErr        error
 	PeakRSSMB      float64
 	Note           string
+	// FLOPsPerImage counts the conv and dense layers' GEMM work per image (ForwardFLOPs, three
+	// times that for a training step); 0 where unknown.
+	FLOPsPerImage float64
+	// PeakGFLOPS is the machine's FMA peak at the run's thread count (0 where not measured).
+	PeakGFLOPS float64
 }
+
+// GFLOPS is the GEMM work done per second (0 without FLOPsPerImage).
+func (r Result) GFLOPS() float64 { return r.ImagesPerS * r.FLOPsPerImage / 1e9 }
 
 // Ratio is ours over the peer's (0 without a peer figure).
 func (r Result) Ratio() float64 {
@@ -54,6 +62,15 @@ func (r Result) String() string {
 		s += fmt.Sprintf(" peer=%.1f ratio=%.2f", r.PeerImagesPerS, r.Ratio())
 	} else if r.PeerErr != nil {
 		s += fmt.Sprintf(" peer=unavailable (%v)", r.PeerErr)
+	}
+	if g := r.GFLOPS(); g > 0 {
+		s += fmt.Sprintf(" gflops=%.1f", g)
+		if r.PeakGFLOPS > 0 {
+			s += fmt.Sprintf(" of_peak=%.2f", g/r.PeakGFLOPS)
+			if r.PeerImagesPerS > 0 {
+				s += fmt.Sprintf(" peer_of_peak=%.2f", r.PeerImagesPerS*r.FLOPsPerImage/1e9/r.PeakGFLOPS)
+			}
+		}
 	}
 	if r.Note != "" {
 		s += " " + r.Note
@@ -96,6 +113,17 @@ func Engine(o Options, progress func(string)) ([]Result, error) {
 	tensor.SetThreads(o.Threads)
 	defer tensor.SetThreads(prevThreads)
 
+	// The machine's FMA peak at this thread count, measured in the same run: each workload's
+	// GEMM work per second is also printed as a fraction of it.
+	var peakGFLOPS float64
+	if p, err := tensor.FMAPeak(o.Threads, time.Second); err == nil {
+		peakGFLOPS = p.GFLOPS
+		if progress != nil {
+			progress(fmt.Sprintf("FMA peak at %d threads: %.1f GFLOP/s", o.Threads, p.GFLOPS))
+		}
+	} else if progress != nil {
+		progress(err.Error())
+	}
 	var out []Result
 	for _, name := range Workloads() {
 		if o.Only != "" && name != o.Only {
@@ -121,6 +149,7 @@ func Engine(o Options, progress func(string)) ([]Result, error) {
 		}
 		r.Name = name
 		r.PeakRSSMB = sysinfo.PeakRSSMB()
+		r.PeakGFLOPS = peakGFLOPS
 		if !o.NoPeer {
 			if progress != nil {
 				progress("running the PyTorch peer for " + name)
@@ -208,7 +237,7 @@ func lenetTrain(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{ImagesPerS: bs / med.Seconds()}, nil
+	return Result{ImagesPerS: bs / med.Seconds(), FLOPsPerImage: 3 * ForwardFLOPs(g)}, nil
 }
 
 // synthTrain trains on synthetic inputs with SGD (lr 0.01, momentum 0.9, weight decay 5e-4).
@@ -230,7 +259,7 @@ func synthTrain(model string, bs int, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{ImagesPerS: float64(bs) / med.Seconds()}, nil
+	return Result{ImagesPerS: float64(bs) / med.Seconds(), FLOPsPerImage: 3 * ForwardFLOPs(g)}, nil
 }
 
 func infer(model string, bs int, o Options) (Result, error) {
@@ -251,7 +280,7 @@ func infer(model string, bs int, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{ImagesPerS: float64(bs) / med.Seconds()}, nil
+	return Result{ImagesPerS: float64(bs) / med.Seconds(), FLOPsPerImage: ForwardFLOPs(g)}, nil
 }
 
 func synth(g *nn.Graph, bs int) (*tensor.Tensor, []int) {

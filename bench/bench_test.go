@@ -41,6 +41,10 @@ func TestResultLineAndUnknownWorkload(t *testing.T) {
 	if got := r.String(); got != "BENCH cornetz-infer 50.0 peer=40.0 ratio=1.25" {
 		t.Errorf("line %q", got)
 	}
+	r.FLOPsPerImage, r.PeakGFLOPS = 2e9, 400
+	if got := r.String(); got != "BENCH cornetz-infer 50.0 peer=40.0 ratio=1.25 gflops=100.0 of_peak=0.25 peer_of_peak=0.20" {
+		t.Errorf("line %q", got)
+	}
 	if _, err := Engine(Options{Only: "resnet"}, nil); err == nil || !strings.Contains(err.Error(), "cifar-cnn-train") {
 		t.Errorf("unknown workload: %v", err)
 	}

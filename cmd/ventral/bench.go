@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ventral-lab/ventral/bench"
-	"github.com/ventral-lab/ventral/tensor"
 )
 
 func init() {
@@ -22,6 +21,7 @@ func init() {
 		Short: "Training and inference throughput of the engine workloads, beside PyTorch on the CPU",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.MinTime = time.Duration(seconds * float64(time.Second))
+			fmt.Println(bench.Header())
 			fmt.Printf("# ventral engine benchmark: threads=%d (ours and the peer's), median step times\n", max(o.Threads, 1))
 			res, err := bench.Engine(o, func(s string) { fmt.Fprintln(os.Stderr, "#", s) })
 			for _, r := range res {
@@ -37,42 +37,42 @@ func init() {
 	engine.Flags().BoolVar(&o.NoPeer, "no-peer", false, "skip the PyTorch peer")
 	engine.Flags().StringVar(&o.PeerDir, "peers", "", "folder of the peer scripts (default: shared/bench beside the checkout, or $VENTRAL_PEERS)")
 
-	var gemmThreads int
+	var g bench.GemmOptions
 	var gemmSeconds float64
-	var noPeer bool
 	gemm := &cobra.Command{
 		Use:   "gemm",
-		Short: "Single-precision GEMM throughput: ours, gonum, numpy/OpenBLAS",
+		Short: "Single-precision GEMM throughput: ours, gonum, numpy/OpenBLAS, and fractions of the FMA peak",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prev := tensor.Threads()
-			tensor.SetThreads(gemmThreads)
-			defer tensor.SetThreads(prev)
-			shapes := tensor.DefaultGemmShapes()
-			res := tensor.GemmTable(shapes, time.Duration(gemmSeconds*float64(time.Second)))
-			peer := map[string]float64{}
-			if !noPeer {
-				var err error
-				if peer, err = bench.NumpyGemm(shapes, gemmThreads, ""); err != nil {
-					fmt.Fprintln(os.Stderr, "#", err)
-				}
+			fmt.Println(bench.Header())
+			g.MinTime = time.Duration(gemmSeconds * float64(time.Second))
+			runs, err := bench.Gemm(g, func(s string) { fmt.Fprintln(os.Stderr, "#", s) })
+			fmt.Println("# GFLOP/s, float32, medians of repeated batches: by wall time, then per busy core (CPU time); peak = FMA peak per busy core at the same thread count")
+			for _, r := range runs {
+				r.Print(os.Stdout)
 			}
-			fmt.Printf("# GFLOP/s, float32, threads=%d (numpy threads set by OPENBLAS_NUM_THREADS)\n", gemmThreads)
-			fmt.Printf("%-22s %16s %10s %10s %10s %12s\n", "shape", "MxNxK", "ours", "gonum", "numpy", "ours/numpy")
-			for _, r := range res {
-				key := fmt.Sprintf("%dx%dx%d", r.M, r.N, r.K)
-				np := peer[key]
-				ratio := "-"
-				if np > 0 {
-					ratio = fmt.Sprintf("%.2f", r.OursGFLOPS/np)
-				}
-				fmt.Printf("%-22s %16s %10.1f %10.1f %10s %12s\n", r.Name, key, r.OursGFLOPS, r.GonumGFLOPS, fmtOr(np), ratio)
-			}
-			return nil
+			return err
 		},
 	}
-	gemm.Flags().IntVar(&gemmThreads, "threads", 1, "threads")
+	gemm.Flags().IntSliceVar(&g.Threads, "threads", []int{1, 2}, "thread counts (ours, gonum and numpy alike)")
 	gemm.Flags().Float64Var(&gemmSeconds, "seconds", 0.5, "measuring time per shape and implementation")
-	gemm.Flags().BoolVar(&noPeer, "no-peer", false, "skip numpy")
+	gemm.Flags().BoolVar(&g.NoPeer, "no-peer", false, "skip numpy")
+
+	var peakThreads []int
+	var peakSeconds float64
+	peak := &cobra.Command{
+		Use:   "peak",
+		Short: "The machine's float32 FMA throughput (GFLOP/s), the peak other figures are fractions of",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Println(bench.Header())
+			res, err := bench.Peak(peakThreads, time.Duration(peakSeconds*float64(time.Second)))
+			for _, p := range res {
+				fmt.Println(bench.PeakLine(p))
+			}
+			return err
+		},
+	}
+	peak.Flags().IntSliceVar(&peakThreads, "threads", []int{1, 2}, "thread counts")
+	peak.Flags().Float64Var(&peakSeconds, "seconds", 1, "measuring time per thread count")
 
 	var plsShape [3]int
 	var plsNoPeer bool
@@ -80,6 +80,7 @@ func init() {
 		Use:   "pls",
 		Short: "PLS-25 neural predictivity with 10-fold cross-validation, beside scikit-learn",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Println(bench.Header())
 			fmt.Printf("# PLS-25, 10-fold CV, %d stimuli x %d features x %d neuroids (float64 ours, float32 sklearn)\n", plsShape[0], plsShape[1], plsShape[2])
 			r, err := bench.PLS(plsShape[0], plsShape[1], plsShape[2], bench.Options{NoPeer: plsNoPeer})
 			if err != nil {
@@ -107,6 +108,7 @@ func init() {
 		Short: "Inference of imported ONNX networks (int8 MobileNetV2, ResNet-18) beside onnxruntime on the same files",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			io.MinTime = time.Duration(ioSeconds * float64(time.Second))
+			fmt.Println(bench.Header())
 			fmt.Printf("# ventral imported-network benchmark: 224 px, median forward times; peer = onnxruntime-node at the same thread count\n")
 			res, err := bench.Import(io, func(s string) { fmt.Fprintln(os.Stderr, "#", s) })
 			for _, r := range res {
@@ -122,13 +124,6 @@ func init() {
 	importCmd.Flags().BoolVar(&io.NoPeer, "no-peer", false, "skip onnxruntime")
 	importCmd.Flags().StringVar(&io.ORT, "ort", "", "onnxruntime-node package folder (default $VENTRAL_ORT or the peer cache)")
 
-	benchCmd.AddCommand(engine, gemm, pls, importCmd)
+	benchCmd.AddCommand(engine, gemm, peak, pls, importCmd)
 	rootCmd.AddCommand(benchCmd)
-}
-
-func fmtOr(v float64) string {
-	if v == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f", v)
 }

@@ -1,0 +1,35 @@
+package bench
+
+import (
+	"math"
+	"testing"
+
+	"github.com/ventral-lab/ventral/models"
+)
+
+// Multiply-adds of the conv and fully connected layers against published counts: torchvision's
+// AlexNet is 0.714 GMAC per 224 px image (conv 655.6 M + fc 58.6 M; torchvision's model table
+// lists 0.71 "GFLOPS", counted as multiply-adds), and LeNet-5 (28 px, padded conv1) is
+// 6*25*784 + 16*150*100 + 400*120 + 120*84 + 84*10 = 416,520.
+func TestForwardFLOPs(t *testing.T) {
+	for _, c := range []struct {
+		model string
+		macs  float64
+		tol   float64
+	}{
+		{"alexnet-torchvision", 714.2e6, 0.005},
+		{"lenet5", 416520, 0},
+	} {
+		g, err := models.Get(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Build(1); err != nil {
+			t.Fatal(err)
+		}
+		got := ForwardFLOPs(g) / 2
+		if math.Abs(got-c.macs) > c.tol*c.macs {
+			t.Errorf("%s: %.0f multiply-adds, want %.0f", c.model, got, c.macs)
+		}
+	}
+}
