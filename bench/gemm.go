@@ -211,7 +211,7 @@ func (run GemmRun) Print(w io.Writer) {
 	if run.PeakErr != nil {
 		fmt.Fprintf(w, "no FMA peak (%v)\n", run.PeakErr)
 	} else {
-		fmt.Fprintf(w, "FMA peak %.1f GFLOP/s wall, %.1f per busy core (%s)\n", run.Peak.GFLOPS, run.Peak.CPUGFLOPS, run.Peak.Kernel)
+		fmt.Fprintf(w, "FMA peak %.1f GFLOP/s (best run; median %.1f), %.1f per busy core (%s)\n", run.Peak.GFLOPS, run.Peak.MedianGFLOPS, run.Peak.CPUGFLOPS, run.Peak.Kernel)
 	}
 	switch {
 	case run.PeerErr != nil:

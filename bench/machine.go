@@ -42,7 +42,7 @@ func Peak(threads []int, minTime time.Duration) ([]tensor.PeakResult, error) {
 
 // PeakLine is the line `ventral bench peak` prints for one thread count.
 func PeakLine(p tensor.PeakResult) string {
-	s := fmt.Sprintf("BENCH peak-fma threads=%d gflops=%.1f per_thread=%.1f", p.Threads, p.GFLOPS, p.PerThread())
+	s := fmt.Sprintf("BENCH peak-fma threads=%d gflops=%.1f per_thread=%.1f median=%.1f", p.Threads, p.GFLOPS, p.PerThread(), p.MedianGFLOPS)
 	if p.CPUGFLOPS > 0 {
 		s += fmt.Sprintf(" per_busy_core=%.1f", p.CPUGFLOPS)
 	}
