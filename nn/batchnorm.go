@@ -103,6 +103,31 @@ func (bn *BatchNorm) eps() float64 {
 	return float64(bn.Eps)
 }
 
+// affine returns channel ch's map y = x*scale + shift for the statistics mean and inv (1/std).
+func (bn *BatchNorm) affine(ch int, mean, inv float32) (scale, shift float32) {
+	scale, shift = inv, -mean*inv
+	if bn.w != nil {
+		scale, shift = scale*bn.w.Value.Data[ch], shift*bn.w.Value.Data[ch]+bn.b.Value.Data[ch]
+	}
+	return scale, shift
+}
+
+// inferenceAffine returns the per-channel map of inference mode (the running statistics), for
+// the epilogue of the layer before (see fuse.go); computed from the current buffers and
+// parameters on each call, so it never goes stale.
+func (bn *BatchNorm) inferenceAffine() (scale, shift []float32) {
+	scale, shift = make([]float32, bn.c), make([]float32, bn.c)
+	for ch := range scale {
+		scale[ch], shift[ch] = bn.affine(ch, bn.runMean.Data[ch], bn.invStd(ch))
+	}
+	return scale, shift
+}
+
+// invStd is 1/sqrt(running variance + eps) of channel ch.
+func (bn *BatchNorm) invStd(ch int) float32 {
+	return float32(1 / math.Sqrt(float64(bn.runV.Data[ch])+bn.eps()))
+}
+
 // bnCache holds per-channel mean and 1/std used by the forward pass.
 type bnCache struct {
 	stats *tensor.Tensor // [2, C]: mean, invstd
@@ -123,7 +148,7 @@ func (bn *BatchNorm) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any
 	for ch := 0; ch < c; ch++ {
 		if !train {
 			mean[ch] = bn.runMean.Data[ch]
-			inv[ch] = float32(1 / math.Sqrt(float64(bn.runV.Data[ch])+bn.eps()))
+			inv[ch] = bn.invStd(ch)
 			continue
 		}
 		var s float64
@@ -151,19 +176,20 @@ func (bn *BatchNorm) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any
 		bn.runV.Data[ch] = (1-mom)*bn.runV.Data[ch] + mom*float32(unb)
 	}
 	y := ctx.Alloc(x.Shape...)
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			sc, sh := inv[ch], -mean[ch]*inv[ch]
-			if bn.w != nil {
-				sc, sh = sc*bn.w.Value.Data[ch], sh*bn.w.Value.Data[ch]+bn.b.Value.Data[ch]
+	inf := float32(math.Inf(1))
+	parallelWork(n*c, x.Len(), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			sc, sh := bn.affine(r%c, mean[r%c], inv[r%c])
+			// (v + 0)*sc + sh, each step rounded, as the fused epilogue (fuse.go) computes it.
+			if p < 8 { // [F] inputs: a call per value costs more than the loop
+				for j, v := range x.Data[r*p : (r+1)*p] {
+					y.Data[r*p+j] = float32(float32(v+0)*sc) + sh
+				}
+				continue
 			}
-			off := (i*c + ch) * p
-			ys := y.Data[off : off+p]
-			for j, v := range x.Data[off : off+p] {
-				ys[j] = v*sc + sh
-			}
+			tensor.AffineClamp(y.Data[r*p:(r+1)*p], x.Data[r*p:(r+1)*p], 0, sc, sh, -inf, inf)
 		}
-	}
+	})
 	return y, bnCache{stats, train}
 }
 

@@ -79,6 +79,13 @@ func (d *Dense) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 	return y, nil
 }
 
+// forwardFused applies ep to each output row after the bias (see Graph.Forward's fusion).
+func (d *Dense) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Tensor {
+	y, _ := d.Forward(ctx, in)
+	ep.applyCols(y.Data, d.Out)
+	return y
+}
+
 func (d *Dense) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
 	n := x.Shape[0]

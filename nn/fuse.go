@@ -10,10 +10,14 @@ import (
 // convolution's output, read and written back to memory: on MobileNetV2's ReLU6 after each
 // 1x1 convolution this pass takes about as long as the convolution itself. At inference
 // (ctx.Train and ctx.Backward false, one time step) Graph.Forward therefore lets an op that
-// adds a bias (Conv2D) or sums a residual (Add) also apply the per-channel affine map of a following channel_affine and
-// the clamp of a following relu or clip, in the same pass over each output row while it is in
-// cache, and the simulated integer quantisation of a following fake_quant (quantized
-// networks). A layer is fused only when its single consumer is the next one in the chain and its
+// adds a bias (Conv2D, Dense) or sums a residual (Add) also apply the per-channel affine map of
+// a following channel_affine or batchnorm (inference mode: its running statistics folded into
+// one scale and shift per channel, recomputed on each pass) and the clamp of a following relu
+// or clip, in the same pass over each output row while it is in cache, and the simulated
+// integer quantisation of a following fake_quant (quantized networks). The batchnorm is applied
+// as an epilogue rather than folded into the convolution's weights: folding would round
+// differently (W*scale, then the sum), and the epilogue pass costs the same as the bias pass it
+// replaces. A layer is fused only when its single consumer is the next one in the chain and its
 // output is not asked for (the keep list of Forward), so every output a caller can read is the
 // same as without fusion, bit for bit: each step rounds as the separate layers do. Ctx.NoFuse turns
 // it off.
@@ -53,6 +57,28 @@ func (e *epilogue) requant() (qlo, qhi float32, ok bool) {
 	return float32(q.Qmin - q.ZeroPoint), float32(q.Qmax - q.ZeroPoint), true
 }
 
+// applyCols applies the tail to the rows of y (samples of width features, as Dense computes
+// them: the bias already added), feature o taking channel o's map: the steps of apply.
+func (e *epilogue) applyCols(y []float32, width int) {
+	for r := 0; r+width <= len(y); r += width {
+		row := y[r : r+width]
+		for o, v := range row {
+			a, c := e.coeffs(o)
+			u := float32(float32(v+0)*a) + c // conversions forbid fusing into an FMA
+			if u < e.lo {
+				u = e.lo
+			}
+			if u > e.hi {
+				u = e.hi
+			}
+			row[o] = u
+		}
+		if q := e.quant; q != nil {
+			tensor.FakeQuant(row, row, q.Scale, float32(q.ZeroPoint), float32(q.Qmin), float32(q.Qmax))
+		}
+	}
+}
+
 // coeffs returns the affine map of channel o: scale and shift (1 and 0 without a channel_affine).
 func (e *epilogue) coeffs(o int) (a, c float32) {
 	if e.scale != nil {
@@ -66,8 +92,8 @@ type fusedForwarder interface {
 	forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Tensor
 }
 
-// absorb extends ep with op if op is a tail that fuses after it: one channel_affine (before any
-// clamp), then one relu or clip, then one fake_quant.
+// absorb extends ep with op if op is a tail that fuses after it: one channel_affine or
+// batchnorm (before any clamp), then one relu or clip, then one fake_quant.
 func absorb(ep *epilogue, op Op, channels int) bool {
 	if ep.quant != nil {
 		return false
@@ -81,6 +107,12 @@ func absorb(ep *epilogue, op Op, channels int) bool {
 			return false
 		}
 		ep.scale, ep.shift = o.w.Value.Data, o.b.Value.Data
+		return true
+	case *BatchNorm:
+		if ep.scale != nil || ep.clamped || o.c != channels || o.runMean == nil {
+			return false
+		}
+		ep.scale, ep.shift = o.inferenceAffine()
 		return true
 	case *Clip:
 		if ep.clamped {
