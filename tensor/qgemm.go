@@ -100,6 +100,7 @@ type QPackedB struct {
 	K, N int
 	data []int16   // strips of qNR columns, each kp pairs x qNR columns x 2
 	edge []float32 // the last, partial strip's columns, zero padded to qNR
+	tile []float32 // QGemmRequant's output for the partial strip, qNR columns per row
 }
 
 // PackQB packs the k x n block of integer levels b (row stride ldb) into 16-column strips. It
@@ -225,35 +226,49 @@ func qKernelGo(a, b []int16, kp int, c []float32, ldc int) {
 // C[i][j] = min(max(round((sum + bias[i]) * mult[i]), qlo), qhi), rounding half to even. It
 // is AffineClampQuant's requantization (scale 1, no shift, no clamp before the rounding, qlo
 // and qhi the level bounds minus the zero point) applied to QGemm's output, bit for bit,
-// without a second pass over C. bias and mult have at least m entries.
+// without a second pass over C. bias and mult have at least m entries. A partial last strip
+// of columns is computed into a buffer kept in b (so b serves one call at a time).
 func QGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
 	if a.K != b.K || len(bias) < a.M || len(mult) < a.M {
 		panic("tensor.QGemmRequant: operands packed with different k, or fewer than m biases or multipliers")
 	}
 	m, n, kp := a.M, b.N, qPairs(a.K)
 	_ = c[(m-1)*ldc+n-1]
-	var tile [qMR * qNR]float32
-	var bp, mp [qMR]float32
-	full := m / qMR // whole panels
+	full, rows := m/qMR, m%qMR // whole panels, and the rows of the last, partial one
 	strips := (n + qNR - 1) / qNR
+	// The partial panel's biases and multipliers, zero padded to a whole panel.
+	var bp, mp [qMR]float32
+	copy(bp[:], bias[full*qMR:m])
+	copy(mp[:], mult[full*qMR:m])
+	var tile [qMR * qNR]float32
 	for s := 0; s < strips; s++ {
 		j0 := s * qNR
 		bs := b.data[s*kp*qNR*2 : (s+1)*kp*qNR*2]
-		if j0+qNR <= n && full > 0 {
+		if j0+qNR > n {
+			// The partial strip: every panel into a 16-column buffer, then its columns copied.
+			cols := n - j0
+			if cap(b.tile) < (full+1)*qMR*qNR {
+				b.tile = make([]float32, (full+1)*qMR*qNR)
+			}
+			t := b.tile[:(full+1)*qMR*qNR]
+			if full > 0 {
+				qKernelRq(a.data, bs, kp, t, qNR, bias, mult, qlo, qhi, full)
+			}
+			if rows > 0 {
+				qKernelRq(a.data[full*kp*qMR*2:], bs, kp, t[full*qMR*qNR:], qNR, bp[:], mp[:], qlo, qhi, 1)
+			}
+			for i := 0; i < m; i++ {
+				copy(c[i*ldc+j0:i*ldc+n], t[i*qNR:i*qNR+cols])
+			}
+			continue
+		}
+		if full > 0 {
 			qKernelRq(a.data, bs, kp, c[j0:], ldc, bias, mult, qlo, qhi, full)
 		}
-		for i0 := 0; i0 < m; i0 += qMR {
-			rows := min(qMR, m-i0)
-			if rows == qMR && j0+qNR <= n {
-				continue // done above
-			}
-			as := a.data[i0/qMR*kp*qMR*2 : (i0/qMR+1)*kp*qMR*2]
-			bp, mp = [qMR]float32{}, [qMR]float32{}
-			copy(bp[:], bias[i0:i0+rows])
-			copy(mp[:], mult[i0:i0+rows])
-			qKernelRq(as, bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi, 1)
+		if rows > 0 {
+			qKernelRq(a.data[full*kp*qMR*2:], bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi, 1)
 			for i := 0; i < rows; i++ {
-				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+min(j0+qNR, n)], tile[i*qNR:])
+				copy(c[(full*qMR+i)*ldc+j0:(full*qMR+i)*ldc+j0+qNR], tile[i*qNR:(i+1)*qNR])
 			}
 		}
 	}
