@@ -65,6 +65,21 @@ func Im2col(src []float32, c, h, w, kh, kw, padH, padW, strideH, strideW, dilH, 
 					clear(d[oyLo*outW : oyHi*outW])
 					continue
 				}
+				if strideW == 2 && oxHi-oxLo > 1 && row < c*kh*kw && oyHi > oyLo {
+					// Every second element of each source row, in one vector call over the
+					// rows: the odd elements land in the next row of dst, which is written
+					// after this one.
+					for oy := oyLo; oy < oyHi; oy++ {
+						seg := d[oy*outW : (oy+1)*outW]
+						clear(seg[:oxLo])
+						clear(seg[oxHi:])
+					}
+					iy := oyLo*strideH - padH + ki*dilH
+					x0 := oxLo*strideW + offW
+					o := oyLo*outW + oxLo
+					deinterleaveRows(d[o:], dst[row*plane+o:], outW, img[iy*w+x0:], strideH*w, 2*(oxHi-oxLo)-1, oyHi-oyLo)
+					continue
+				}
 				for oy := oyLo; oy < oyHi; oy++ {
 					iy := oy*strideH - padH + ki*dilH
 					seg := d[oy*outW : (oy+1)*outW]

@@ -13,6 +13,7 @@ var benchConvGeoms = []struct {
 	{"cifar-conv2", convGeom{32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1}},
 	{"alexnet-conv1", convGeom{3, 227, 227, 11, 11, 0, 0, 4, 4, 1, 1}},
 	{"dilated", convGeom{16, 32, 32, 3, 3, 2, 2, 1, 1, 2, 2}},
+	{"mobilenet-conv1", convGeom{3, 224, 224, 3, 3, 1, 1, 2, 2, 1, 1}},
 }
 
 // BenchmarkIm2col reports the rate of written column-matrix elements (GB/s of float32 output).

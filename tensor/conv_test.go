@@ -155,3 +155,42 @@ func TestConvOutWindowLargerThanInput(t *testing.T) {
 		t.Errorf("ConvOut(5, 3, 1, 2, 1) = %d, want 3", got)
 	}
 }
+
+// Im2col with a horizontal stride of 2 (gathered in vector calls, the odd elements parked in
+// the next row) equals the definition element for element, NaN-filled output fully written,
+// on random geometries with padding, dilation and vertical strides.
+func TestIm2colStride2(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for trial := 0; trial < 200; trial++ {
+		g := convGeom{1 + r.IntN(3), 3 + r.IntN(18), 3 + r.IntN(40), 1 + r.IntN(4), 1 + r.IntN(4), r.IntN(3), r.IntN(3), 1 + r.IntN(3), 2, 1 + r.IntN(2), 1 + r.IntN(2)}
+		oh, ow := ConvOut(g.h, g.kh, g.ph, g.sh, g.dh), ConvOut(g.w, g.kw, g.pw, g.sw, g.dw)
+		if oh <= 0 || ow <= 0 {
+			continue
+		}
+		x := randSlice(r, g.c*g.h*g.w)
+		col := make([]float32, g.c*g.kh*g.kw*oh*ow)
+		for i := range col {
+			col[i] = float32(math.NaN())
+		}
+		Im2col(x, g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, col)
+		for ci := 0; ci < g.c; ci++ {
+			for ki := 0; ki < g.kh; ki++ {
+				for kj := 0; kj < g.kw; kj++ {
+					row := (ci*g.kh+ki)*g.kw + kj
+					for oy := 0; oy < oh; oy++ {
+						for ox := 0; ox < ow; ox++ {
+							iy, ix := oy*g.sh-g.ph+ki*g.dh, ox*g.sw-g.pw+kj*g.dw
+							var want float32
+							if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+								want = x[(ci*g.h+iy)*g.w+ix]
+							}
+							if got := col[row*oh*ow+oy*ow+ox]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%+v: row %d (%d,%d) = %g, want %g", g, row, oy, ox, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
