@@ -55,8 +55,9 @@ type Conv2D struct {
 
 	w, b *Param
 	g    convGeom
-	dw   tensor.DWGeom            // set when the convolution is depthwise (see depthwise)
-	qw   atomic.Pointer[qWeights] // the weights packed for the integer GEMM (see packedLevels)
+	dw   tensor.DWGeom               // set when the convolution is depthwise (see depthwise)
+	qw   atomic.Pointer[qWeights]    // the weights packed for the integer GEMM (see packedLevels)
+	wino atomic.Pointer[winoWeights] // the weights transformed for Winograd (see useWinograd)
 }
 
 // convGeom is the resolved geometry of a convolution or pooling window.
@@ -257,6 +258,9 @@ func (cv *Conv2D) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *ten
 func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Tensor, any) {
 	if cv.depthwise() {
 		return cv.forwardDW(ctx, x, ep), nil
+	}
+	if cv.useWinograd(ctx) {
+		return cv.forwardWinograd(ctx, x, ep), nil
 	}
 	n := x.Shape[0]
 	g := &cv.g

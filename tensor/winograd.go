@@ -1,0 +1,334 @@
+package tensor
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Winograd F(4x4, 3x3) convolution (Lavin & Gray 2016, "Fast Algorithms for Convolutional
+// Neural Networks"): each 4x4 block of outputs of a 3x3, stride-1 convolution is computed from
+// the 6x6 input tile under it as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with the interpolation points
+// 0, ±1, ±2 and ∞. Summed over input channels, the elementwise product becomes 36 independent
+// matrix products (one per position ξ of the 6x6 transformed tile): M[ξ] = U[ξ] · V[ξ], with
+// U[ξ] the transformed weights (Out x C) and V[ξ] the transformed tiles (C x tiles), so the
+// multiply-adds run on the SGEMM at 36/16 = 2.25 per output and input channel instead of
+// im2col's 9. The transforms are exact in real arithmetic; in float32 the larger constants of
+// the 4x4 variant (up to 8 in Aᵀ, 5 in Bᵀ) cost a few ulps more than im2col's plain sums (the
+// tests bound the error against a float64 direct convolution).
+
+// WinogradTileLen is the number of positions in a transformed tile (6 x 6).
+const WinogradTileLen = 36
+
+// WinogradGeom is the geometry of a 3x3, stride-1, undilated, ungrouped convolution run with
+// Winograd F(4x4, 3x3): C input channels of H x W, Out output channels of OH x OW, with zero
+// padding PadH, PadW on each side (OH = H + 2 PadH - 2).
+type WinogradGeom struct {
+	C, H, W, Out, PadH, PadW int
+	OH, OW                   int
+}
+
+// NewWinogradGeom resolves the output size; it reports an error for a geometry that has no
+// output or a negative size.
+func NewWinogradGeom(c, h, w, out, padH, padW int) (WinogradGeom, error) {
+	g := WinogradGeom{C: c, H: h, W: w, Out: out, PadH: padH, PadW: padW, OH: h + 2*padH - 2, OW: w + 2*padW - 2}
+	if c <= 0 || h <= 0 || w <= 0 || out <= 0 || padH < 0 || padW < 0 || g.OH <= 0 || g.OW <= 0 {
+		return g, fmt.Errorf("winograd: bad geometry c=%d h=%d w=%d out=%d pad=%d,%d", c, h, w, out, padH, padW)
+	}
+	return g, nil
+}
+
+func (g *WinogradGeom) tilesH() int { return (g.OH + 3) / 4 }
+func (g *WinogradGeom) tilesW() int { return (g.OW + 3) / 4 }
+
+// WinogradWeightLen is the length of the transformed weights of g (36 x Out x C).
+func (g *WinogradGeom) WinogradWeightLen() int { return WinogradTileLen * g.Out * g.C }
+
+// WinogradWeights transforms the weights w ([Out, C, 3, 3], PyTorch's layout) into u, laid out
+// as 36 row-major Out x C matrices, one per transformed position. The transform runs in
+// float64 and rounds once.
+func WinogradWeights(g *WinogradGeom, w, u []float32) {
+	out, c := g.Out, g.C
+	if len(w) < out*c*9 || len(u) < g.WinogradWeightLen() {
+		panic(fmt.Sprintf("tensor.WinogradWeights: weights %d (need %d), transformed %d (need %d)", len(w), out*c*9, len(u), g.WinogradWeightLen()))
+	}
+	// G (6x3) of F(4x4, 3x3).
+	G := [6][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	plane := out * c
+	for o := 0; o < out; o++ {
+		for ci := 0; ci < c; ci++ {
+			k := w[(o*c+ci)*9 : (o*c+ci)*9+9]
+			var t [6][3]float64 // G g
+			for i := 0; i < 6; i++ {
+				for j := 0; j < 3; j++ {
+					t[i][j] = G[i][0]*float64(k[j]) + G[i][1]*float64(k[3+j]) + G[i][2]*float64(k[6+j])
+				}
+			}
+			for i := 0; i < 6; i++ {
+				for j := 0; j < 6; j++ {
+					v := t[i][0]*G[j][0] + t[i][1]*G[j][1] + t[i][2]*G[j][2]
+					u[(i*6+j)*plane+o*c+ci] = float32(v)
+				}
+			}
+		}
+	}
+}
+
+// winogradBlockBytes bounds the transformed tiles and products of one block of tiles (V and M,
+// 36 x (C + Out) x tiles floats): a block small enough to stay in the shared L3 while the 36
+// products read it. Blocks hold at least winogradMinTiles tiles, so that each transformed weight
+// matrix (read once per block) serves enough columns.
+var (
+	winogradBlockBytes = 4 << 20
+	winogradMinTiles   = 128
+)
+
+var winoPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// WinogradConv computes y (n x Out x OH x OW) = the convolution of x (n x C x H x W) with the
+// weights transformed into u by WinogradWeights, plus bias[o] when bias is not nil. The tiles
+// of all n images are multiplied together (the products' columns), in blocks; blocks are split
+// over Threads() goroutines, and a single block has each of its three stages split instead.
+func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
+	if n <= 0 {
+		return
+	}
+	if len(x) < n*g.C*g.H*g.W || len(y) < n*g.Out*g.OH*g.OW || len(u) < g.WinogradWeightLen() || (bias != nil && len(bias) < g.Out) {
+		panic(fmt.Sprintf("tensor.WinogradConv: sizes x=%d y=%d u=%d bias=%d for n=%d geometry %+v", len(x), len(y), len(u), len(bias), n, *g))
+	}
+	per := g.tilesH() * g.tilesW()
+	total := n * per
+	nt := winogradBlockBytes / (WinogradTileLen * 4 * (g.C + g.Out))
+	nt = max(nt/16*16, winogradMinTiles)
+	threads := Threads()
+	// Enough blocks for every thread when there are many tiles; otherwise one block at a time
+	// with its stages split.
+	if total < threads*nt && total >= threads*winogradMinTiles {
+		nt = (total + threads - 1) / threads
+	}
+	nt = min(nt, total)
+	blocks := (total + nt - 1) / nt
+	run := func(b0, b1, inner int) {
+		bp := winoPool.Get().(*[]float32)
+		// Rows of ld = nt+8 columns: the transforms run 8 tiles at a time, and the last run of a
+		// row of tiles writes (input) or reads (output) up to 7 columns past the block.
+		ld := nt + 8
+		need := WinogradTileLen * (g.C + g.Out) * ld
+		if cap(*bp) < need {
+			*bp = make([]float32, need)
+		}
+		v := (*bp)[:WinogradTileLen*g.C*ld]
+		m := (*bp)[WinogradTileLen*g.C*ld : need]
+		for b := b0; b < b1; b++ {
+			t0 := b * nt
+			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), ld, per, inner)
+		}
+		winoPool.Put(bp)
+	}
+	t := min(threads, blocks)
+	if t <= 1 {
+		run(0, blocks, threads)
+		return
+	}
+	var wg sync.WaitGroup
+	for wi := 1; wi < t; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			run(wi*blocks/t, (wi+1)*blocks/t, 1)
+		}(wi)
+	}
+	run(0, blocks/t, 1)
+	wg.Wait()
+}
+
+// splitRange runs body over [0, n) on up to t goroutines (the caller included).
+func splitRange(n, t int, body func(lo, hi int)) {
+	t = min(t, n)
+	if t <= 1 {
+		body(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for wi := 1; wi < t; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			body(wi*n/t, (wi+1)*n/t)
+		}(wi)
+	}
+	body(0, n/t)
+	wg.Wait()
+}
+
+// winogradBlock computes the tiles [t0, t0+cnt) (numbered over all images, per tiles per
+// image) with v and m as the transformed tiles (36 x C x ld) and products (36 x Out x ld).
+func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, per, inner int) {
+	n := (cnt + 7) / 8 * 8
+	splitRange(g.C, inner, func(lo, hi int) {
+		buf := make([]float32, 72*n)
+		for ci := lo; ci < hi; ci++ {
+			winogradInput(g, x, v, ci, t0, cnt, ld, per, buf)
+		}
+	})
+	gemm := SgemmSerial
+	splitRange(WinogradTileLen, inner, func(lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			gemm(false, false, g.Out, cnt, g.C, 1, u[xi*g.Out*g.C:], g.C, v[xi*g.C*ld:], ld, 0, m[xi*g.Out*ld:], ld)
+		}
+	})
+	splitRange(g.Out, inner, func(lo, hi int) {
+		buf := make([]float32, 40*n)
+		for o := lo; o < hi; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			winogradOutput(g, m, y, o, b, t0, cnt, ld, per, buf)
+		}
+	})
+}
+
+// winogradInput writes Bᵀ d B of channel ci's tiles [t0, t0+cnt) to v[ξ][ci][t-t0]. The tiles
+// are gathered into 36 rows (row i*6+k holds every tile's value at row i, column k), so that
+// both 1-D transforms run along the whole block, 8 tiles at a time.
+func winogradInput(g *WinogradGeom, x, v []float32, ci, t0, cnt, ld, per int, buf []float32) {
+	tw := g.tilesW()
+	h, w := g.H, g.W
+	n := (cnt + 7) / 8 * 8
+	d, e := buf[:36*n], buf[36*n:72*n]
+	for tt := 0; tt < cnt; tt++ {
+		t := t0 + tt
+		s, r := t/per, t%per
+		iy0, ix0 := r/tw*4-g.PadH, r%tw*4-g.PadW
+		img := x[(s*g.C+ci)*h*w : (s*g.C+ci+1)*h*w]
+		if iy0 >= 0 && ix0 >= 0 && iy0+6 <= h && ix0+6 <= w {
+			for i := 0; i < 6; i++ {
+				p := (*[6]float32)(img[(iy0+i)*w+ix0:])
+				q := d[i*6*n+tt:]
+				q[0], q[n], q[2*n], q[3*n], q[4*n], q[5*n] = p[0], p[1], p[2], p[3], p[4], p[5]
+			}
+			continue
+		}
+		// A tile over the padding: the columns [klo, khi) are inside the image.
+		klo, khi := max(0, -ix0), min(6, w-ix0)
+		for i := 0; i < 6; i++ {
+			q := d[i*6*n+tt:]
+			iy := iy0 + i
+			if iy < 0 || iy >= h || klo >= khi {
+				q[0], q[n], q[2*n], q[3*n], q[4*n], q[5*n] = 0, 0, 0, 0, 0, 0
+				continue
+			}
+			rowv := img[iy*w : iy*w+w]
+			for k := 0; k < 6; k++ {
+				var val float32
+				if k >= klo && k < khi {
+					val = rowv[ix0+k]
+				}
+				q[k*n] = val
+			}
+		}
+	}
+	var src [6]*float32
+	// Bᵀ over the rows i: e[j*6+k] from d[i*6+k].
+	for k := 0; k < 6; k++ {
+		for i := range src {
+			src[i] = &d[(i*6+k)*n]
+		}
+		winoBT6(&src, e[k*n:], 6*n, n)
+	}
+	// Then over the columns k: v[j*6+l] from e[j*6+k].
+	stride := g.C * ld
+	for j := 0; j < 6; j++ {
+		for k := range src {
+			src[k] = &e[(j*6+k)*n]
+		}
+		winoBT6(&src, v[j*6*stride+ci*ld:], stride, n)
+	}
+}
+
+// winogradOutput writes Aᵀ m A + b of output channel o's tiles [t0, t0+cnt) into y, dropping
+// the positions past the output's edge: both 1-D transforms run along the whole block, 8
+// tiles at a time, then each tile's 4x4 values are stored.
+func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, ld, per int, buf []float32) {
+	tw := g.tilesW()
+	oh, ow := g.OH, g.OW
+	stride := g.Out * ld
+	n := (cnt + 7) / 8 * 8
+	f, r4 := buf[:24*n], buf[24*n:40*n]
+	var src [6]*float32
+	// Aᵀ over the rows i: f[r*6+j] from m[i*6+j].
+	for j := 0; j < 6; j++ {
+		for i := range src {
+			src[i] = &m[(i*6+j)*stride+o*ld]
+		}
+		winoAT6(&src, f[j*n:], 6*n, n)
+	}
+	// Then over the columns j: r4[r*4+c] from f[r*6+j].
+	for r := 0; r < 4; r++ {
+		for j := range src {
+			src[j] = &f[(r*6+j)*n]
+		}
+		winoAT6(&src, r4[r*4*n:], n, n)
+	}
+	for tt := 0; tt < cnt; tt++ {
+		t := t0 + tt
+		s, r := t/per, t%per
+		oy0, ox0 := r/tw*4, r%tw*4
+		plane := y[(s*g.Out+o)*oh*ow : (s*g.Out+o+1)*oh*ow]
+		if oy0+4 <= oh && ox0+4 <= ow {
+			for i := 0; i < 4; i++ {
+				z := (*[4]float32)(plane[(oy0+i)*ow+ox0:])
+				q := r4[i*4*n+tt:]
+				z[0], z[1], z[2], z[3] = q[0]+b, q[n]+b, q[2*n]+b, q[3*n]+b
+			}
+			continue
+		}
+		for i := 0; i < min(4, oh-oy0); i++ {
+			for c := 0; c < min(4, ow-ox0); c++ {
+				plane[(oy0+i)*ow+ox0+c] = r4[(i*4+c)*n+tt] + b
+			}
+		}
+	}
+}
+
+// winoBT6Go is winoBT6 in Go.
+func winoBT6Go(src *[6]*float32, dst []float32, dstride, n int) {
+	var in [6][]float32
+	for i, p := range src {
+		in[i] = unsafe.Slice(p, n)
+	}
+	for k := 0; k < n; k++ {
+		d0, d1, d2, d3, d4, d5 := in[0][k], in[1][k], in[2][k], in[3][k], in[4][k], in[5][k]
+		dst[k] = 4*d0 - 5*d2 + d4
+		dst[dstride+k] = -4*(d1+d2) + d3 + d4
+		dst[2*dstride+k] = 4*(d1-d2) - d3 + d4
+		dst[3*dstride+k] = 2*(d3-d1) - d2 + d4
+		dst[4*dstride+k] = 2*(d1-d3) - d2 + d4
+		dst[5*dstride+k] = 4*d1 - 5*d3 + d5
+	}
+}
+
+// winoAT6Go is winoAT6 in Go.
+func winoAT6Go(src *[6]*float32, dst []float32, dstride, n int) {
+	var in [6][]float32
+	for i, p := range src {
+		in[i] = unsafe.Slice(p, n)
+	}
+	for k := 0; k < n; k++ {
+		m0, m1, m2, m3, m4, m5 := in[0][k], in[1][k], in[2][k], in[3][k], in[4][k], in[5][k]
+		a, b := m1+m2, m1-m2
+		c, d := m3+m4, m3-m4
+		dst[k] = m0 + a + c
+		dst[dstride+k] = b + 2*d
+		dst[2*dstride+k] = a + 4*c
+		dst[3*dstride+k] = b + 8*d + m5
+	}
+}
