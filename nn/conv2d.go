@@ -41,6 +41,9 @@ func init() {
 // GEMM (tensor.QGemm), with a plain requantization fused into its stores, the weights packed
 // once and kept while they do not change (see packedLevels), and a lone sample's column blocks
 // split over the threads.
+// At inference, 3x3 stride-1 convolutions with float weights run on Winograd F(4x4, 3x3)
+// instead (tensor.WinogradConv: 2.25 multiply-adds per output and input channel where im2col
+// needs 9; see useWinograd).
 type Conv2D struct {
 	Out        int        `json:"out"`
 	Kernel     Dims       `json:"kernel"`
