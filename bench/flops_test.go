@@ -33,3 +33,25 @@ func TestForwardFLOPs(t *testing.T) {
 		}
 	}
 }
+
+// The zoo's GEMM shapes: LeNet-5's first convolution per image (6 maps of 28x28 from 25 taps),
+// CORnet-Z's V1 (64 maps of 112x112 from 3x7x7), AlexNet's fc6 at batch 16, each listed once.
+func TestZooGemmShapes(t *testing.T) {
+	shapes, err := ZooGemmShapes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[3]int]string{}
+	for _, s := range shapes {
+		k := [3]int{s.M, s.N, s.K}
+		if prev, dup := seen[k]; dup {
+			t.Errorf("%s repeats %s", s.Name, prev)
+		}
+		seen[k] = s.Name
+	}
+	for _, want := range [][3]int{{512, 512, 512}, {6, 784, 25}, {64, 112 * 112, 147}, {16, 4096, 9216}} {
+		if _, ok := seen[want]; !ok {
+			t.Errorf("no %dx%dx%d in %v", want[0], want[1], want[2], shapes)
+		}
+	}
+}

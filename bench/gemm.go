@@ -138,7 +138,7 @@ func parseNumpyGemm(s string) (map[string]PeerRate, BLASInfo) {
 type GemmOptions struct {
 	Threads []int              // thread counts (default 1 and 2), for ours, gonum and numpy
 	MinTime time.Duration      // measuring time per shape and implementation (default 0.5 s)
-	Shapes  []tensor.GemmShape // default tensor.DefaultGemmShapes
+	Shapes  []tensor.GemmShape // default ZooGemmShapes
 	NoPeer  bool
 	Python  string
 }
@@ -171,7 +171,10 @@ func Gemm(o GemmOptions, progress func(string)) ([]GemmRun, error) {
 		o.MinTime = 500 * time.Millisecond
 	}
 	if len(o.Shapes) == 0 {
-		o.Shapes = tensor.DefaultGemmShapes()
+		var err error
+		if o.Shapes, err = ZooGemmShapes(); err != nil {
+			return nil, err
+		}
 	}
 	prevProcs, prevThreads := runtime.GOMAXPROCS(0), tensor.Threads()
 	defer func() { runtime.GOMAXPROCS(prevProcs); tensor.SetThreads(prevThreads) }()
