@@ -222,7 +222,7 @@ func (run GemmRun) Print(w io.Writer) {
 	case run.BLAS.Numpy != "":
 		fmt.Fprintf(w, "# threads=%d: peer %s; %s unset for the peer\n", run.Threads, run.BLAS, strings.Join(peerBLASUnset, " and "))
 	}
-	fmt.Fprintf(w, "%-16s %-14s %3s | %7s %7s %7s %6s | %8s %8s %6s | %9s %9s\n", "shape", "MxNxK", "thr",
+	fmt.Fprintf(w, "%-28s %-14s %3s | %7s %7s %7s %6s | %8s %8s %6s | %9s %9s\n", "shape", "MxNxK", "thr",
 		"ours", "gonum", "numpy", "ratio", "ours/cpu", "npy/cpu", "ratio", "ours/peak", "npy/peak")
 	f1 := func(v float64) string {
 		if v <= 0 {
@@ -237,7 +237,7 @@ func (run GemmRun) Print(w io.Writer) {
 		return fmt.Sprintf("%.2f", a/b)
 	}
 	for _, r := range run.Rows {
-		fmt.Fprintf(w, "%-16s %-14s %3d | %7.1f %7.1f %7s %6s | %8s %8s %6s | %9s %9s\n", r.Name, fmt.Sprintf("%dx%dx%d", r.M, r.N, r.K), r.Threads,
+		fmt.Fprintf(w, "%-28s %-14s %3d | %7.1f %7.1f %7s %6s | %8s %8s %6s | %9s %9s\n", r.Name, fmt.Sprintf("%dx%dx%d", r.M, r.N, r.K), r.Threads,
 			r.OursGFLOPS, r.GonumGFLOPS, f1(r.Numpy.GFLOPS), div(r.OursGFLOPS, r.Numpy.GFLOPS),
 			f1(r.OursCPUGFLOPS), f1(r.Numpy.CPUGFLOPS), div(r.OursCPUGFLOPS, r.Numpy.CPUGFLOPS),
 			div(r.OursCPUGFLOPS, run.Peak.CPUGFLOPS), div(r.Numpy.CPUGFLOPS, run.Peak.CPUGFLOPS))
