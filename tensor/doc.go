@@ -48,7 +48,7 @@ package tensor
 // other jobs (load average about 4 during this run, 8-20 at other times), so wall-clock figures
 // vary from run to run. "cpu" divides by the process's busy CPU time (GFLOP/s per busy core) and
 // is the steadier figure. The 6x16 kernel alone (L1-resident panels) measures 80-86 cpu-GFLOP/s,
-// which bounds one core here. "1 thread" is GOMAXPROCS=1 / SetThreads(1) (gonum included) and
+// against the core's FMA peak of 92-100 (FMAPeak: independent FMAs only, `ventral bench peak`). "1 thread" is GOMAXPROCS=1 / SetThreads(1) (gonum included) and
 // OPENBLAS_NUM_THREADS=1; "2 threads" likewise with 2. gonum is gonum.org/v1/gonum/blas/gonum
 // Sgemm (pure Go); numpy 1.24 uses OpenBLAS. wall / cpu:
 //
