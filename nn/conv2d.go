@@ -784,13 +784,9 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	y := ctx.Alloc(n, cv.Out, g.OH, g.OW)
 	w := cv.w.Value.Data
-	ld, wl := g.WideStride(), g.WideLen()
 	parallelWork(n*c, n*cv.Out*op*kk, func(lo, hi int) {
 		work := getScratch(g.ScratchLen())
 		defer putScratch(work)
-		g.ClearWork(work)
-		wide := getScratch(mult * wl)
-		defer putScratch(wide)
 		for pl := lo; pl < hi; pl++ {
 			ci := pl % c
 			var b []float32
@@ -798,16 +794,13 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 				b = cv.b.Value.Data[ci*mult : (ci+1)*mult]
 			}
 			ys := y.Data[pl*mult*op : (pl+1)*mult*op]
-			tensor.DepthwiseForwardWide(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, wide, work, mult)
-			for m := 0; m < mult; m++ {
-				// The fused tail over the whole wide plane (the bias is already in; the columns
-				// between the rows are computed for nothing, where a call per row costs more),
-				// then the rows are gathered.
-				wm := wide[m*wl : (m+1)*wl]
-				if ep != nil {
-					ep.apply(wm, wm, ci*mult+m, 0)
+			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, work, mult)
+			if ep != nil {
+				// The fused tail over each output plane while it is in cache (the bias is in).
+				for m := 0; m < mult; m++ {
+					ym := ys[m*op : (m+1)*op]
+					ep.apply(ym, ym, ci*mult+m, 0)
 				}
-				tensor.CopyRows(ys[m*op:(m+1)*op], wm, g.OH, g.OW, ld)
 			}
 		}
 	})

@@ -60,3 +60,27 @@ func deinterleaveRows(even, odd []float32, ds int, src []float32, ss, w, rows in
 	}
 	deinterleaveRowsGo(even, odd, ds, src, ss, w, rows)
 }
+
+//go:noescape
+func dwRowsS1AVX2(dst, src *float32, prog *int, nprog int, taps, blocks *int, masks *int32, ks *float32, bias float32, ow, lds int)
+
+//go:noescape
+func dwRowsS2AVX2(dst, src *float32, prog *int, nprog int, taps, blocks *int, masks *int32, ks *float32, bias float32, ow, lds int)
+
+// dwRowsPlane computes one output plane dst of the direct plan from the input plane src and the
+// kernel ks (see dwRowsGo), AVX2 for column strides 1 and 2 in one call. The plan comes from
+// Check, which keeps every load inside the input plane or under a mask, and every store inside
+// the output plane; g.check has seen the lengths of src and dst.
+func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
+	p := g.rows
+	if !useAVX2 || !p.asm {
+		dwRowsPlaneGo(g, dst, src, ks, bias)
+		return
+	}
+	_, _, _ = dst[g.OH*g.OW-1], src[g.H*g.W-1], ks[g.KH*g.KW-1]
+	if g.StrideW == 1 {
+		dwRowsS1AVX2(&dst[0], &src[0], &p.prog[0], len(p.prog)/8, &p.taps[0], &p.blocks[0], &p.masks[0], &ks[0], bias, g.OW, g.StrideH*g.W)
+	} else {
+		dwRowsS2AVX2(&dst[0], &src[0], &p.prog[0], len(p.prog)/8, &p.taps[0], &p.blocks[0], &p.masks[0], &ks[0], bias, g.OW, g.StrideH*g.W)
+	}
+}

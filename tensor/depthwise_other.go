@@ -13,3 +13,7 @@ func stridedRows(dst []float32, ds int, src []float32, ss, w, rows int) {
 func deinterleaveRows(even, odd []float32, ds int, src []float32, ss, w, rows int) {
 	deinterleaveRowsGo(even, odd, ds, src, ss, w, rows)
 }
+
+func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
+	dwRowsPlaneGo(g, dst, src, ks, bias)
+}

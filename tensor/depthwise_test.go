@@ -105,49 +105,86 @@ func testDepthwisePlane(t *testing.T) {
 	}
 }
 
-// DepthwiseForwardWide against the definition on random geometries, several planes in a row on
-// one work buffer (cleared once, as the forward pass uses it), Go and AVX2.
-func TestDepthwiseForwardWide(t *testing.T) {
+// The direct forward pass (column stride 1 or 2, read straight from the input plane) against the
+// definition, Go and AVX2, on planes wide enough for its 32-output blocks and narrow enough for a
+// single masked block. The plane lies between NaN guards (a load outside it would poison an
+// output) and so does each output plane (a store outside it would overwrite a guard). With
+// integer inputs (a quantized network's levels) every sum is exact, so the result must equal the
+// definition bit for bit.
+func TestDepthwiseForwardDirect(t *testing.T) {
 	saved := useAVX2
 	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(21, 22))
+	nan := float32(math.NaN())
 	for _, avx := range []bool{false, true} {
 		if avx && !saved {
 			continue
 		}
 		useAVX2 = avx
-		for trial := 0; trial < 200; trial++ {
-			g := DWGeom{H: 1 + r.IntN(20), W: 1 + r.IntN(40), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
-				PadH: r.IntN(3), PadW: r.IntN(3), StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1}
-			if trial%4 == 0 {
-				g.PadH, g.PadW, g.StrideH, g.StrideW = 0, 0, 1, 1
+		checked := 0
+		for trial := 0; trial < 300; trial++ {
+			g := DWGeom{H: 1 + r.IntN(12), W: 1 + r.IntN(140), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
+				PadH: r.IntN(3), PadW: r.IntN(3), StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+			if trial%3 == 0 {
+				g.KH, g.KW, g.DilH, g.DilW, g.PadH, g.PadW = 3, 3, 1, 1, r.IntN(2), r.IntN(2) // MobileNets' layers
 			}
 			if g.Check() != nil {
 				continue
 			}
-			mult := 1 + r.IntN(2)
-			kk, wl := g.KH*g.KW, g.WideLen()
-			work := make([]float32, g.ScratchLen())
-			for i := range work {
-				work[i] = float32(math.NaN())
+			if g.rows == nil {
+				t.Fatalf("%+v: no direct plan", g)
 			}
-			g.ClearWork(work)
-			wide := make([]float32, mult*wl)
-			for plane := 0; plane < 3; plane++ {
-				src, k, bias := randSlice(r, g.H*g.W), randSlice(r, mult*kk), randSlice(r, mult)
-				DepthwiseForwardWide(&g, src, k, bias, wide, work, mult)
-				for m := 0; m < mult; m++ {
-					want := naiveDW(&g, src, k[m*kk:(m+1)*kk])
-					for oy := 0; oy < g.OH; oy++ {
-						for ox := 0; ox < g.OW; ox++ {
-							got, w := wide[m*wl+oy*g.WideStride()+ox], want[oy*g.OW+ox]+bias[m]
-							if math.Abs(float64(got-w)) > 1e-4*(1+math.Abs(float64(w))) {
-								t.Fatalf("avx %v %+v plane %d m %d (%d,%d): %g, want %g", avx, g, plane, m, oy, ox, got, w)
-							}
-						}
+			checked++
+			levels := trial%2 == 0
+			mult := 1 + r.IntN(2)
+			kk, op, ip := g.KH*g.KW, g.OH*g.OW, g.H*g.W
+			buf := make([]float32, ip+64)
+			for i := range buf {
+				buf[i] = nan
+			}
+			src := buf[32 : 32+ip]
+			k, bias := randSlice(r, mult*kk), randSlice(r, mult)
+			for i := range src {
+				src[i] = float32(r.NormFloat64())
+				if levels {
+					src[i] = float32(r.IntN(256) - 128)
+				}
+			}
+			if levels {
+				for i := range k {
+					k[i] = float32(r.IntN(255) - 127)
+				}
+				for i := range bias {
+					bias[i] = float32(r.IntN(20001) - 10000)
+				}
+			}
+			out := make([]float32, mult*op+16)
+			for i := range out {
+				out[i] = nan
+			}
+			dst := out[8 : 8+mult*op]
+			DepthwiseForward(&g, src, k, bias, dst, nil, mult)
+			for i := 0; i < 8; i++ {
+				if !math.IsNaN(float64(out[i])) || !math.IsNaN(float64(out[len(out)-1-i])) {
+					t.Fatalf("avx %v %+v: wrote outside the output", avx, g)
+				}
+			}
+			for m := 0; m < mult; m++ {
+				want := naiveDW(&g, src, k[m*kk:(m+1)*kk])
+				for i, w := range want {
+					got, w := dst[m*op+i], w+bias[m]
+					bad := math.Abs(float64(got-w)) > 1e-5*(1+math.Abs(float64(w))) || math.IsNaN(float64(got))
+					if levels {
+						bad = got != w
+					}
+					if bad {
+						t.Fatalf("avx %v %+v m %d (%d,%d): %g, want %g", avx, g, m, i/g.OW, i%g.OW, got, w)
 					}
 				}
 			}
+		}
+		if checked < 150 {
+			t.Fatalf("only %d geometries checked", checked)
 		}
 	}
 }
