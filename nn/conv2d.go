@@ -39,8 +39,9 @@ func init() {
 // column blocks with the bias and fused tail applied per block (see columnBlocks), and when
 // weights and inputs are integer levels (an imported quantized network) on the exact integer
 // GEMM (tensor.QGemm), with a plain requantization fused into its stores, the weights packed
-// once and kept while they do not change (see packedLevels), and a lone sample's column blocks
-// split over the threads.
+// once and kept while they do not change (see packedLevels), a lone sample's column blocks
+// split over the threads, and the columns of small pointwise maps left over by the GEMM's
+// 16-column strips computed for several samples at once (see qLeftover).
 // At inference, 3x3 stride-1 convolutions with float weights run on Winograd F(4x4, 3x3)
 // instead (tensor.WinogradConv: 2.25 multiply-adds per output and input channel where im2col
 // needs 9; see useWinograd).
@@ -296,7 +297,16 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	if intGemm && keep == nil && bs == 1 && gr == 1 && (ctx == nil || !ctx.Train) {
 		qa = cv.packedLevels(k, w)
 	}
+	// A pointwise convolution whose output map is not a whole number of the integer GEMM's
+	// 16-column strips (MobileNetV2's 14x14 and 7x7 maps) computes each sample's whole strips
+	// on its own and the columns left over, of all the samples a thread has, in one GEMM
+	// (see qLeftover): each sample's partial strip would compute 16 columns for 4 or 1.
+	leftover := qa != nil && direct && bs == 1 && p%16 != 0 && p <= convLeftoverMax
 	parallelRange(chunks, func(_, lo, hi int) {
+		cols := p
+		if leftover && hi-lo > 1 && cv.qLeftover(qa, x.Data, y.Data, lo, hi, ep) {
+			cols = p / 16 * 16
+		}
 		var col, yw []float32
 		if !direct && keep == nil {
 			col = getScratch(k * bs * p)
@@ -324,7 +334,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 			out := yw
 			if nb == 1 {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
-				cv.columnBlocks(gemm, qa, cm, out, ld, ep, workers)
+				cv.columnBlocks(gemm, qa, cm, out, ld, cols, ep, workers)
 				continue
 			}
 			for gi := 0; gi < gr; gi++ {
@@ -414,8 +424,8 @@ func sameBits(a, b []float32) bool {
 // columns stay in the 512 KiB L2.
 var convColBlock = 1 << 16
 
-// columnBlocks computes one sample's output y (Out x ld) from its columns cm (In*KH*KW x ld)
-// in blocks of output positions, adding the bias or applying ep to each block right after its
+// columnBlocks computes the first cols columns of one sample's output y (Out x ld) from its
+// columns cm (In*KH*KW x ld) in blocks of output positions, adding the bias or applying ep to each block right after its
 // GEMM, while the block is still in cache: one pass over the output in memory, where a GEMM
 // over all positions followed by the bias pass writes the whole output, then reads it back
 // (MobileNetV2's 112x112 layers: 4.8 MB per sample). Every output is the same sum in the
@@ -425,40 +435,33 @@ var convColBlock = 1 << 16
 // blocks are also sized so that the packed columns stay in L2, and split over up to workers
 // goroutines (the integer GEMM is serial; blocks are independent, so the outputs do not
 // depend on the split).
-func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld int, ep *epilogue, workers int) {
+func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld, cols int, ep *epilogue, workers int) {
 	gr := cv.groups()
 	kg, og := cv.g.c*cv.g.kh*cv.g.kw/gr, cv.Out/gr
 	w := cv.w.Value.Data
-	nb := ld
-	if cv.Out*ld > convColBlock {
+	if cols == 0 {
+		return
+	}
+	nb := cols
+	if cv.Out*cols > convColBlock {
 		nb = max(convColBlock/cv.Out/64*64, 64)
 	}
 	var rqBias, rqMult []float32
 	var qlo, qhi float32
-	if qa == nil || cv.Out*ld*kg < convSplitWork {
+	if qa == nil || cv.Out*cols*kg < convSplitWork {
 		workers = 1
 	}
 	if qa != nil {
-		if kg*ld > convColBlock {
+		if kg*cols > convColBlock {
 			nb = min(nb, max(convColBlock/kg/16*16, 16))
 		}
-		if workers > 1 && (ld+nb-1)/nb < workers {
+		if workers > 1 && (cols+nb-1)/nb < workers {
 			// Fewer blocks than workers (a small output map): one block each.
-			nb = (ld + workers*16 - 1) / (workers * 16) * 16
+			nb = (cols + workers*16 - 1) / (workers * 16) * 16
 		}
-		var ok bool
-		if qlo, qhi, ok = ep.requant(); ok {
-			// The integer GEMM requantizes as it stores (the same steps as ep.apply).
-			rqBias, rqMult = make([]float32, cv.Out), make([]float32, cv.Out)
-			for o := range rqBias {
-				if cv.b != nil {
-					rqBias[o] = cv.b.Value.Data[o]
-				}
-				rqMult[o], _ = ep.coeffs(o)
-			}
-		}
+		rqBias, rqMult, qlo, qhi = cv.requantCoeffs(ep)
 	}
-	blocks := (ld + nb - 1) / nb
+	blocks := (cols + nb - 1) / nb
 	if workers > 1 {
 		// A block that is not levels falls back to the float GEMM, serial beside the others.
 		gemm = tensor.SgemmSerial
@@ -471,7 +474,7 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 		}
 		for bi := lo; bi < hi; bi++ {
 			j0 := bi * nb
-			n := min(nb, ld-j0)
+			n := min(nb, cols-j0)
 			if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
 				if rqBias != nil {
 					tensor.QGemmRequant(qa, qb, y[j0:], ld, rqBias, rqMult, qlo, qhi)
@@ -522,6 +525,85 @@ const convSplitWork = 1 << 18
 
 // qSplits counts the samples whose integer GEMM was split over goroutines (read by tests).
 var qSplits atomic.Int64
+
+// qLeftovers counts the groups of samples whose leftover columns ran as one integer GEMM
+// (read by tests).
+var qLeftovers atomic.Int64
+
+// requantCoeffs returns the biases and multipliers with which the integer GEMM requantizes
+// as it stores (tensor.QGemmRequant: the same steps as ep.apply) and the level bounds, or nil
+// when ep is not a plain requantization.
+func (cv *Conv2D) requantCoeffs(ep *epilogue) (bias, mult []float32, qlo, qhi float32) {
+	qlo, qhi, ok := ep.requant()
+	if !ok {
+		return nil, nil, 0, 0
+	}
+	bias, mult = make([]float32, cv.Out), make([]float32, cv.Out)
+	for o := range bias {
+		if cv.b != nil {
+			bias[o] = cv.b.Value.Data[o]
+		}
+		mult[o], _ = ep.coeffs(o)
+	}
+	return bias, mult, qlo, qhi
+}
+
+// convLeftoverMax is the largest output map whose leftover columns are gathered (see
+// qLeftover); beyond it the partial strip is a small part of the work.
+const convLeftoverMax = 1024
+
+// qLeftover computes, for the samples lo..hi-1 of a pointwise convolution (x the inputs, y
+// the outputs of the whole batch), the output columns beyond each sample's last whole
+// 16-column strip on the integer GEMM, as one matrix of (hi-lo)*(p%16) columns gathered from
+// the samples and scattered back, with the bias and ep applied as in columnBlocks. It returns
+// false, having written nothing, when those columns are not integer levels. Integer sums are
+// exact, so every output is what a GEMM per sample gives.
+func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, x, y []float32, lo, hi int, ep *epilogue) bool {
+	k, p := cv.g.c, cv.g.oh*cv.g.ow
+	r, c0 := p%16, p/16*16
+	w := (hi - lo) * r
+	e := getScratch(k * w)
+	defer putScratch(e)
+	for row := 0; row < k; row++ {
+		er := e[row*w : (row+1)*w]
+		for s := lo; s < hi; s++ {
+			copy(er[(s-lo)*r:(s-lo+1)*r], x[s*k*p+row*p+c0:])
+		}
+	}
+	qb := qbPool.Get().(*tensor.QPackedB)
+	defer qbPool.Put(qb)
+	if !tensor.PackQB(qb, k, w, e, w) {
+		return false
+	}
+	qLeftovers.Add(1)
+	t := getScratch(cv.Out * w)
+	defer putScratch(t)
+	if bias, mult, qlo, qhi := cv.requantCoeffs(ep); bias != nil {
+		tensor.QGemmRequant(qa, qb, t, w, bias, mult, qlo, qhi)
+	} else {
+		tensor.QGemm(qa, qb, t, w)
+		for o := 0; o < cv.Out; o++ {
+			dst := t[o*w : (o+1)*w]
+			var b float32
+			if cv.b != nil {
+				b = cv.b.Value.Data[o]
+			}
+			switch {
+			case ep != nil:
+				ep.apply(dst, dst, o, b)
+			case cv.b != nil:
+				tensor.AddConstTo(dst, b, false)
+			}
+		}
+	}
+	outSz := cv.Out * p
+	for s := lo; s < hi; s++ {
+		for o := 0; o < cv.Out; o++ {
+			copy(y[s*outSz+o*p+c0:s*outSz+o*p+p], t[o*w+(s-lo)*r:])
+		}
+	}
+	return true
+}
 
 func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]

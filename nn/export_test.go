@@ -51,3 +51,6 @@ func HasPackedLevels(cv *Conv2D) bool { return cv.qw.Load() != nil }
 
 // IntGemmSplits counts the samples whose integer GEMM was split over goroutines.
 func IntGemmSplits() int64 { return qSplits.Load() }
+
+// IntGemmLeftovers counts the groups of samples whose leftover columns ran as one integer GEMM.
+func IntGemmLeftovers() int64 { return qLeftovers.Load() }

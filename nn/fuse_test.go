@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -482,5 +483,89 @@ layers:
 	}
 	if n := nn.IntGemmSplits() - s0; n < 6 {
 		t.Errorf("%d integer GEMMs split over threads, want the 3 layers' at 2 and at 3 threads", n)
+	}
+}
+
+// TestIntGemmLeftoverColumns checks the pointwise convolutions whose output maps (14x14, 7x7)
+// end in a partial 16-column strip: the columns left over of all a thread's samples run as
+// one integer GEMM, requantization fused (q) and not (pwf), and give the float GEMM's outputs
+// bit for bit at 1 and 2 threads; with a fraction among the leftover columns the samples fall
+// back and still agree.
+func TestIntGemmLeftoverColumns(t *testing.T) {
+	for _, hw := range []int{14, 7} {
+		spec := fmt.Sprintf(`name: qpw
+input: [40, %d, %d]
+layers:
+  - {name: pw, type: conv2d, out: 20, kernel: 1}
+  - {name: rq, type: channel_affine, channels: 20}
+  - {name: q, type: fake_quant, scale: 1, zero_point: 3, qmin: 0, qmax: 255}
+  - {name: pwf, type: conv2d, out: 7, kernel: 1}
+`, hw, hw)
+		g, err := nn.ParseSpec([]byte(spec), "qpw.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Build(4); err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(12, uint64(hw)))
+		for _, l := range []string{"pw", "pwf"} {
+			for _, p := range g.Node(l).Op.Params() {
+				for i := range p.Value.Data {
+					p.Value.Data[i] = float32(rng.IntN(255) - 127)
+				}
+			}
+		}
+		ca := g.Node("rq").Op.(*nn.ChannelAffine)
+		for i := range ca.Weight().Value.Data {
+			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = (1+float32(i)/64)/1500, 0
+		}
+		x := tensor.New(5, 40, hw, hw)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.IntN(256) - 128)
+		}
+		run := func(intGemm bool, threads int) map[string][]float32 {
+			defer nn.SetIntGemm(intGemm)()
+			defer tensor.SetThreads(tensor.Threads())
+			tensor.SetThreads(threads)
+			tr, err := g.Forward(nn.NewCtx(false, 1), x, "q", "pwf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string][]float32{"q": tr.Out("q").Clone().Data, "pwf": tr.Out("pwf").Clone().Data}
+		}
+		for _, frac := range []bool{false, true} {
+			if frac {
+				x.Data[1*40*hw*hw+hw*hw-1] = 0.5 // sample 1, channel 0, the last (leftover) column
+			}
+			ref := run(false, 1)
+			distinct := map[float32]bool{}
+			for _, v := range ref["q"] {
+				distinct[v] = true
+			}
+			if len(distinct) < 30 {
+				t.Fatalf("%dx%d: q takes only %d distinct levels: the test checks little", hw, hw, len(distinct))
+			}
+			for _, threads := range []int{1, 2} {
+				s0 := nn.IntGemmLeftovers()
+				got := run(true, threads)
+				for l, want := range ref {
+					for i := range want {
+						if math.Float32bits(got[l][i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%dx%d, fraction %v, %d threads: %s[%d] = %g, float GEMM %g", hw, hw, frac, threads, l, i, got[l][i], want[i])
+						}
+					}
+				}
+				// pw and pwf each run one leftover GEMM per thread; with the fraction pw's
+				// group holding sample 1 falls back.
+				want := int64(2 * threads)
+				if frac {
+					want--
+				}
+				if n := nn.IntGemmLeftovers() - s0; n != want {
+					t.Errorf("%dx%d, fraction %v, %d threads: %d leftover GEMMs, want %d", hw, hw, frac, threads, n, want)
+				}
+			}
+		}
 	}
 }
