@@ -12,9 +12,9 @@ import (
 	"github.com/ventral-lab/ventral/tensor"
 )
 
-// Batchnorm after a plain convolution with bias (one sample per GEMM, in column blocks), a
-// convolution without bias (several samples per GEMM), a grouped and a depthwise one, a sum and
-// a dense layer (there with a fake_quant too); with and without an activation; and one it must
+// Batchnorm after a plain and a grouped convolution with bias (one sample per GEMM, in column
+// blocks), a convolution without bias (several samples per GEMM), a depthwise one, a sum and a
+// dense layer (there with a fake_quant too); with and without an activation; and one it must
 // not join: after a channel_affine (the epilogue has one affine slot).
 const fuseBNSpec = `name: fusebn
 input: [3, 48, 48]
@@ -22,12 +22,12 @@ layers:
   - {name: c1, type: conv2d, out: 8, kernel: 3, pad: 1}
   - {name: bn1, type: batchnorm}
   - {name: relu1, type: relu}
-  - {name: pool, type: maxpool2d, kernel: 2}
-  - {name: c2, type: conv2d, out: 8, kernel: 3, pad: 1, no_bias: true}
-  - {name: bn2, type: batchnorm}
   - {name: g, type: conv2d, out: 8, kernel: 3, pad: 1, groups: 2}
   - {name: bn3, type: batchnorm, eps: 0.001}
   - {name: clip, type: clip, min: 0, max: 6}
+  - {name: pool, type: maxpool2d, kernel: 2}
+  - {name: c2, type: conv2d, out: 8, kernel: 3, pad: 1, no_bias: true}
+  - {name: bn2, type: batchnorm}
   - {name: dw, type: conv2d, out: 16, kernel: 3, pad: 1, stride: 2, groups: 8}
   - {name: bn4, type: batchnorm, no_affine: true}
   - {name: r4, type: relu}
@@ -135,7 +135,7 @@ func TestFusionBatchNorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	randomizeBN(g, 7, true)
-	want := "[[c1 bn1 relu1] [c2 bn2] [g bn3 clip] [dw bn4 r4] [c5 ca] [sum bn6] [fc1 bnd rd q]]"
+	want := "[[c1 bn1 relu1] [g bn3 clip] [c2 bn2] [dw bn4 r4] [c5 ca] [sum bn6] [fc1 bnd rd q]]"
 	if got := fmt.Sprint(nn.FusedChains(g)); got != want {
 		t.Fatalf("fused chains %s, want %s", got, want)
 	}
