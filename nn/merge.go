@@ -76,14 +76,16 @@ func (Add) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Ten
 	y := ctx.Alloc(in[0].Shape...)
 	n, c := in[0].Shape[0], in[0].Shape[1]
 	p := in[0].Len() / (n * c)
-	for r := 0; r < n*c; r++ {
-		dst := y.Data[r*p : (r+1)*p]
-		copy(dst, in[0].Data[r*p:(r+1)*p])
-		for _, x := range in[1:] {
-			tensor.Axpy(1, x.Data[r*p:(r+1)*p], dst) // as Forward does, so the sums agree
+	parallelWork(n*c, len(in)*y.Len(), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			dst := y.Data[r*p : (r+1)*p]
+			copy(dst, in[0].Data[r*p:(r+1)*p])
+			for _, x := range in[1:] {
+				tensor.Axpy(1, x.Data[r*p:(r+1)*p], dst) // as Forward does, so the sums agree
+			}
+			ep.apply(dst, dst, r%c, 0)
 		}
-		ep.apply(dst, dst, r%c, 0)
-	}
+	})
 	return y
 }
 
