@@ -302,9 +302,13 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	// on its own and the columns left over, of all the samples a thread has, in one GEMM
 	// (see qLeftover): each sample's partial strip would compute 16 columns for 4 or 1.
 	leftover := qa != nil && direct && bs == 1 && p%16 != 0 && p <= convLeftoverMax
+	var rq qRequant
+	if qa != nil {
+		rq = cv.requantCoeffs(ep)
+	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		cols := p
-		if leftover && hi-lo > 1 && cv.qLeftover(qa, x.Data, y.Data, lo, hi, ep) {
+		if leftover && hi-lo > 1 && cv.qLeftover(qa, &rq, x.Data, y.Data, lo, hi, ep) {
 			cols = p / 16 * 16
 		}
 		var col, yw []float32
@@ -334,7 +338,7 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 			out := yw
 			if nb == 1 {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
-				cv.columnBlocks(gemm, qa, cm, out, ld, cols, ep, workers)
+				cv.columnBlocks(gemm, qa, &rq, cm, out, ld, cols, ep, workers)
 				continue
 			}
 			for gi := 0; gi < gr; gi++ {
@@ -435,7 +439,7 @@ var convColBlock = 1 << 16
 // blocks are also sized so that the packed columns stay in L2, and split over up to workers
 // goroutines (the integer GEMM is serial; blocks are independent, so the outputs do not
 // depend on the split).
-func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, cm, y []float32, ld, cols int, ep *epilogue, workers int) {
+func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), qa *tensor.QPackedA, rq *qRequant, cm, y []float32, ld, cols int, ep *epilogue, workers int) {
 	gr := cv.groups()
 	kg, og := cv.g.c*cv.g.kh*cv.g.kw/gr, cv.Out/gr
 	w := cv.w.Value.Data
@@ -446,8 +450,6 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 	if cv.Out*cols > convColBlock {
 		nb = max(convColBlock/cv.Out/64*64, 64)
 	}
-	var rqBias, rqMult []float32
-	var qlo, qhi float32
 	if qa == nil || cv.Out*cols*kg < convSplitWork {
 		workers = 1
 	}
@@ -459,7 +461,6 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 			// Fewer blocks than workers (a small output map): one block each.
 			nb = (cols + workers*16 - 1) / (workers * 16) * 16
 		}
-		rqBias, rqMult, qlo, qhi = cv.requantCoeffs(ep)
 	}
 	blocks := (cols + nb - 1) / nb
 	if workers > 1 {
@@ -476,8 +477,8 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 			j0 := bi * nb
 			n := min(nb, cols-j0)
 			if qa != nil && tensor.PackQB(qb, kg, n, cm[j0:], ld) {
-				if rqBias != nil {
-					tensor.QGemmRequant(qa, qb, y[j0:], ld, rqBias, rqMult, qlo, qhi)
+				if rq.bias != nil {
+					tensor.QGemmRequant(qa, qb, y[j0:], ld, rq.bias, rq.mult, rq.qlo, rq.qhi)
 					continue
 				}
 				tensor.QGemm(qa, qb, y[j0:], ld)
@@ -530,22 +531,28 @@ var qSplits atomic.Int64
 // (read by tests).
 var qLeftovers atomic.Int64
 
-// requantCoeffs returns the biases and multipliers with which the integer GEMM requantizes
-// as it stores (tensor.QGemmRequant: the same steps as ep.apply) and the level bounds, or nil
-// when ep is not a plain requantization.
-func (cv *Conv2D) requantCoeffs(ep *epilogue) (bias, mult []float32, qlo, qhi float32) {
+// qRequant is the requantization that tensor.QGemmRequant applies as it stores: per output
+// channel a bias and a multiplier, and the level bounds; bias is nil when there is none.
+type qRequant struct {
+	bias, mult []float32
+	qlo, qhi   float32
+}
+
+// requantCoeffs returns the requantization of ep (the same steps as ep.apply), or a zero
+// qRequant when ep is not a plain requantization.
+func (cv *Conv2D) requantCoeffs(ep *epilogue) qRequant {
 	qlo, qhi, ok := ep.requant()
 	if !ok {
-		return nil, nil, 0, 0
+		return qRequant{}
 	}
-	bias, mult = make([]float32, cv.Out), make([]float32, cv.Out)
-	for o := range bias {
+	rq := qRequant{bias: make([]float32, cv.Out), mult: make([]float32, cv.Out), qlo: qlo, qhi: qhi}
+	for o := range rq.bias {
 		if cv.b != nil {
-			bias[o] = cv.b.Value.Data[o]
+			rq.bias[o] = cv.b.Value.Data[o]
 		}
-		mult[o], _ = ep.coeffs(o)
+		rq.mult[o], _ = ep.coeffs(o)
 	}
-	return bias, mult, qlo, qhi
+	return rq
 }
 
 // convLeftoverMax is the largest output map whose leftover columns are gathered (see
@@ -558,16 +565,21 @@ const convLeftoverMax = 1024
 // the samples and scattered back, with the bias and ep applied as in columnBlocks. It returns
 // false, having written nothing, when those columns are not integer levels. Integer sums are
 // exact, so every output is what a GEMM per sample gives.
-func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, x, y []float32, lo, hi int, ep *epilogue) bool {
+func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, rq *qRequant, x, y []float32, lo, hi int, ep *epilogue) bool {
 	k, p := cv.g.c, cv.g.oh*cv.g.ow
 	r, c0 := p%16, p/16*16
 	w := (hi - lo) * r
 	e := getScratch(k * w)
 	defer putScratch(e)
+	// Element by element: a copy call per sample and row costs more than its 1 to 15 floats.
 	for row := 0; row < k; row++ {
 		er := e[row*w : (row+1)*w]
 		for s := lo; s < hi; s++ {
-			copy(er[(s-lo)*r:(s-lo+1)*r], x[s*k*p+row*p+c0:])
+			src := x[s*k*p+row*p+c0 : s*k*p+row*p+p]
+			dst := er[(s-lo)*r : (s-lo+1)*r]
+			for j := range dst {
+				dst[j] = src[j]
+			}
 		}
 	}
 	qb := qbPool.Get().(*tensor.QPackedB)
@@ -578,8 +590,8 @@ func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, x, y []float32, lo, hi int, ep 
 	qLeftovers.Add(1)
 	t := getScratch(cv.Out * w)
 	defer putScratch(t)
-	if bias, mult, qlo, qhi := cv.requantCoeffs(ep); bias != nil {
-		tensor.QGemmRequant(qa, qb, t, w, bias, mult, qlo, qhi)
+	if rq.bias != nil {
+		tensor.QGemmRequant(qa, qb, t, w, rq.bias, rq.mult, rq.qlo, rq.qhi)
 	} else {
 		tensor.QGemm(qa, qb, t, w)
 		for o := 0; o < cv.Out; o++ {
@@ -599,7 +611,11 @@ func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, x, y []float32, lo, hi int, ep 
 	outSz := cv.Out * p
 	for s := lo; s < hi; s++ {
 		for o := 0; o < cv.Out; o++ {
-			copy(y[s*outSz+o*p+c0:s*outSz+o*p+p], t[o*w+(s-lo)*r:])
+			dst := y[s*outSz+o*p+c0 : s*outSz+o*p+p]
+			src := t[o*w+(s-lo)*r : o*w+(s-lo+1)*r]
+			for j := range dst {
+				dst[j] = src[j]
+			}
 		}
 	}
 	return true
