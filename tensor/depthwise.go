@@ -13,8 +13,11 @@ import "fmt"
 // layer's whole batch, far larger than the caches, so a copy costs a pass through memory, not
 // just its instructions; so does a wide output gathered into the tensor afterwards. The borders
 // are blocks of 8 outputs whose loads are masked per kernel column, and stride 2 is two loads
-// and a shuffle per tap. On MobileNetV2's depthwise layers at batch 16 this took the forward
-// pass from about 100 to 70 CPU ms per batch.
+// and a shuffle per tap. The 3x3 kernel (every MobileNet layer) holds its nine weights in
+// registers and reads three input rows per output row (a row of zeros in the padding), so a
+// tap is one FMA from memory. On MobileNetV2's depthwise layers at batch 16 this took the
+// forward pass from about 100 to 60 CPU ms per batch, most of what is left being the passes
+// through memory themselves.
 //
 // The backward passes (and a forward at column stride 3 or more) split the padded input plane
 // into its StrideH x StrideW polyphase components P[a][b][i][j] = padded[i*StrideH +
@@ -58,7 +61,23 @@ type dwRows struct {
 	prog   []int   // per run of rows: output offset, input offset, rows, taps and blocks as byte ranges, whole loads
 	reach  int     // the last float a block's load reads, from its first
 	asm    bool    // every group has taps (a row with none is the bias alone, left to the Go form)
+
+	// The 3x3 kernel (MobileNets' layers: dilation 1), which holds the kernel in registers and
+	// reads three input rows per output row, a row outside the image being a row of zeros.
+	k3    bool
+	nrow  int       // the blocks of a row are blocks[:nrow]
+	rows3 []int     // per output row: element offsets of its input rows less PadW, flags (dw3...)
+	zeros []float32 // the row of zeros (with margins for the loads around it)
 }
+
+// Flags of a row of the 3x3 kernel: its masked blocks load under the mask (a whole load would
+// leave the plane), a row shorter than 8 stores under a mask (8 lanes would leave the plane),
+// and which of its input rows are the row of zeros.
+const (
+	dw3MaskLoad  = 1
+	dw3MaskStore = 2
+	dw3Zero0     = 4
+)
 
 type dwGroup struct {
 	oy, rows int
@@ -200,7 +219,42 @@ func (g *DWGeom) planRows() *dwRows {
 	for _, grp := range p.groups {
 		p.asm = p.asm && len(grp.taps) > 0
 	}
+	p.nrow = last
+	if g.KH == 3 && g.KW == 3 && g.DilH == 1 && g.DilW == 1 {
+		p.plan3(g)
+	}
 	return p
+}
+
+func (p *dwRows) plan3(g *DWGeom) {
+	p.k3 = true
+	const margin = 32
+	p.zeros = make([]float32, margin+g.W+2*g.PadW+64)
+	for oy := 0; oy < g.OH; oy++ {
+		var offs [3]int
+		flags := 0
+		if g.OW < 8 && oy*g.OW+8 > g.OH*g.OW {
+			flags |= dw3MaskStore
+		}
+		for ki := 0; ki < 3; ki++ {
+			iy := oy*g.StrideH - g.PadH + ki
+			if iy < 0 || iy >= g.H {
+				offs[ki] = margin - g.PadW
+				flags |= dw3Zero0 << ki
+				continue
+			}
+			offs[ki] = iy*g.W - g.PadW
+			for b := 0; b < p.nrow; b += 3 {
+				if p.blocks[b+1] < dwBlockMask {
+					continue
+				}
+				if i := offs[ki] + p.blocks[b]*g.StrideW; i < 0 || i+2+p.reach >= g.H*g.W {
+					flags |= dw3MaskLoad
+				}
+			}
+		}
+		p.rows3 = append(p.rows3, offs[0], offs[1], offs[2], flags)
+	}
 }
 
 // rowKind tells, for row r of group grp, whether it takes the block list with a masked store

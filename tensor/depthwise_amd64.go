@@ -78,9 +78,23 @@ func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
 		return
 	}
 	_, _, _ = dst[g.OH*g.OW-1], src[g.H*g.W-1], ks[g.KH*g.KW-1]
+	if p.k3 {
+		if g.StrideW == 1 {
+			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW)
+		} else {
+			dw3S2AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW)
+		}
+		return
+	}
 	if g.StrideW == 1 {
 		dwRowsS1AVX2(&dst[0], &src[0], &p.prog[0], len(p.prog)/8, &p.taps[0], &p.blocks[0], &p.masks[0], &ks[0], bias, g.OW, g.StrideH*g.W)
 	} else {
 		dwRowsS2AVX2(&dst[0], &src[0], &p.prog[0], len(p.prog)/8, &p.taps[0], &p.blocks[0], &p.masks[0], &ks[0], bias, g.OW, g.StrideH*g.W)
 	}
 }
+
+//go:noescape
+func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow int)
+
+//go:noescape
+func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow int)
