@@ -79,10 +79,14 @@ func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
 	}
 	_, _, _ = dst[g.OH*g.OW-1], src[g.H*g.W-1], ks[g.KH*g.KW-1]
 	if p.k3 {
+		// The input is a whole batch, far larger than the caches: loads ahead of the rows in
+		// use halve the time of MobileNetV2's large layers (1.9x on 56x56, 1.6x at stride 2 on
+		// 112x112, CPU time at batch 16; 1.1x on 14x14).
+		pf := max(dwPrefetch*g.StrideH*g.W*4, 1024)
 		if g.StrideW == 1 {
-			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW)
+			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW, pf)
 		} else {
-			dw3S2AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW)
+			dw3S2AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blocks[0], p.nrow/3, &p.masks[0], &ks[0], bias, g.OW, pf)
 		}
 		return
 	}
@@ -94,7 +98,10 @@ func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
 }
 
 //go:noescape
-func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow int)
+func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int)
 
 //go:noescape
-func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow int)
+func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int)
+
+// dwPrefetch is how many input rows ahead the 3x3 kernel prefetches (at least 1 KiB).
+const dwPrefetch = 4

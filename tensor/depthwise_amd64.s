@@ -782,16 +782,17 @@ s2next:
 	VZEROUPPER
 	RET
 
-// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow int)
+// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int)
 // One output plane of the 3x3 kernel (dilation 1) at column stride 1, the nine weights held in
 // Y7-Y15. rows holds per output row the element offsets (less the padding) of its three input
 // rows in src, or in zero for a row outside the image (flag dw3Zero0 << ki), and its flags;
 // the blocks and masks are those of dwRowsS1AVX2. Output (oy, ox) = bias + sum over ki, kj of
 // ks[3*ki+kj]*row_ki[ox+kj]. A block of 32 is 36 FMAs from memory; the taps of a block of 8
-// alternate between two accumulators.
+// alternate between two accumulators. Each block prefetches the input pf bytes ahead of its
+// newest rows.
 //
 // dw3S2AVX2 is the same at column stride 2: row_ki[2*ox+kj], the even lanes of 16 loaded.
-TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-88
+TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-96
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -836,6 +837,9 @@ k1blk:
 	JEQ k1b8
 	MOVQ 16(CX), R13
 	ADDQ masks+56(FP), R13
+	LEAQ (R10)(BX*4), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, SI
@@ -902,6 +906,10 @@ k1mstore:
 	VMASKMOVPS Y0, Y6, (DI)
 	JMP k1next
 k1b32:
+	LEAQ (R10)(BX*4), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
+	PREFETCHT0 64(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VBROADCASTSS bias+72(FP), Y1
 	VBROADCASTSS bias+72(FP), Y2
@@ -949,6 +957,9 @@ k1b32:
 	VMOVUPS Y3, 96(AX)
 	JMP k1next
 k1b8:
+	LEAQ (R10)(BX*4), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VXORPS Y1, Y1, Y1
 	VFMADD231PS 0(R8)(BX*4), Y7, Y0
@@ -974,7 +985,7 @@ k1next:
 	VZEROUPPER
 	RET
 
-TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-88
+TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-96
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -1019,6 +1030,12 @@ k2blk:
 	JEQ k2b8
 	MOVQ 16(CX), R13
 	ADDQ masks+56(FP), R13
+	LEAQ (R9)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
+	LEAQ (R10)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, SI
@@ -1169,6 +1186,18 @@ k2mstore:
 	VMASKMOVPS Y0, Y6, (DI)
 	JMP k2next
 k2b32:
+	LEAQ (R9)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 128(AX)
+	PREFETCHT0 192(AX)
+	LEAQ (R10)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 128(AX)
+	PREFETCHT0 192(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VBROADCASTSS bias+72(FP), Y1
 	VBROADCASTSS bias+72(FP), Y2
@@ -1324,6 +1353,12 @@ k2b32:
 	VMOVUPS Y3, 96(AX)
 	JMP k2next
 k2b8:
+	LEAQ (R9)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
+	LEAQ (R10)(BX*8), AX
+	ADDQ pf+88(FP), AX
+	PREFETCHT0 0(AX)
 	VBROADCASTSS bias+72(FP), Y0
 	VXORPS Y1, Y1, Y1
 	VMOVUPS 0(R8)(BX*8), Y4
