@@ -90,7 +90,55 @@ var (
 	winogradMinTiles   = 128
 )
 
-var winoPool = sync.Pool{New: func() any { return new([]float32) }}
+// winoFree keeps the work buffers between calls: a sync.Pool would drop them at every garbage
+// collection, and reallocating (and faulting in) megabytes per layer costs more than the
+// transforms.
+var winoFree struct {
+	sync.Mutex
+	bufs [][]float32
+}
+
+// winoGet returns a buffer of n floats (contents undefined): the smallest kept one that is
+// large enough, else a new one.
+func winoGet(n int) []float32 {
+	winoFree.Lock()
+	best := -1
+	for i, b := range winoFree.bufs {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(winoFree.bufs[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := winoFree.bufs[best]
+		last := len(winoFree.bufs) - 1
+		winoFree.bufs[best] = winoFree.bufs[last]
+		winoFree.bufs = winoFree.bufs[:last]
+		winoFree.Unlock()
+		return b[:n]
+	}
+	winoFree.Unlock()
+	return make([]float32, n)
+}
+
+// winoPut keeps b for a later call; a buffer too small to serve the larger layers is dropped
+// when the list is full.
+func winoPut(b []float32) {
+	winoFree.Lock()
+	defer winoFree.Unlock()
+	if len(winoFree.bufs) < 16 {
+		winoFree.bufs = append(winoFree.bufs, b)
+		return
+	}
+	small := 0
+	for i, k := range winoFree.bufs {
+		if cap(k) < cap(winoFree.bufs[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(winoFree.bufs[small]) {
+		winoFree.bufs[small] = b
+	}
+}
 
 // WinogradConv computes y (n x Out x OH x OW) = the convolution of x (n x C x H x W) with the
 // weights transformed into u by WinogradWeights, plus bias[o] when bias is not nil. The tiles
@@ -116,21 +164,18 @@ func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
 	nt = min(nt, total)
 	blocks := (total + nt - 1) / nt
 	run := func(b0, b1, inner int) {
-		bp := winoPool.Get().(*[]float32)
 		// Rows of ld = nt+8 columns: the transforms run 8 tiles at a time, and the last run of a
 		// row of tiles writes (input) or reads (output) up to 7 columns past the block.
 		ld := nt + 8
 		need := WinogradTileLen * (g.C + g.Out) * ld
-		if cap(*bp) < need {
-			*bp = make([]float32, need)
-		}
-		v := (*bp)[:WinogradTileLen*g.C*ld]
-		m := (*bp)[WinogradTileLen*g.C*ld : need]
+		bp := winoGet(need)
+		v := bp[:WinogradTileLen*g.C*ld]
+		m := bp[WinogradTileLen*g.C*ld : need]
 		for b := b0; b < b1; b++ {
 			t0 := b * nt
 			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), ld, per, inner)
 		}
-		winoPool.Put(bp)
+		winoPut(bp)
 	}
 	t := min(threads, blocks)
 	if t <= 1 {
@@ -173,10 +218,14 @@ func splitRange(n, t int, body func(lo, hi int)) {
 func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, per, inner int) {
 	n := (cnt + 7) / 8 * 8
 	splitRange(g.C, inner, func(lo, hi int) {
-		buf := make([]float32, 72*n)
+		buf := winoGet(36*(n+8) + 36*n + 6*(4*g.tilesW()+34))
+		// Cleared once: columns past the tiles and the row buffer's tail are read (and their
+		// results dropped) but never written; they must not hold NaNs or subnormals.
+		clear(buf)
 		for ci := lo; ci < hi; ci++ {
 			winogradInput(g, x, v, ci, t0, cnt, ld, per, buf)
 		}
+		winoPut(buf)
 	})
 	gemm := SgemmSerial
 	splitRange(WinogradTileLen, inner, func(lo, hi int) {
@@ -185,7 +234,8 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, 
 		}
 	})
 	splitRange(g.Out, inner, func(lo, hi int) {
-		buf := make([]float32, 40*n)
+		buf := winoGet(40 * n)
+		defer winoPut(buf)
 		for o := lo; o < hi; o++ {
 			var b float32
 			if bias != nil {
@@ -198,49 +248,58 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, 
 
 // winogradInput writes Bᵀ d B of channel ci's tiles [t0, t0+cnt) to v[ξ][ci][t-t0]. The tiles
 // are gathered into 36 rows (row i*6+k holds every tile's value at row i, column k), so that
-// both 1-D transforms run along the whole block, 8 tiles at a time.
+// both 1-D transforms run along the whole block, 8 tiles at a time. Each row of tiles is
+// gathered from a copy of its six input rows with the padding in place (rows of 4 tw + 2).
 func winogradInput(g *WinogradGeom, x, v []float32, ci, t0, cnt, ld, per int, buf []float32) {
 	tw := g.tilesW()
 	h, w := g.H, g.W
 	n := (cnt + 7) / 8 * 8
-	d, e := buf[:36*n], buf[36*n:72*n]
-	for tt := 0; tt < cnt; tt++ {
+	nd := n + 8 // d's rows: gathered runs of 8 tiles end up to 7 past a segment
+	wp := 4*tw + 2 + 32
+	d, e, rows := buf[:36*nd], buf[36*nd:36*nd+36*n], buf[36*nd+36*n:36*nd+36*n+6*wp]
+	for tt := 0; tt < cnt; {
 		t := t0 + tt
 		s, r := t/per, t%per
-		iy0, ix0 := r/tw*4-g.PadH, r%tw*4-g.PadW
+		ty, a := r/tw, r%tw
+		b := min(tw, a+cnt-tt)
 		img := x[(s*g.C+ci)*h*w : (s*g.C+ci+1)*h*w]
-		if iy0 >= 0 && ix0 >= 0 && iy0+6 <= h && ix0+6 <= w {
-			for i := 0; i < 6; i++ {
-				p := (*[6]float32)(img[(iy0+i)*w+ix0:])
-				q := d[i*6*n+tt:]
-				q[0], q[n], q[2*n], q[3*n], q[4*n], q[5*n] = p[0], p[1], p[2], p[3], p[4], p[5]
-			}
-			continue
-		}
-		// A tile over the padding: the columns [klo, khi) are inside the image.
-		klo, khi := max(0, -ix0), min(6, w-ix0)
 		for i := 0; i < 6; i++ {
-			q := d[i*6*n+tt:]
-			iy := iy0 + i
-			if iy < 0 || iy >= h || klo >= khi {
-				q[0], q[n], q[2*n], q[3*n], q[4*n], q[5*n] = 0, 0, 0, 0, 0, 0
+			ri := rows[i*wp : (i+1)*wp]
+			iy := 4*ty + i - g.PadH
+			if iy < 0 || iy >= h {
+				clear(ri)
 				continue
 			}
-			rowv := img[iy*w : iy*w+w]
-			for k := 0; k < 6; k++ {
-				var val float32
-				if k >= klo && k < khi {
-					val = rowv[ix0+k]
+			// Columns [4a, 4b+2) of the padded row: image columns from 4a - PadW.
+			lo, hi := 4*a, 4*b+2
+			c0, c1 := max(lo, g.PadW), min(hi, g.PadW+w)
+			clear(ri[lo:max(c0, lo)])
+			if c1 > c0 {
+				copy(ri[c0:c1], img[iy*w+c0-g.PadW:])
+			}
+			clear(ri[max(c1, lo):hi])
+		}
+		// Whole groups of 8 tiles in vector code (reading up to 32 floats past the segment,
+		// into the row buffer's tail), the rest here.
+		n8 := (b - a) / 8 * 8
+		for i := 0; i < 6; i++ {
+			ri := rows[i*wp+4*a : (i+1)*wp]
+			dr := d[i*6*nd+tt:]
+			winoGather6(dr, nd, ri, n8)
+			for j := n8; j < b-a; j++ {
+				p := (*[6]float32)(ri[4*j:])
+				for k := 0; k < 6; k++ {
+					dr[k*nd+j] = p[k]
 				}
-				q[k*n] = val
 			}
 		}
+		tt += b - a
 	}
 	var src [6]*float32
 	// Bᵀ over the rows i: e[j*6+k] from d[i*6+k].
 	for k := 0; k < 6; k++ {
 		for i := range src {
-			src[i] = &d[(i*6+k)*n]
+			src[i] = &d[(i*6+k)*nd]
 		}
 		winoBT6(&src, e[k*n:], 6*n, n)
 	}
@@ -278,24 +337,35 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 		}
 		winoAT6(&src, r4[r*4*n:], n, n)
 	}
-	for tt := 0; tt < cnt; tt++ {
+	for tt := 0; tt < cnt; {
 		t := t0 + tt
 		s, r := t/per, t%per
-		oy0, ox0 := r/tw*4, r%tw*4
+		ty, a := r/tw, r%tw
+		e := min(tw, a+cnt-tt)
 		plane := y[(s*g.Out+o)*oh*ow : (s*g.Out+o+1)*oh*ow]
-		if oy0+4 <= oh && ox0+4 <= ow {
-			for i := 0; i < 4; i++ {
-				z := (*[4]float32)(plane[(oy0+i)*ow+ox0:])
-				q := r4[i*4*n+tt:]
-				z[0], z[1], z[2], z[3] = q[0]+b, q[n]+b, q[2*n]+b, q[3*n]+b
+		full := min(e, ow/4) // tiles whose four columns are all inside
+		for i := 0; i < min(4, oh-4*ty); i++ {
+			yr := plane[(4*ty+i)*ow : (4*ty+i+1)*ow]
+			c0, c1, c2, c3 := r4[i*4*n+tt:], r4[(i*4+1)*n+tt:], r4[(i*4+2)*n+tt:], r4[(i*4+3)*n+tt:]
+			if full > a {
+				n8 := (full - a) / 8 * 8
+				winoScatter4(yr[4*a:], c0, n, n8, b)
+				for tx := a + n8; tx < full; tx++ {
+					z := (*[4]float32)(yr[4*tx:])
+					j := tx - a
+					z[0], z[1], z[2], z[3] = c0[j]+b, c1[j]+b, c2[j]+b, c3[j]+b
+				}
 			}
-			continue
-		}
-		for i := 0; i < min(4, oh-oy0); i++ {
-			for c := 0; c < min(4, ow-ox0); c++ {
-				plane[(oy0+i)*ow+ox0+c] = r4[(i*4+c)*n+tt] + b
+			for tx := max(full, a); tx < e; tx++ {
+				j := tx - a
+				for c, col := range [4][]float32{c0, c1, c2, c3} {
+					if 4*tx+c < ow {
+						yr[4*tx+c] = col[j] + b
+					}
+				}
 			}
 		}
+		tt += e - a
 	}
 }
 
@@ -330,5 +400,24 @@ func winoAT6Go(src *[6]*float32, dst []float32, dstride, n int) {
 		dst[dstride+k] = b + 2*d
 		dst[2*dstride+k] = a + 4*c
 		dst[3*dstride+k] = b + 8*d + m5
+	}
+}
+
+// winoGather6Go is winoGather6 in Go.
+func winoGather6Go(dst []float32, dstride int, row []float32, n int) {
+	q0, q1, q2 := dst[:n], dst[dstride:dstride+n], dst[2*dstride:2*dstride+n]
+	q3, q4, q5 := dst[3*dstride:3*dstride+n], dst[4*dstride:4*dstride+n], dst[5*dstride:5*dstride+n]
+	for j := range q0 {
+		p := (*[6]float32)(row[4*j:])
+		q0[j], q1[j], q2[j], q3[j], q4[j], q5[j] = p[0], p[1], p[2], p[3], p[4], p[5]
+	}
+}
+
+// winoScatter4Go is winoScatter4 in Go.
+func winoScatter4Go(dst, src []float32, sstride, n int, b float32) {
+	c0, c1, c2, c3 := src[:n], src[sstride:sstride+n], src[2*sstride:2*sstride+n], src[3*sstride:3*sstride+n]
+	for j := range c0 {
+		z := (*[4]float32)(dst[4*j:])
+		z[0], z[1], z[2], z[3] = c0[j]+b, c1[j]+b, c2[j]+b, c3[j]+b
 	}
 }

@@ -136,3 +136,127 @@ atloop:
 atdone:
 	VZEROUPPER
 	RET
+
+// Lane orders for VPERMPS: the in-lane 4x4 transposes leave 8 tiles as 0 2 4 6 1 3 5 7.
+DATA winoPermIn<>+0(SB)/4, $0
+DATA winoPermIn<>+4(SB)/4, $4
+DATA winoPermIn<>+8(SB)/4, $1
+DATA winoPermIn<>+12(SB)/4, $5
+DATA winoPermIn<>+16(SB)/4, $2
+DATA winoPermIn<>+20(SB)/4, $6
+DATA winoPermIn<>+24(SB)/4, $3
+DATA winoPermIn<>+28(SB)/4, $7
+GLOBL winoPermIn<>(SB), RODATA|NOPTR, $32
+DATA winoPermOut<>+0(SB)/4, $0
+DATA winoPermOut<>+4(SB)/4, $2
+DATA winoPermOut<>+8(SB)/4, $4
+DATA winoPermOut<>+12(SB)/4, $6
+DATA winoPermOut<>+16(SB)/4, $1
+DATA winoPermOut<>+20(SB)/4, $3
+DATA winoPermOut<>+24(SB)/4, $5
+DATA winoPermOut<>+28(SB)/4, $7
+GLOBL winoPermOut<>(SB), RODATA|NOPTR, $32
+
+// func winoGather6AVX2(dst *float32, dstride int, row *float32, n int)
+// dst[k*dstride + j] = row[4j + k] for k = 0..5, j < n (a multiple of 8): the six columns of n
+// tiles 4 apart. Reads row[0 : 4n+4].
+TEXT ·winoGather6AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ dstride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ row+16(FP), SI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ gdone
+	LEAQ (DI)(DX*2), BX
+	ADDQ DX, BX           // BX = dst + 3 rows
+	LEAQ (BX)(DX*1), R8   // R8 = dst + 4 rows
+	VMOVUPS winoPermIn<>(SB), Y15
+gloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VUNPCKLPD Y6, Y4, Y0
+	VUNPCKHPD Y6, Y4, Y1
+	VUNPCKLPD Y7, Y5, Y2
+	VUNPCKHPD Y7, Y5, Y3
+	VPERMPS Y0, Y15, Y0
+	VPERMPS Y1, Y15, Y1
+	VPERMPS Y2, Y15, Y2
+	VPERMPS Y3, Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(DX*1)
+	VMOVUPS Y2, (DI)(DX*2)
+	VMOVUPS Y3, (BX)
+	// Columns 4 and 5 are columns 0 and 1 of the next tile.
+	VMOVUPS 16(SI), Y0
+	VMOVUPS 48(SI), Y1
+	VMOVUPS 80(SI), Y2
+	VMOVUPS 112(SI), Y3
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKLPD Y6, Y4, Y0
+	VUNPCKHPD Y6, Y4, Y1
+	VPERMPS Y0, Y15, Y0
+	VPERMPS Y1, Y15, Y1
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R8)(DX*1)
+	ADDQ $128, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ gloop
+gdone:
+	VZEROUPPER
+	RET
+
+// func winoScatter4AVX2(dst, src *float32, sstride, n int, b float32)
+// dst[4j + c] = src[c*sstride + j] + b for c = 0..3, j < n (a multiple of 8): four columns of
+// n tiles interleaved into an output row.
+TEXT ·winoScatter4AVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ sstride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ sdone
+	LEAQ (SI)(DX*2), BX
+	ADDQ DX, BX
+	VBROADCASTSS b+32(FP), Y14
+	VMOVUPS winoPermOut<>(SB), Y15
+sloop:
+	VADDPS (SI), Y14, Y0
+	VADDPS (SI)(DX*1), Y14, Y1
+	VADDPS (SI)(DX*2), Y14, Y2
+	VADDPS (BX), Y14, Y3
+	VPERMPS Y0, Y15, Y0
+	VPERMPS Y1, Y15, Y1
+	VPERMPS Y2, Y15, Y2
+	VPERMPS Y3, Y15, Y3
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VUNPCKLPD Y6, Y4, Y0
+	VUNPCKHPD Y6, Y4, Y1
+	VUNPCKLPD Y7, Y5, Y2
+	VUNPCKHPD Y7, Y5, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ sloop
+sdone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,15 @@ func winoAT6(src *[6]*float32, dst []float32, dstride, n int) {
 		winoAT6Go(src, dst, dstride, n)
 	}
 }
+
+func winoGather6(dst []float32, dstride int, row []float32, n int) {
+	if n > 0 {
+		winoGather6Go(dst, dstride, row, n)
+	}
+}
+
+func winoScatter4(dst, src []float32, sstride, n int, b float32) {
+	if n > 0 {
+		winoScatter4Go(dst, src, sstride, n, b)
+	}
+}

@@ -73,23 +73,26 @@ func testWinogradConv(t *testing.T) {
 	defer func(b, m int) { winogradBlockBytes, winogradMinTiles = b, m }(winogradBlockBytes, winogradMinTiles)
 	for _, tc := range []struct {
 		n, c, h, w, out, ph, pw int
-		small                   bool // tiny blocks: many blocks over threads
+		block                   int // tiles per block when not 0: many blocks over threads
 	}{
-		{1, 1, 6, 6, 1, 0, 0, false},
-		{1, 3, 8, 8, 5, 1, 1, false},
-		{2, 7, 13, 13, 9, 1, 1, false},
-		{3, 4, 7, 11, 6, 2, 0, true},
-		{2, 16, 14, 14, 24, 1, 1, true},
-		{1, 5, 3, 5, 2, 1, 2, false},
-		{4, 32, 9, 10, 16, 1, 1, true},
+		{1, 1, 6, 6, 1, 0, 0, 0},
+		{1, 3, 8, 8, 5, 1, 1, 0},
+		{2, 7, 13, 13, 9, 1, 1, 0},
+		{3, 4, 7, 11, 6, 2, 0, 3},
+		{2, 16, 14, 14, 24, 1, 1, 3},
+		{1, 5, 3, 5, 2, 1, 2, 0},
+		{4, 32, 9, 10, 16, 1, 1, 3},
+		// Rows of 18 and 34 tiles: runs of 8 in vector code, the rest, a partial last tile.
+		{2, 3, 6, 70, 5, 1, 1, 0},
+		{3, 4, 9, 134, 3, 0, 2, 21},
 	} {
 		g, err := NewWinogradGeom(tc.c, tc.h, tc.w, tc.out, tc.ph, tc.pw)
 		if err != nil {
 			t.Fatal(err)
 		}
 		winogradBlockBytes, winogradMinTiles = 4<<20, 128
-		if tc.small {
-			winogradBlockBytes, winogradMinTiles = 1, 3
+		if tc.block > 0 {
+			winogradBlockBytes, winogradMinTiles = 1, tc.block
 		}
 		x := randSlice(rng, tc.n*tc.c*tc.h*tc.w)
 		w := randSlice(rng, tc.out*tc.c*9)
