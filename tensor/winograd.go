@@ -234,7 +234,8 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, 
 		}
 	})
 	splitRange(g.Out, inner, func(lo, hi int) {
-		buf := winoGet(40 * n)
+		buf := winoGet(24*n + 20*(n+8))
+		clear(buf) // columns past the tiles are read (their results dropped), never written
 		defer winoPut(buf)
 		for o := lo; o < hi; o++ {
 			var b float32
@@ -279,19 +280,12 @@ func winogradInput(g *WinogradGeom, x, v []float32, ci, t0, cnt, ld, per int, bu
 			}
 			clear(ri[max(c1, lo):hi])
 		}
-		// Whole groups of 8 tiles in vector code (reading up to 32 floats past the segment,
-		// into the row buffer's tail), the rest here.
-		n8 := (b - a) / 8 * 8
+		// Runs of 8 tiles: the last run gathers up to 7 tiles past the segment (from the row
+		// buffer's tail), into columns that the next segment overwrites or that lie past the
+		// block (d's rows have 8 spare columns).
+		n8 := (b - a + 7) / 8 * 8
 		for i := 0; i < 6; i++ {
-			ri := rows[i*wp+4*a : (i+1)*wp]
-			dr := d[i*6*nd+tt:]
-			winoGather6(dr, nd, ri, n8)
-			for j := n8; j < b-a; j++ {
-				p := (*[6]float32)(ri[4*j:])
-				for k := 0; k < 6; k++ {
-					dr[k*nd+j] = p[k]
-				}
-			}
+			winoGather6(d[i*6*nd+tt:], nd, rows[i*wp+4*a:(i+1)*wp], n8)
 		}
 		tt += b - a
 	}
@@ -321,7 +315,8 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 	oh, ow := g.OH, g.OW
 	stride := g.Out * ld
 	n := (cnt + 7) / 8 * 8
-	f, r4 := buf[:24*n], buf[24*n:40*n]
+	nr := n + 8 // r4's rows: the last run of a segment reads up to 7 past it
+	f, r4, row := buf[:24*n], buf[24*n:24*n+16*nr], buf[24*n+16*nr:24*n+20*nr]
 	var src [6]*float32
 	// Aᵀ over the rows i: f[r*6+j] from m[i*6+j].
 	for j := 0; j < 6; j++ {
@@ -335,7 +330,7 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 		for j := range src {
 			src[j] = &f[(r*6+j)*n]
 		}
-		winoAT6(&src, r4[r*4*n:], n, n)
+		winoAT6(&src, r4[r*4*nr:], nr, n)
 	}
 	for tt := 0; tt < cnt; {
 		t := t0 + tt
@@ -343,27 +338,12 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 		ty, a := r/tw, r%tw
 		e := min(tw, a+cnt-tt)
 		plane := y[(s*g.Out+o)*oh*ow : (s*g.Out+o+1)*oh*ow]
-		full := min(e, ow/4) // tiles whose four columns are all inside
 		for i := 0; i < min(4, oh-4*ty); i++ {
 			yr := plane[(4*ty+i)*ow : (4*ty+i+1)*ow]
-			c0, c1, c2, c3 := r4[i*4*n+tt:], r4[(i*4+1)*n+tt:], r4[(i*4+2)*n+tt:], r4[(i*4+3)*n+tt:]
-			if full > a {
-				n8 := (full - a) / 8 * 8
-				winoScatter4(yr[4*a:], c0, n, n8, b)
-				for tx := a + n8; tx < full; tx++ {
-					z := (*[4]float32)(yr[4*tx:])
-					j := tx - a
-					z[0], z[1], z[2], z[3] = c0[j]+b, c1[j]+b, c2[j]+b, c3[j]+b
-				}
-			}
-			for tx := max(full, a); tx < e; tx++ {
-				j := tx - a
-				for c, col := range [4][]float32{c0, c1, c2, c3} {
-					if 4*tx+c < ow {
-						yr[4*tx+c] = col[j] + b
-					}
-				}
-			}
+			// Runs of 8 tiles into a row buffer (the last run may pass the segment), then
+			// the segment's columns into the output row.
+			winoScatter4(row, r4[i*4*nr+tt:], nr, (e-a+7)/8*8, b)
+			copy(yr[4*a:min(4*e, ow)], row)
 		}
 		tt += e - a
 	}
