@@ -26,12 +26,14 @@ const WinogradTileLen = 36
 type WinogradGeom struct {
 	C, H, W, Out, PadH, PadW int
 	OH, OW                   int
+
+	kc int // k block of the products: the transformed weights are packed in blocks of kc channels
 }
 
 // NewWinogradGeom resolves the output size; it reports an error for a geometry that has no
 // output or a negative size.
 func NewWinogradGeom(c, h, w, out, padH, padW int) (WinogradGeom, error) {
-	g := WinogradGeom{C: c, H: h, W: w, Out: out, PadH: padH, PadW: padW, OH: h + 2*padH - 2, OW: w + 2*padW - 2}
+	g := WinogradGeom{C: c, H: h, W: w, Out: out, PadH: padH, PadW: padW, OH: h + 2*padH - 2, OW: w + 2*padW - 2, kc: blockSize(c, gemmKC, 1)}
 	if c <= 0 || h <= 0 || w <= 0 || out <= 0 || padH < 0 || padW < 0 || g.OH <= 0 || g.OW <= 0 {
 		return g, fmt.Errorf("winograd: bad geometry c=%d h=%d w=%d out=%d pad=%d,%d", c, h, w, out, padH, padW)
 	}
@@ -41,12 +43,16 @@ func NewWinogradGeom(c, h, w, out, padH, padW int) (WinogradGeom, error) {
 func (g *WinogradGeom) tilesH() int { return (g.OH + 3) / 4 }
 func (g *WinogradGeom) tilesW() int { return (g.OW + 3) / 4 }
 
-// WinogradWeightLen is the length of the transformed weights of g (36 x Out x C).
-func (g *WinogradGeom) WinogradWeightLen() int { return WinogradTileLen * g.Out * g.C }
+// WinogradWeightLen is the length of the transformed weights of g (36 x Out x C, Out rounded
+// up to the GEMM's 6-row panels).
+func (g *WinogradGeom) WinogradWeightLen() int { return WinogradTileLen * g.out6() * g.C }
 
-// WinogradWeights transforms the weights w ([Out, C, 3, 3], PyTorch's layout) into u, laid out
-// as 36 row-major Out x C matrices, one per transformed position. The transform runs in
-// float64 and rounds once.
+func (g *WinogradGeom) out6() int { return (g.Out + gemmMR - 1) / gemmMR * gemmMR }
+
+// WinogradWeights transforms the weights w ([Out, C, 3, 3], PyTorch's layout) into u: 36
+// Out x C matrices, one per transformed position, each packed once for the GEMM micro-kernel
+// (blocks of kc channels, in each 6-row panels holding kc columns of 6 values, rows past Out
+// zero). The transform runs in float64 and rounds once.
 func WinogradWeights(g *WinogradGeom, w, u []float32) {
 	out, c := g.Out, g.C
 	if len(w) < out*c*9 || len(u) < g.WinogradWeightLen() {
@@ -61,9 +67,13 @@ func WinogradWeights(g *WinogradGeom, w, u []float32) {
 		{1.0 / 24, -1.0 / 12, 1.0 / 6},
 		{0, 0, 1},
 	}
-	plane := out * c
+	o6 := g.out6()
+	clear(u[:g.WinogradWeightLen()])
 	for o := 0; o < out; o++ {
 		for ci := 0; ci < c; ci++ {
+			pc := ci / g.kc * g.kc
+			kc := min(g.kc, c-pc)
+			at := pc*o6 + o/gemmMR*gemmMR*kc + (ci-pc)*gemmMR + o%gemmMR
 			k := w[(o*c+ci)*9 : (o*c+ci)*9+9]
 			var t [6][3]float64 // G g
 			for i := 0; i < 6; i++ {
@@ -74,7 +84,7 @@ func WinogradWeights(g *WinogradGeom, w, u []float32) {
 			for i := 0; i < 6; i++ {
 				for j := 0; j < 6; j++ {
 					v := t[i][0]*G[j][0] + t[i][1]*G[j][1] + t[i][2]*G[j][2]
-					u[(i*6+j)*plane+o*c+ci] = float32(v)
+					u[(i*6+j)*o6*c+at] = float32(v)
 				}
 			}
 		}
@@ -164,16 +174,15 @@ func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
 	nt = min(nt, total)
 	blocks := (total + nt - 1) / nt
 	run := func(b0, b1, inner int) {
-		// Rows of ld = nt+8 columns: the transforms run 8 tiles at a time, and the last run of a
-		// row of tiles writes (input) or reads (output) up to 7 columns past the block.
-		ld := nt + 8
+		// Tiles padded to whole 16-column panels of the products.
+		ld := (nt + gemmNR - 1) / gemmNR * gemmNR
 		need := WinogradTileLen * (g.C + g.Out) * ld
 		bp := winoGet(need)
 		v := bp[:WinogradTileLen*g.C*ld]
 		m := bp[WinogradTileLen*g.C*ld : need]
 		for b := b0; b < b1; b++ {
 			t0 := b * nt
-			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), ld, per, inner)
+			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), per, inner)
 		}
 		winoPut(bp)
 	}
@@ -214,9 +223,12 @@ func splitRange(n, t int, body func(lo, hi int)) {
 }
 
 // winogradBlock computes the tiles [t0, t0+cnt) (numbered over all images, per tiles per
-// image) with v and m as the transformed tiles (36 x C x ld) and products (36 x Out x ld).
-func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, per, inner int) {
+// image) with v and m as the transformed tiles and the products. With ld = cnt rounded up to
+// 16 columns, v holds for each position ξ the C x ld matrix packed as the micro-kernel reads
+// it (ld/16 panels of C rows of 16 tiles), and m for each ξ an Out x ld matrix.
+func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, per, inner int) {
 	n := (cnt + 7) / 8 * 8
+	ld := (cnt + gemmNR - 1) / gemmNR * gemmNR
 	splitRange(g.C, inner, func(lo, hi int) {
 		buf := winoGet(36*(n+8) + 36*n + 6*(4*g.tilesW()+34))
 		// Cleared once: columns past the tiles and the row buffer's tail are read (and their
@@ -227,10 +239,9 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, 
 		}
 		winoPut(buf)
 	})
-	gemm := SgemmSerial
 	splitRange(WinogradTileLen, inner, func(lo, hi int) {
 		for xi := lo; xi < hi; xi++ {
-			gemm(false, false, g.Out, cnt, g.C, 1, u[xi*g.Out*g.C:], g.C, v[xi*g.C*ld:], ld, 0, m[xi*g.Out*ld:], ld)
+			winogradGemm(g, u, v, m, xi, ld)
 		}
 	})
 	splitRange(g.Out, inner, func(lo, hi int) {
@@ -247,7 +258,36 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, ld, 
 	})
 }
 
-// winogradInput writes Bᵀ d B of channel ci's tiles [t0, t0+cnt) to v[ξ][ci][t-t0]. The tiles
+// winogradMC is the rows of transformed weights (a multiple of 6) multiplied with each panel of
+// tiles in turn: 120 rows of 256 channels (120 KiB) stay in L2, as in gemmSerial.
+const winogradMC = 120
+
+// winogradGemm computes m[ξ] = u[ξ] v[ξ] for ξ = xi from the packed operands (see
+// winogradBlock and WinogradWeights) on the SGEMM's micro-kernel, the products of each k
+// block added to the last.
+func winogradGemm(g *WinogradGeom, u, v, m []float32, xi, ld int) {
+	o6 := g.out6()
+	ub, vb, mb := u[xi*o6*g.C:], v[xi*g.C*ld:], m[xi*g.Out*ld:]
+	for pc := 0; pc < g.C; pc += g.kc {
+		kc := min(g.kc, g.C-pc)
+		var beta float32
+		if pc > 0 {
+			beta = 1
+		}
+		ua := ub[pc*o6:]
+		for ic := 0; ic < g.Out; ic += winogradMC {
+			ie := min(ic+winogradMC, g.Out)
+			for jr := 0; jr < ld; jr += gemmNR {
+				bp := vb[jr*g.C+pc*gemmNR:] // panel jr/16 starts at jr/16 * C*16
+				for ir := ic; ir < ie; ir += gemmMR {
+					microKernel(min(gemmMR, g.Out-ir), kc, ua[ir*kc:], bp, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
+				}
+			}
+		}
+	}
+}
+
+// winogradInput writes Bᵀ d B of channel ci's tiles [t0, t0+cnt) to v (see winogradBlock). The tiles
 // are gathered into 36 rows (row i*6+k holds every tile's value at row i, column k), so that
 // both 1-D transforms run along the whole block, 8 tiles at a time. Each row of tiles is
 // gathered from a copy of its six input rows with the padding in place (rows of 4 tw + 2).
@@ -297,13 +337,20 @@ func winogradInput(g *WinogradGeom, x, v []float32, ci, t0, cnt, ld, per int, bu
 		}
 		winoBT6(&src, e[k*n:], 6*n, n)
 	}
-	// Then over the columns k: v[j*6+l] from e[j*6+k].
+	// Then over the columns k: v[j*6+l] from e[j*6+k], into the panels of 16 tiles.
 	stride := g.C * ld
 	for j := 0; j < 6; j++ {
 		for k := range src {
 			src[k] = &e[(j*6+k)*n]
 		}
-		winoBT6(&src, v[j*6*stride+ci*ld:], stride, n)
+		winoBT6P(&src, v[j*6*stride+ci*gemmNR:], stride, n, (g.C-1)*gemmNR)
+	}
+	if n < ld {
+		// The last panel's upper half is past the tiles: zeros, not stale values.
+		at := (ld/gemmNR-1)*g.C*gemmNR + ci*gemmNR + 8
+		for xi := 0; xi < WinogradTileLen; xi++ {
+			clear(v[xi*stride+at : xi*stride+at+8])
+		}
 	}
 }
 
@@ -399,5 +446,23 @@ func winoScatter4Go(dst, src []float32, sstride, n int, b float32) {
 	for j := range c0 {
 		z := (*[4]float32)(dst[4*j:])
 		z[0], z[1], z[2], z[3] = c0[j]+b, c1[j]+b, c2[j]+b, c3[j]+b
+	}
+}
+
+// winoBT6PGo is winoBT6P in Go.
+func winoBT6PGo(src *[6]*float32, dst []float32, dstride, n, jump int) {
+	var in [6][]float32
+	for i, p := range src {
+		in[i] = unsafe.Slice(p, n)
+	}
+	for k := 0; k < n; k++ {
+		d0, d1, d2, d3, d4, d5 := in[0][k], in[1][k], in[2][k], in[3][k], in[4][k], in[5][k]
+		o := k + k/16*jump
+		dst[o] = 4*d0 - 5*d2 + d4
+		dst[dstride+o] = -4*(d1+d2) + d3 + d4
+		dst[2*dstride+o] = 4*(d1-d2) - d3 + d4
+		dst[3*dstride+o] = 2*(d3-d1) - d2 + d4
+		dst[4*dstride+o] = 2*(d1-d3) - d2 + d4
+		dst[5*dstride+o] = 4*d1 - 5*d3 + d5
 	}
 }

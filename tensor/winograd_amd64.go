@@ -71,3 +71,19 @@ func winoScatter4(dst, src []float32, sstride, n int, b float32) {
 	}
 	winoScatter4AVX2(&dst[0], &src[0], sstride, n, b)
 }
+
+//go:noescape
+func winoBT6PAVX2(src *[6]*float32, dst *float32, dstride, n, jump int)
+
+// winoBT6P is winoBT6 writing into panels of 16: element k of a row goes to k + k/16*jump.
+func winoBT6P(src *[6]*float32, dst []float32, dstride, n, jump int) {
+	if n <= 0 {
+		return
+	}
+	_ = dst[5*dstride+(n-1)+(n-1)/16*jump]
+	if !useAVX2 {
+		winoBT6PGo(src, dst, dstride, n, jump)
+		return
+	}
+	winoBT6PAVX2(src, &dst[0], dstride, n, jump)
+}

@@ -82,6 +82,81 @@ btdone:
 	VZEROUPPER
 	RET
 
+// func winoBT6PAVX2(src *[6]*float32, dst *float32, dstride, n, jump int)
+// winoBT6AVX2 writing into panels: after every 16 elements the destinations skip jump floats.
+// Bᵀ: out0 = 4 d0 - 5 d2 + d4, out1 = -4 (d1 + d2) + d3 + d4, out2 = 4 (d1 - d2) - d3 + d4,
+// out3 = 2 (d3 - d1) - d2 + d4, out4 = 2 (d1 - d3) - d2 + d4, out5 = 4 d1 - 5 d3 + d5.
+TEXT ·winoBT6PAVX2(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ dst+8(FP), DI
+	MOVQ dstride+16(FP), DX
+	SHLQ $2, DX
+	LEAQ (DI)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ n+24(FP), CX
+	SHLQ $2, CX
+	MOVQ jump+32(FP), SI
+	SHLQ $2, SI
+	XORQ AX, AX
+	VBROADCASTSS winoFour<>(SB), Y12
+	VBROADCASTSS winoFive<>(SB), Y13
+	VBROADCASTSS winoTwo<>(SB), Y14
+	CMPQ AX, CX
+	JGE btpdone
+btploop:
+	VMOVUPS (R8)(AX*1), Y0
+	VMOVUPS (R9)(AX*1), Y1
+	VMOVUPS (R10)(AX*1), Y2
+	VMOVUPS (R11)(AX*1), Y3
+	VMOVUPS (R12)(AX*1), Y4
+	VMOVUPS (R13)(AX*1), Y5
+	// out0
+	VMOVAPS Y4, Y6
+	VFMADD231PS Y12, Y0, Y6
+	VFNMADD231PS Y13, Y2, Y6
+	// out1
+	VADDPS Y1, Y2, Y7
+	VADDPS Y3, Y4, Y8
+	VFNMADD231PS Y12, Y7, Y8
+	// out2
+	VSUBPS Y2, Y1, Y9
+	VSUBPS Y3, Y4, Y10
+	VFMADD231PS Y12, Y9, Y10
+	// out3, out4
+	VSUBPS Y1, Y3, Y11
+	VSUBPS Y2, Y4, Y15
+	VMOVAPS Y15, Y7
+	VFNMADD231PS Y14, Y11, Y7
+	VFMADD231PS Y14, Y11, Y15
+	// out5
+	VFMADD231PS Y12, Y1, Y5
+	VFNMADD231PS Y13, Y3, Y5
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y8, (DI)(DX*1)
+	VMOVUPS Y10, (DI)(DX*2)
+	VMOVUPS Y15, (BX)
+	VMOVUPS Y7, (BX)(DX*1)
+	VMOVUPS Y5, (BX)(DX*2)
+	ADDQ $32, AX
+	ADDQ $32, DI
+	ADDQ $32, BX
+	TESTQ $32, AX
+	JNZ btpsame
+	ADDQ SI, DI
+	ADDQ SI, BX
+btpsame:
+	CMPQ AX, CX
+	JLT btploop
+btpdone:
+	VZEROUPPER
+	RET
+
 // func winoAT6AVX2(src *[6]*float32, dst *float32, dstride, n int)
 // Aᵀ: with a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4:
 // out0 = m0 + a + c, out1 = b + 2 d, out2 = a + 4 c, out3 = b + 8 d + m5.

@@ -27,3 +27,10 @@ func winoScatter4(dst, src []float32, sstride, n int, b float32) {
 		winoScatter4Go(dst, src, sstride, n, b)
 	}
 }
+
+func winoBT6P(src *[6]*float32, dst []float32, dstride, n, jump int) {
+	if n > 0 {
+		_ = dst[5*dstride+(n-1)+(n-1)/16*jump]
+		winoBT6PGo(src, dst, dstride, n, jump)
+	}
+}
