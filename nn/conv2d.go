@@ -308,8 +308,11 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		cols := p
-		if leftover && hi-lo > 1 && cv.qLeftover(qa, &rq, x.Data, y.Data, lo, hi, ep) {
+		var lf []float32 // the samples' leftover columns (see qLeftover)
+		if leftover && hi-lo > 1 {
 			cols = p / 16 * 16
+			lf = getScratch(g.c * (hi - lo) * (p - cols))
+			defer putScratch(lf)
 		}
 		var col, yw []float32
 		if !direct && keep == nil {
@@ -339,6 +342,10 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 			if nb == 1 {
 				out = y.Data[s0*outSz : (s0+1)*outSz]
 				cv.columnBlocks(gemm, qa, &rq, cm, out, ld, cols, ep, workers)
+				if lf != nil {
+					// While the sample's rows are still in the cache.
+					gatherColumns(lf, (hi-lo)*(p-cols), (ch-lo)*(p-cols), cm, p, cols, g.c)
+				}
 				continue
 			}
 			for gi := 0; gi < gr; gi++ {
@@ -369,6 +376,12 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 						tensor.AddConstTo(dst, cv.b.Value.Data[o], false)
 					}
 				}
+			}
+		}
+		if lf != nil && !cv.qLeftover(qa, &rq, lf, y.Data, lo, hi, ep) {
+			// Not levels: each sample whole again, as without the leftover GEMM.
+			for ch := lo; ch < hi; ch++ {
+				cv.columnBlocks(gemm, qa, &rq, x.Data[ch*inSz:(ch+1)*inSz], y.Data[ch*outSz:(ch+1)*outSz], p, p, ep, workers)
 			}
 		}
 	})
@@ -559,29 +572,30 @@ func (cv *Conv2D) requantCoeffs(ep *epilogue) qRequant {
 // qLeftover); beyond it the partial strip is a small part of the work.
 const convLeftoverMax = 1024
 
-// qLeftover computes, for the samples lo..hi-1 of a pointwise convolution (x the inputs, y
-// the outputs of the whole batch), the output columns beyond each sample's last whole
-// 16-column strip on the integer GEMM, as one matrix of (hi-lo)*(p%16) columns gathered from
-// the samples and scattered back, with the bias and ep applied as in columnBlocks. It returns
-// false, having written nothing, when those columns are not integer levels. Integer sums are
-// exact, so every output is what a GEMM per sample gives.
-func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, rq *qRequant, x, y []float32, lo, hi int, ep *epilogue) bool {
+// gatherColumns copies the columns c0..p-1 of the k x p matrix x into the k x w matrix e,
+// from column e0 on. Element by element: a copy call per row costs more than its 1 to 15
+// floats.
+func gatherColumns(e []float32, w, e0 int, x []float32, p, c0, k int) {
+	for row := 0; row < k; row++ {
+		src := x[row*p+c0 : row*p+p]
+		dst := e[row*w+e0 : row*w+e0+len(src)]
+		for j := range dst {
+			dst[j] = src[j]
+		}
+	}
+}
+
+// qLeftover computes, for the samples lo..hi-1 of a pointwise convolution (y the outputs of
+// the whole batch), the output columns beyond each sample's last whole 16-column strip on
+// the integer GEMM: e holds those columns of the inputs, gathered (see gatherColumns) as one
+// matrix of (hi-lo)*(p%16) columns, and the outputs are scattered back, with the bias and ep
+// applied as in columnBlocks. It returns false, having written nothing, when those columns
+// are not integer levels. Integer sums are exact, so every output is what a GEMM per sample
+// gives.
+func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, rq *qRequant, e, y []float32, lo, hi int, ep *epilogue) bool {
 	k, p := cv.g.c, cv.g.oh*cv.g.ow
 	r, c0 := p%16, p/16*16
 	w := (hi - lo) * r
-	e := getScratch(k * w)
-	defer putScratch(e)
-	// Element by element: a copy call per sample and row costs more than its 1 to 15 floats.
-	for row := 0; row < k; row++ {
-		er := e[row*w : (row+1)*w]
-		for s := lo; s < hi; s++ {
-			src := x[s*k*p+row*p+c0 : s*k*p+row*p+p]
-			dst := er[(s-lo)*r : (s-lo+1)*r]
-			for j := range dst {
-				dst[j] = src[j]
-			}
-		}
-	}
 	qb := qbPool.Get().(*tensor.QPackedB)
 	defer qbPool.Put(qb)
 	if !tensor.PackQB(qb, k, w, e, w) {
