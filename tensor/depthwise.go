@@ -66,6 +66,7 @@ type dwRows struct {
 	// reads three input rows per output row, a row outside the image being a row of zeros.
 	k3    bool
 	nrow  int       // the blocks of a row are blocks[:nrow]
+	blk3  []int     // blocks[:nrow], a masked block whose only partial mask is its first (last) kernel column marked dwBlockLeft (dwBlockRight)
 	rows3 []int     // per output row: element offsets of its input rows less PadW, flags (dw3...)
 	zeros []float32 // the row of zeros (with margins for the loads around it)
 }
@@ -91,6 +92,8 @@ const (
 	dwBlockMask             // 8 outputs, masked loads
 	dwBlockShort            // a row shorter than 8: masked loads, all 8 lanes stored
 	dwBlockShortMask        // a row shorter than 8: masked loads and store
+	dwBlockLeft             // the 3x3 kernel's masked block with only kernel column 0 masked
+	dwBlockRight            // the 3x3 kernel's masked block with only kernel column 2 masked
 )
 
 // Check validates the geometry and sets the output size.
@@ -228,6 +231,28 @@ func (g *DWGeom) planRows() *dwRows {
 
 func (p *dwRows) plan3(g *DWGeom) {
 	p.k3 = true
+	lanes := 8 * g.StrideW
+	p.blk3 = append([]int(nil), p.blocks[:p.nrow]...)
+	for b := 0; b < len(p.blk3); b += 3 {
+		if p.blk3[b+1] != dwBlockMask {
+			continue
+		}
+		partial := 0
+		for kj := 0; kj < 3; kj++ {
+			for _, m := range p.masks[p.blk3[b+2]/4+16*kj:][:lanes] {
+				if m == 0 {
+					partial |= 1 << kj
+					break
+				}
+			}
+		}
+		switch partial {
+		case 1:
+			p.blk3[b+1] = dwBlockLeft
+		case 4:
+			p.blk3[b+1] = dwBlockRight
+		}
+	}
 	const margin = 32
 	p.zeros = make([]float32, margin+g.W+2*g.PadW+64)
 	for oy := 0; oy < g.OH; oy++ {

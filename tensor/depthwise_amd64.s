@@ -788,7 +788,8 @@ s2next:
 // rows in src, or in zero for a row outside the image (flag dw3Zero0 << ki), and its flags;
 // the blocks and masks are those of dwRowsS1AVX2. Output (oy, ox) = bias + sum over ki, kj of
 // ks[3*ki+kj]*row_ki[ox+kj]. A block of 32 is 36 FMAs from memory; the taps of a block of 8
-// alternate between two accumulators. Each block prefetches the input pf bytes ahead of its
+// alternate between two accumulators. A masked block marked dwBlockLeft (5) or dwBlockRight
+// (6) masks only kernel column 0 or 2, outside the rows whose loads go under the mask. Each block prefetches the input pf bytes ahead of its
 // newest rows.
 //
 // dw3S2AVX2 is the same at column stride 2: row_ki[2*ox+kj], the even lanes of 16 loaded.
@@ -844,6 +845,11 @@ k1blk:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, SI
 	JNE k1mload
+	MOVQ 8(CX), AX
+	CMPQ AX, $5
+	JEQ k1left
+	CMPQ AX, $6
+	JEQ k1right
 	VMOVDQU 0(R13), Y2
 	VMOVDQU 64(R13), Y3
 	VMOVDQU 128(R13), Y4
@@ -863,6 +869,36 @@ k1blk:
 	VFMADD231PS Y5, Y13, Y0
 	VANDPS 4(R10)(BX*4), Y3, Y6
 	VFMADD231PS Y6, Y14, Y1
+	VANDPS 8(R10)(BX*4), Y4, Y5
+	VFMADD231PS Y5, Y15, Y0
+	JMP k1mdone
+k1left:
+	VMOVDQU 0(R13), Y2
+	VANDPS 0(R8)(BX*4), Y2, Y5
+	VFMADD231PS Y5, Y7, Y0
+	VFMADD231PS 4(R8)(BX*4), Y8, Y1
+	VFMADD231PS 8(R8)(BX*4), Y9, Y0
+	VANDPS 0(R9)(BX*4), Y2, Y6
+	VFMADD231PS Y6, Y10, Y1
+	VFMADD231PS 4(R9)(BX*4), Y11, Y0
+	VFMADD231PS 8(R9)(BX*4), Y12, Y1
+	VANDPS 0(R10)(BX*4), Y2, Y5
+	VFMADD231PS Y5, Y13, Y0
+	VFMADD231PS 4(R10)(BX*4), Y14, Y1
+	VFMADD231PS 8(R10)(BX*4), Y15, Y0
+	JMP k1mdone
+k1right:
+	VMOVDQU 128(R13), Y4
+	VFMADD231PS 0(R8)(BX*4), Y7, Y0
+	VFMADD231PS 4(R8)(BX*4), Y8, Y1
+	VANDPS 8(R8)(BX*4), Y4, Y5
+	VFMADD231PS Y5, Y9, Y0
+	VFMADD231PS 0(R9)(BX*4), Y10, Y1
+	VFMADD231PS 4(R9)(BX*4), Y11, Y0
+	VANDPS 8(R9)(BX*4), Y4, Y6
+	VFMADD231PS Y6, Y12, Y1
+	VFMADD231PS 0(R10)(BX*4), Y13, Y0
+	VFMADD231PS 4(R10)(BX*4), Y14, Y1
 	VANDPS 8(R10)(BX*4), Y4, Y5
 	VFMADD231PS Y5, Y15, Y0
 	JMP k1mdone
@@ -892,7 +928,7 @@ k1mdone:
 	VADDPS Y1, Y0, Y0
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
-	JLT k1mfull
+	JNE k1mfull
 	TESTQ $2, SI
 	JNE k1mstore
 k1mfull:
@@ -1040,6 +1076,11 @@ k2blk:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, SI
 	JNE k2mload
+	MOVQ 8(CX), AX
+	CMPQ AX, $5
+	JEQ k2left
+	CMPQ AX, $6
+	JEQ k2right
 	VMOVDQU 0(R13), Y2
 	VMOVDQU 32(R13), Y3
 	VANDPS 0(R8)(BX*8), Y2, Y4
@@ -1096,6 +1137,100 @@ k2blk:
 	VSHUFPS $0x88, Y5, Y4, Y4
 	VPERMPD $0xD8, Y4, Y4
 	VFMADD231PS Y4, Y14, Y1
+	VMOVDQU 128(R13), Y2
+	VMOVDQU 160(R13), Y3
+	VANDPS 8(R10)(BX*8), Y2, Y4
+	VANDPS 40(R10)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y15, Y0
+	JMP k2mdone
+k2left:
+	VMOVDQU 0(R13), Y2
+	VMOVDQU 32(R13), Y3
+	VANDPS 0(R8)(BX*8), Y2, Y4
+	VANDPS 32(R8)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y7, Y0
+	VMOVUPS 4(R8)(BX*8), Y5
+	VSHUFPS $0x88, 36(R8)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y8, Y1
+	VMOVUPS 8(R8)(BX*8), Y4
+	VSHUFPS $0x88, 40(R8)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y9, Y0
+	VMOVDQU 0(R13), Y2
+	VMOVDQU 32(R13), Y3
+	VANDPS 0(R9)(BX*8), Y2, Y4
+	VANDPS 32(R9)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y10, Y1
+	VMOVUPS 4(R9)(BX*8), Y4
+	VSHUFPS $0x88, 36(R9)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y11, Y0
+	VMOVUPS 8(R9)(BX*8), Y5
+	VSHUFPS $0x88, 40(R9)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y12, Y1
+	VMOVDQU 0(R13), Y2
+	VMOVDQU 32(R13), Y3
+	VANDPS 0(R10)(BX*8), Y2, Y4
+	VANDPS 32(R10)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y13, Y0
+	VMOVUPS 4(R10)(BX*8), Y5
+	VSHUFPS $0x88, 36(R10)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y14, Y1
+	VMOVUPS 8(R10)(BX*8), Y4
+	VSHUFPS $0x88, 40(R10)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y15, Y0
+	JMP k2mdone
+k2right:
+	VMOVUPS 0(R8)(BX*8), Y4
+	VSHUFPS $0x88, 32(R8)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y7, Y0
+	VMOVUPS 4(R8)(BX*8), Y5
+	VSHUFPS $0x88, 36(R8)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y8, Y1
+	VMOVDQU 128(R13), Y2
+	VMOVDQU 160(R13), Y3
+	VANDPS 8(R8)(BX*8), Y2, Y4
+	VANDPS 40(R8)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y9, Y0
+	VMOVUPS 0(R9)(BX*8), Y5
+	VSHUFPS $0x88, 32(R9)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y10, Y1
+	VMOVUPS 4(R9)(BX*8), Y4
+	VSHUFPS $0x88, 36(R9)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y11, Y0
+	VMOVDQU 128(R13), Y2
+	VMOVDQU 160(R13), Y3
+	VANDPS 8(R9)(BX*8), Y2, Y4
+	VANDPS 40(R9)(BX*8), Y3, Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y12, Y1
+	VMOVUPS 0(R10)(BX*8), Y4
+	VSHUFPS $0x88, 32(R10)(BX*8), Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VFMADD231PS Y4, Y13, Y0
+	VMOVUPS 4(R10)(BX*8), Y5
+	VSHUFPS $0x88, 36(R10)(BX*8), Y5, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VFMADD231PS Y5, Y14, Y1
 	VMOVDQU 128(R13), Y2
 	VMOVDQU 160(R13), Y3
 	VANDPS 8(R10)(BX*8), Y2, Y4
@@ -1172,7 +1307,7 @@ k2mdone:
 	VADDPS Y1, Y0, Y0
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
-	JLT k2mfull
+	JNE k2mfull
 	TESTQ $2, SI
 	JNE k2mstore
 k2mfull:
