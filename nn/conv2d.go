@@ -896,9 +896,14 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	y := ctx.Alloc(n, cv.Out, g.OH, g.OW)
 	w := cv.w.Value.Data
+	// A quantized network's requantization goes into the kernel's stores (bit for bit the
+	// separate pass of ep.apply).
+	qlo, qhi, rq := ep.requant()
+	rq = rq && g.FusesRequant()
 	parallelWork(n*c, n*cv.Out*op*kk, func(lo, hi int) {
 		work := getScratch(g.ScratchLen())
 		defer putScratch(work)
+		a := make([]float32, mult)
 		for pl := lo; pl < hi; pl++ {
 			ci := pl % c
 			var b []float32
@@ -906,6 +911,13 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 				b = cv.b.Value.Data[ci*mult : (ci+1)*mult]
 			}
 			ys := y.Data[pl*mult*op : (pl+1)*mult*op]
+			if rq {
+				for m := range a {
+					a[m], _ = ep.coeffs(ci*mult + m)
+				}
+				tensor.DepthwiseForwardRequant(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, mult, a, qlo, qhi)
+				continue
+			}
 			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, work, mult)
 			if ep != nil {
 				// The fused tail over each output plane while it is in cache (the bias is in).

@@ -534,6 +534,30 @@ func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 	}
 }
 
+// FusesRequant reports whether DepthwiseForwardRequant can run on this geometry (the 3x3
+// kernel, AVX2).
+func (g *DWGeom) FusesRequant() bool { return g.fusesRequant() }
+
+// DepthwiseForwardRequant is DepthwiseForward with each output plane m requantized to integer
+// levels as it is stored, min(max(round(y*a[m]), qlo), qhi) + 0 (rounding half to even): bit for
+// bit AffineClampQuant(y, y, 0, a[m], 0, -Inf, +Inf, 1, zp, qmin, qmax) with qlo = qmin - zp and
+// qhi = qmax - zp, an imported quantized network's requantization, without a second pass over
+// the output. Only where FusesRequant.
+func DepthwiseForwardRequant(g *DWGeom, src, k, bias, dst []float32, mult int, a []float32, qlo, qhi float32) {
+	g.check("DepthwiseForwardRequant", src, k, dst, mult)
+	if !g.fusesRequant() || len(a) < mult {
+		panic(fmt.Sprintf("tensor.DepthwiseForwardRequant: geometry %+v cannot fuse, or %d multipliers for %d planes", *g, len(a), mult))
+	}
+	kk, op := g.KH*g.KW, g.OH*g.OW
+	for m := 0; m < mult; m++ {
+		var b float32
+		if bias != nil {
+			b = bias[m]
+		}
+		dwRowsPlaneRq(g, dst[m*op:(m+1)*op], src, k[m*kk:(m+1)*kk], b, &dwRq{a[m], qlo, qhi})
+	}
+}
+
 // DepthwiseBackward is the adjoint of DepthwiseForward for one input plane: given the mult
 // output-gradient planes dy, it adds the kernel gradients into dk (mult x KH x KW) and, when dx
 // is not nil, adds the input-plane gradient into dx (H x W). work has at least ScratchLen floats.

@@ -782,7 +782,13 @@ s2next:
 	VZEROUPPER
 	RET
 
-// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int)
+DATA dwzero<>+0(SB)/8, $0
+DATA dwzero<>+8(SB)/8, $0
+DATA dwzero<>+16(SB)/8, $0
+DATA dwzero<>+24(SB)/8, $0
+GLOBL dwzero<>(SB), RODATA|NOPTR, $32
+
+// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, ra, qlo, qhi float32, rq int)
 // One output plane of the 3x3 kernel (dilation 1) at column stride 1, the nine weights held in
 // Y7-Y15. rows holds per output row the element offsets (less the padding) of its three input
 // rows in src, or in zero for a row outside the image (flag dw3Zero0 << ki), and its flags;
@@ -790,10 +796,12 @@ s2next:
 // ks[3*ki+kj]*row_ki[ox+kj]. A block of 32 is 36 FMAs from memory; the taps of a block of 8
 // alternate between two accumulators. A masked block marked dwBlockLeft (5) or dwBlockRight
 // (6) masks only kernel column 0 or 2, outside the rows whose loads go under the mask. Each block prefetches the input pf bytes ahead of its
-// newest rows.
+// newest rows. With rq set, each output is requantized as it is stored:
+// min(max(round(y*ra), qlo), qhi) + 0, the instructions of requantAVX2 (its b is 0 here: the
+// bias is in the sum).
 //
 // dw3S2AVX2 is the same at column stride 2: row_ki[2*ox+kj], the even lanes of 16 loaded.
-TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-96
+TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-120
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -926,6 +934,17 @@ k1mload:
 	VFMADD231PS Y5, Y15, Y0
 k1mdone:
 	VADDPS Y1, Y0, Y0
+	CMPQ rq+112(FP), $0
+	JEQ k1mrq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+k1mrq:
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
 	JNE k1mfull
@@ -986,6 +1005,32 @@ k1b32:
 	VFMADD231PS 40(R10)(BX*4), Y15, Y1
 	VFMADD231PS 72(R10)(BX*4), Y15, Y2
 	VFMADD231PS 104(R10)(BX*4), Y15, Y3
+	CMPQ rq+112(FP), $0
+	JEQ k1b32rq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS Y4, Y1, Y1
+	VROUNDPS $0, Y1, Y1
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS Y4, Y2, Y2
+	VROUNDPS $0, Y2, Y2
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS Y4, Y3, Y3
+	VROUNDPS $0, Y3, Y3
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	VADDPS dwzero<>(SB), Y3, Y3
+k1b32rq:
 	LEAQ (DI)(BX*4), AX
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -1008,6 +1053,17 @@ k1b8:
 	VFMADD231PS 4(R10)(BX*4), Y14, Y1
 	VFMADD231PS 8(R10)(BX*4), Y15, Y0
 	VADDPS Y1, Y0, Y0
+	CMPQ rq+112(FP), $0
+	JEQ k1b8rq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+k1b8rq:
 	VMOVUPS Y0, (DI)(BX*4)
 k1next:
 	ADDQ $24, CX
@@ -1021,7 +1077,7 @@ k1next:
 	VZEROUPPER
 	RET
 
-TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-96
+TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-120
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -1305,6 +1361,17 @@ k2mload:
 	VFMADD231PS Y4, Y15, Y0
 k2mdone:
 	VADDPS Y1, Y0, Y0
+	CMPQ rq+112(FP), $0
+	JEQ k2mrq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+k2mrq:
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
 	JNE k2mfull
@@ -1481,6 +1548,32 @@ k2b32:
 	VSHUFPS $0x88, 232(R10)(BX*8), Y6, Y6
 	VPERMPD $0xD8, Y6, Y6
 	VFMADD231PS Y6, Y15, Y3
+	CMPQ rq+112(FP), $0
+	JEQ k2b32rq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS Y4, Y1, Y1
+	VROUNDPS $0, Y1, Y1
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS Y4, Y2, Y2
+	VROUNDPS $0, Y2, Y2
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS Y4, Y3, Y3
+	VROUNDPS $0, Y3, Y3
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	VADDPS dwzero<>(SB), Y3, Y3
+k2b32rq:
 	LEAQ (DI)(BX*4), AX
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -1533,6 +1626,17 @@ k2b8:
 	VPERMPD $0xD8, Y6, Y6
 	VFMADD231PS Y6, Y15, Y0
 	VADDPS Y1, Y0, Y0
+	CMPQ rq+112(FP), $0
+	JEQ k2b8rq
+	VBROADCASTSS ra+96(FP), Y4
+	VBROADCASTSS qlo+100(FP), Y5
+	VBROADCASTSS qhi+104(FP), Y6
+	VMULPS Y4, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y0, Y0
+k2b8rq:
 	VMOVUPS Y0, (DI)(BX*4)
 k2next:
 	ADDQ $24, CX

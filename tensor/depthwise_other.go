@@ -17,3 +17,14 @@ func deinterleaveRows(even, odd []float32, ds int, src []float32, ss, w, rows in
 func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
 	dwRowsPlaneGo(g, dst, src, ks, bias)
 }
+
+type dwRq struct{ a, qlo, qhi float32 }
+
+func (g *DWGeom) fusesRequant() bool { return false }
+
+func dwRowsPlaneRq(g *DWGeom, dst, src, ks []float32, bias float32, rq *dwRq) {
+	if rq != nil {
+		panic("tensor: requantization fused into a depthwise kernel that cannot apply it")
+	}
+	dwRowsPlaneGo(g, dst, src, ks, bias)
+}

@@ -188,3 +188,61 @@ func TestDepthwiseForwardDirect(t *testing.T) {
 		}
 	}
 }
+
+// The requantization fused into the 3x3 kernel's stores against DepthwiseForward followed by
+// AffineClampQuant (the unfused epilogue), bit for bit, on integer levels as a quantized
+// network feeds them and on plain floats.
+func TestDepthwiseForwardRequant(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	inf := float32(math.Inf(1))
+	checked := 0
+	for trial := 0; trial < 200; trial++ {
+		g := DWGeom{H: 1 + r.IntN(20), W: 1 + r.IntN(80), KH: 3, KW: 3, PadH: r.IntN(2), PadW: r.IntN(2),
+			StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilH: 1, DilW: 1}
+		if g.Check() != nil {
+			continue
+		}
+		if !g.FusesRequant() {
+			t.Skip("no fused requantization on this machine")
+		}
+		checked++
+		levels := trial%2 == 0
+		mult := 1 + r.IntN(2)
+		kk, op := g.KH*g.KW, g.OH*g.OW
+		src, k, bias := randSlice(r, g.H*g.W), randSlice(r, mult*kk), randSlice(r, mult)
+		if levels {
+			for i := range src {
+				src[i] = float32(r.IntN(256) - 128)
+			}
+			for i := range k {
+				k[i] = float32(r.IntN(255) - 127)
+			}
+			for i := range bias {
+				bias[i] = float32(r.IntN(4001) - 2000)
+			}
+		}
+		a := make([]float32, mult)
+		for i := range a {
+			a[i] = float32(r.Float64() * 0.02)
+			if !levels {
+				a[i] = float32(r.Float64() * 20)
+			}
+		}
+		zp, qmin, qmax := float32(r.IntN(256)-128), float32(-128), float32(127)
+		want := make([]float32, mult*op)
+		DepthwiseForward(&g, src, k, bias, want, make([]float32, g.ScratchLen()), mult)
+		for m := 0; m < mult; m++ {
+			AffineClampQuant(want[m*op:(m+1)*op], want[m*op:(m+1)*op], 0, a[m], 0, -inf, inf, 1, zp, qmin, qmax)
+		}
+		got := make([]float32, mult*op)
+		DepthwiseForwardRequant(&g, src, k, bias, got, mult, a, qmin-zp, qmax-zp)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v levels %v: out[%d] = %g, want %g", g, levels, i, got[i], want[i])
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d geometries checked", checked)
+	}
+}
