@@ -229,6 +229,17 @@ func qKernelGo(a, b []int16, kp int, c []float32, ldc int) {
 // without a second pass over C. bias and mult have at least m entries. A partial last strip
 // of columns is computed into a buffer kept in b (so b serves one call at a time).
 func QGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	qGemmRequant(a, b, c, ldc, bias, mult, qlo, qhi, false)
+}
+
+// QGemmRequantStream is QGemmRequant for an output that is not read again soon (larger than
+// the caches): its whole tiles are stored past the caches (non-temporal stores, where C's
+// alignment allows), which spares reading C's lines from memory before writing them.
+func QGemmRequantStream(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32) {
+	qGemmRequant(a, b, c, ldc, bias, mult, qlo, qhi, true)
+}
+
+func qGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, stream bool) {
 	if a.K != b.K || len(bias) < a.M || len(mult) < a.M {
 		panic("tensor.QGemmRequant: operands packed with different k, or fewer than m biases or multipliers")
 	}
@@ -262,7 +273,9 @@ func QGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []f
 			}
 			continue
 		}
-		if full > 0 {
+		if full > 0 && stream {
+			qKernelRqNT(a.data, bs, kp, c[j0:], ldc, bias, mult, qlo, qhi, full)
+		} else if full > 0 {
 			qKernelRq(a.data, bs, kp, c[j0:], ldc, bias, mult, qlo, qhi, full)
 		}
 		if rows > 0 {

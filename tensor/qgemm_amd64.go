@@ -2,6 +2,8 @@
 
 package tensor
 
+import "unsafe"
+
 //go:noescape
 func qKernelAVX2(a, b *int16, kp int, c *float32, ldc int)
 
@@ -65,7 +67,22 @@ func packQBStrips(d []int16, b []float32, ldb, k, strips int) bool {
 //go:noescape
 func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32, panels int)
 
+//go:noescape
+func qKernelRqNTAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32, panels int)
+
 var qZeros [8]float32
+
+// qKernelRqNT is qKernelRq with non-temporal stores where AVX2 runs and c is 32-byte aligned
+// with rows a multiple of 8 floats apart (qKernelRq otherwise).
+func qKernelRqNT(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, panels int) {
+	if useAVX2 && uintptr(unsafe.Pointer(&c[0]))%32 == 0 && ldc%8 == 0 {
+		_, _, _ = a[panels*kp*qMR*2-1], b[kp*qNR*2-1], c[(panels*qMR-1)*ldc+qNR-1]
+		_, _ = bias[panels*qMR-1], mult[panels*qMR-1]
+		qKernelRqNTAVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi, panels)
+		return
+	}
+	qKernelRq(a, b, kp, c, ldc, bias, mult, qlo, qhi, panels)
+}
 
 // qKernelRq runs the requantizing micro-kernel on panels consecutive 6-row panels of a (the
 // tiles at c, 6*ldc apart; bias and mult hold 6*panels entries).

@@ -17,3 +17,7 @@ func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32,
 		qKernelRqGo(a[p*kp*qMR*2:], b, kp, c[p*qMR*ldc:], ldc, bias[p*qMR:], mult[p*qMR:], qlo, qhi)
 	}
 }
+
+func qKernelRqNT(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, panels int) {
+	qKernelRq(a, b, kp, c, ldc, bias, mult, qlo, qhi, panels)
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // QGemm (AVX2 and the Go fallback) against an int64 reference, bit for bit, on shapes with
@@ -154,6 +155,58 @@ func TestQGemmRequant(t *testing.T) {
 			}
 			if trial == 0 && clamped == 0 {
 				t.Logf("avx %v: no clamped outputs in the first trial", avx)
+			}
+		}
+	}
+}
+
+// QGemmRequantStream (non-temporal stores where C is aligned) stores what QGemmRequant
+// stores, bit for bit, into aligned and unaligned outputs, with row strides that allow the
+// streaming stores and strides that do not, leaving the columns beyond n alone.
+func TestQGemmRequantStream(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for trial := 0; trial < 30; trial++ {
+		m, n, k := 1+r.IntN(40), 1+r.IntN(100), 1+r.IntN(60)
+		ldc := n + []int{0, (8 - n%8) % 8, 3}[trial%3]
+		a, b := make([]float32, m*k), make([]float32, k*n)
+		for i := range a {
+			a[i] = float32(r.IntN(255) - 127)
+		}
+		for i := range b {
+			b[i] = float32(r.IntN(256) - 128)
+		}
+		bias, mult := make([]float32, m), make([]float32, m)
+		for i := range bias {
+			bias[i], mult[i] = float32(r.IntN(2001)-1000), float32(r.Float64()*0.01+0.001)
+		}
+		var pa QPackedA
+		var pb QPackedB
+		PackQA(&pa, m, k, a, k)
+		PackQB(&pb, k, n, b, n)
+		want := make([]float32, m*ldc)
+		QGemmRequant(&pa, &pb, want, ldc, bias, mult, -100, 155)
+		buf := make([]float32, m*ldc+24)
+		base := int((32 - uintptr(unsafe.Pointer(&buf[0]))%32) % 32 / 4)
+		for _, off := range []int{base, base + 1, base + 8} {
+			// base and base+8 are 32-byte aligned (streamed when ldc%8 == 0); base+1 is not.
+			got := buf[off : off+m*ldc]
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			QGemmRequantStream(&pa, &pb, got, ldc, bias, mult, -100, 155)
+			for i := 0; i < m; i++ {
+				for j := 0; j < ldc; j++ {
+					g, w := got[i*ldc+j], want[i*ldc+j]
+					if j >= n {
+						if !math.IsNaN(float64(g)) {
+							t.Fatalf("%dx%dx%d ldc %d offset %d: wrote past column %d", m, n, k, ldc, off, n)
+						}
+						continue
+					}
+					if math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("%dx%dx%d ldc %d offset %d: [%d][%d] = %g, want %g", m, n, k, ldc, off, i, j, g, w)
+					}
+				}
 			}
 		}
 	}
