@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -173,14 +174,26 @@ func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
 	}
 	nt = min(nt, total)
 	blocks := (total + nt - 1) / nt
-	run := func(b0, b1, inner int) {
+	if blocks > 1 && threads > 1 {
+		// A whole number of blocks per thread, of equal size.
+		blocks = (blocks + threads - 1) / threads * threads
+		nt = (total + blocks - 1) / blocks
+		blocks = (total + nt - 1) / nt
+	}
+	var next atomic.Int64
+	run := func(inner int) {
 		// Tiles padded to whole 16-column panels of the products.
 		ld := (nt + gemmNR - 1) / gemmNR * gemmNR
 		need := WinogradTileLen * (g.C + g.Out) * ld
 		bp := winoGet(need)
 		v := bp[:WinogradTileLen*g.C*ld]
 		m := bp[WinogradTileLen*g.C*ld : need]
-		for b := b0; b < b1; b++ {
+		// Blocks are taken in turn: a thread slowed by other work delays nothing.
+		for {
+			b := int(next.Add(1) - 1)
+			if b >= blocks {
+				break
+			}
 			t0 := b * nt
 			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), per, inner)
 		}
@@ -188,18 +201,18 @@ func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
 	}
 	t := min(threads, blocks)
 	if t <= 1 {
-		run(0, blocks, threads)
+		run(threads)
 		return
 	}
 	var wg sync.WaitGroup
 	for wi := 1; wi < t; wi++ {
 		wg.Add(1)
-		go func(wi int) {
+		go func() {
 			defer wg.Done()
-			run(wi*blocks/t, (wi+1)*blocks/t, 1)
-		}(wi)
+			run(1)
+		}()
 	}
-	run(0, blocks/t, 1)
+	run(1)
 	wg.Wait()
 }
 
