@@ -66,7 +66,7 @@ func (cv *Conv2D) winogradWeights() *winoWeights {
 }
 
 // forwardWinograd is the inference forward pass on tensor.WinogradConv, with the bias added in
-// its output transform, or added with the fused tail ep in one pass per output plane.
+// its output transform, or with the fused tail ep (which adds the bias) applied there.
 func (cv *Conv2D) forwardWinograd(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Tensor {
 	n := x.Shape[0]
 	c := cv.winogradWeights()
@@ -77,21 +77,16 @@ func (cv *Conv2D) forwardWinograd(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *ten
 		bias = cv.b.Value.Data
 	}
 	if ep != nil {
-		tensor.WinogradConv(g, n, x.Data, c.u, nil, y.Data)
-		p := g.OH * g.OW
-		parallelWork(n*cv.Out, n*cv.Out*p, func(lo, hi int) {
-			for pl := lo; pl < hi; pl++ {
-				o := pl % cv.Out
-				var b float32
-				if bias != nil {
-					b = bias[o]
-				}
-				dst := y.Data[pl*p : (pl+1)*p]
-				ep.apply(dst, dst, o, b)
+		// The tail adds the bias itself (ep.apply), on each run of outputs as it is stored.
+		tensor.WinogradConv(g, n, x.Data, c.u, nil, y.Data, func(o int, v []float32) {
+			var b float32
+			if bias != nil {
+				b = bias[o]
 			}
+			ep.apply(v, v, o, b)
 		})
 		return y
 	}
-	tensor.WinogradConv(g, n, x.Data, c.u, bias, y.Data)
+	tensor.WinogradConv(g, n, x.Data, c.u, bias, y.Data, nil)
 	return y
 }

@@ -10,9 +10,9 @@ import (
 )
 
 // At inference, 3x3 stride-1 convolutions run on Winograd F(4x4, 3x3): the outputs stay within
-// 2e-5 (relative to the largest) of im2col's, with a bias, a fused ReLU tail, paddings 0..2, one
-// and several images and threads; the transformed weights follow a change of the weights;
-// training passes stay on im2col, bit for bit.
+// 2e-5 (relative to the largest) of im2col's, with a bias, a fused ReLU tail (bit for bit the
+// unfused one), paddings 0..2, one and several images and threads; the transformed weights
+// follow a change of the weights; training passes stay on im2col, bit for bit.
 func TestWinogradMatchesIm2col(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, tc := range []struct{ c, out, h, w, pad, n int }{
@@ -48,6 +48,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 			ref := run(false, false, 1, "conv")
 			for _, threads := range []int{1, 2} {
 				// Without keeping conv, ReLU is fused into the convolution's tail.
+				var outs []map[string][]float32
 				for _, keep := range [][]string{nil, {"conv"}} {
 					got := run(true, false, threads, keep...)
 					for l, v := range got {
@@ -55,6 +56,11 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 							t.Errorf("%+v round %d threads %d keep %v: %s differs from im2col by %.2g", tc, round, threads, keep, l, r)
 						}
 					}
+					outs = append(outs, got)
+				}
+				// Fusion changes nothing, bit for bit.
+				if r := relDiff(outs[0]["relu"], outs[1]["relu"]); r != 0 {
+					t.Errorf("%+v threads %d: the fused ReLU differs from the unfused one by %.2g", tc, threads, r)
 				}
 			}
 			if !nn.HasWinogradWeights(cv) {

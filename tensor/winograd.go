@@ -152,10 +152,12 @@ func winoPut(b []float32) {
 }
 
 // WinogradConv computes y (n x Out x OH x OW) = the convolution of x (n x C x H x W) with the
-// weights transformed into u by WinogradWeights, plus bias[o] when bias is not nil. The tiles
+// weights transformed into u by WinogradWeights, plus bias[o] when bias is not nil, then
+// tail(o, values) on each run of channel o's outputs along a row when tail is not nil (a fused
+// elementwise tail, applied while the values are in cache; it must not keep the slice). The tiles
 // of all n images are multiplied together (the products' columns), in blocks; blocks are split
 // over Threads() goroutines, and a single block has each of its three stages split instead.
-func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
+func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32, tail func(o int, values []float32)) {
 	if n <= 0 {
 		return
 	}
@@ -195,7 +197,7 @@ func WinogradConv(g *WinogradGeom, n int, x, u, bias, y []float32) {
 				break
 			}
 			t0 := b * nt
-			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), per, inner)
+			winogradBlock(g, x, u, bias, y, v, m, t0, min(nt, total-t0), per, inner, tail)
 		}
 		winoPut(bp)
 	}
@@ -239,7 +241,7 @@ func splitRange(n, t int, body func(lo, hi int)) {
 // image) with v and m as the transformed tiles and the products. With ld = cnt rounded up to
 // 16 columns, v holds for each position ξ the C x ld matrix packed as the micro-kernel reads
 // it (ld/16 panels of C rows of 16 tiles), and m for each ξ an Out x ld matrix.
-func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, per, inner int) {
+func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, per, inner int, tail func(int, []float32)) {
 	n := (cnt + 7) / 8 * 8
 	ld := (cnt + gemmNR - 1) / gemmNR * gemmNR
 	splitRange(g.C, inner, func(lo, hi int) {
@@ -266,7 +268,7 @@ func winogradBlock(g *WinogradGeom, x, u, bias, y, v, m []float32, t0, cnt, per,
 			if bias != nil {
 				b = bias[o]
 			}
-			winogradOutput(g, m, y, o, b, t0, cnt, ld, per, buf)
+			winogradOutput(g, m, y, o, b, t0, cnt, ld, per, buf, tail)
 		}
 	})
 }
@@ -370,7 +372,7 @@ func winogradInput(g *WinogradGeom, x, v []float32, ci, t0, cnt, ld, per int, bu
 // winogradOutput writes Aᵀ m A + b of output channel o's tiles [t0, t0+cnt) into y, dropping
 // the positions past the output's edge: both 1-D transforms run along the whole block, 8
 // tiles at a time, then each tile's 4x4 values are stored.
-func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, ld, per int, buf []float32) {
+func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, ld, per int, buf []float32, tail func(int, []float32)) {
 	tw := g.tilesW()
 	oh, ow := g.OH, g.OW
 	stride := g.Out * ld
@@ -403,7 +405,11 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 			// Runs of 8 tiles into a row buffer (the last run may pass the segment), then
 			// the segment's columns into the output row.
 			winoScatter4(row, r4[i*4*nr+tt:], nr, (e-a+7)/8*8, b)
-			copy(yr[4*a:min(4*e, ow)], row)
+			vals := row[:min(4*e, ow)-4*a]
+			if tail != nil {
+				tail(o, vals)
+			}
+			copy(yr[4*a:], vals)
 		}
 		tt += e - a
 	}

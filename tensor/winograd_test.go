@@ -107,7 +107,7 @@ func testWinogradConv(t *testing.T) {
 		for i := range y {
 			y[i] = float32(math.NaN()) // every output must be written
 		}
-		WinogradConv(&g, tc.n, x, u, bias, y)
+		WinogradConv(&g, tc.n, x, u, bias, y, nil)
 		wino := maxRel(y, want)
 
 		// im2col + SGEMM in float32, the path Winograd replaces.
@@ -172,7 +172,7 @@ func BenchmarkWinograd(b *testing.B) {
 			WinogradWeights(&g, w, u)
 			c0 := processCPUTime()
 			for b.Loop() {
-				WinogradConv(&g, n, x, u, nil, y)
+				WinogradConv(&g, n, x, u, nil, y, nil)
 			}
 			report(b, c0)
 		})
