@@ -30,6 +30,21 @@ var (
 	gemmNC       = 3072 // n block (multiple of gemmNR): the packed B block (3 MiB) stays in L3
 	gemmNCSmallM = 256  // n block when all of A fits one m block (packed B used once: keep it in L2)
 	gemmDirectM  = 18   // up to this m, op(B) (not transposed) is read in place, not packed
+
+	// Skinny GEMMs (gemmMR < m <= gemmSkinnyM, op(B) not transposed: a dense layer's batch
+	// against its weights) stream B once: see gemmSkinny.
+)
+
+// Skinny GEMMs (m <= gemmSkinnyM, op(B) = B of at least gemmSkinnyMinB floats, more than L2
+// holds: a dense layer's batch against its weights, or their gradients) are bound by reading B
+// from memory, once. With a row stride of B that does not alias in the caches (ldb % 128 != 0),
+// gemmSkinny reads B in place; otherwise B is packed block by block as usual and the kernels
+// prefetch the next block while they compute on this one (gemmWork.pf).
+var (
+	gemmSkinnyM    = 24
+	gemmSkinnyMinB = 1 << 17
+	gemmSkinnyKC   = 64  // k block of gemmSkinny: its A panels and packed B micro-panel stay in L1
+	gemmSkinnyPF   = 512 // prefetch distance of gemmSkinny along B's rows, bytes (8 micro-panels)
 )
 
 var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
@@ -171,6 +186,10 @@ func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, 
 type gemmWork struct {
 	a, b []float32
 	tile [gemmMR * gemmNR]float32
+	// pf, when set, is a matrix whose next block the macro-kernel prefetches while it computes:
+	// the first row panel's kernel for micro-panel jr prefetches pf[pfOff+jr+p*pfld], p < kc.
+	pf          []float32
+	pfOff, pfld int
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmWork) }}
@@ -194,6 +213,12 @@ func blockSize(total, maxBlock, unit int) int {
 
 func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	w := gemmPool.Get().(*gemmWork)
+	skinny := !transB && m <= gemmSkinnyM && k*n >= gemmSkinnyMinB
+	if skinny && m > gemmMR && n >= gemmNR && ldb%128 != 0 {
+		gemmSkinny(w, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmPool.Put(w)
+		return
+	}
 	kcb := blockSize(k, gemmKC, 1)
 	mcb := blockSize(m, gemmMC, gemmMR)
 	ncb := blockSize(n, gemmNC, gemmNR)
@@ -228,8 +253,19 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 					bsrc = b[pc*ldb+jc:]
 				} else {
 					packB(transB, b, ldb, pc, jc, kc, nc, w.b)
+					if skinny && m >= gemmMR {
+						// Few rows: B streams from memory once, so fetch its next block during this one.
+						switch {
+						case jc+ncb < n:
+							w.pf, w.pfOff = b, pc*ldb+jc+ncb
+						case pc+kc < k:
+							w.pf, w.pfOff = b, (pc+kc)*ldb
+						}
+						w.pfld = ldb
+					}
 				}
 				macroKernel(w, m, nc, kc, alpha, bet, c[jc:], ldc, bsrc, ldb)
+				w.pf = nil
 			}
 		}
 		gemmPool.Put(w)
@@ -257,6 +293,48 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		}
 	}
 	gemmPool.Put(w)
+}
+
+// gemmSkinny is gemmSerial for few rows of C (gemmMR < m <= gemmSkinnyM), op(B) = B: the
+// whole of A is packed per k block and B is read in place, each 16-column micro-panel once: the
+// first row panel's kernel (microKernelPack) copies the micro-panel into an L1-resident packed
+// panel as it multiplies, the other row panels read that copy, and the same kernel prefetches
+// B's rows a few micro-panels ahead, so that B (megabytes of weights, in memory rather than
+// cache) streams in while the FMAs run instead of in a separate packing pass.
+func gemmSkinny(w *gemmWork, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	kcb := blockSize(k, gemmSkinnyKC, 1)
+	mcp := (m + gemmMR - 1) / gemmMR * gemmMR
+	w.a = grow(w.a, mcp*kcb)
+	w.b = grow(w.b, gemmNR*kcb)
+	n16 := n &^ (gemmNR - 1)
+	for pc := 0; pc < k; pc += kcb {
+		kc := min(kcb, k-pc)
+		bet := beta
+		if pc > 0 {
+			bet = 1
+		}
+		packA(transA, a, lda, 0, pc, m, kc, w.a)
+		a0 := w.a[:kc*gemmMR]
+		bp := w.b[:kc*gemmNR]
+		for jr := 0; jr < n16; jr += gemmNR {
+			microKernelPack(kc, a0, b[pc*ldb+jr:], ldb, c[jr:], ldc, alpha, bet, bp, gemmSkinnyPF)
+			for ir := gemmMR; ir < m; ir += gemmMR {
+				rows := min(gemmMR, m-ir)
+				microKernel(rows, kc, w.a[ir*kc:ir*kc+kc*gemmMR], bp, gemmNR, c[ir*ldc+jr:(ir+rows-1)*ldc+jr+gemmNR], ldc, alpha, bet)
+			}
+		}
+		if n16 < n {
+			macroKernel(w, m, n-n16, kc, alpha, bet, c[n16:], ldc, b[pc*ldb+n16:], ldb)
+		}
+	}
+}
+
+// microKernelPackGo is the portable microKernelPack (without the prefetch).
+func microKernelPackGo(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, bp []float32) {
+	for p := 0; p < kc; p++ {
+		copy(bp[p*gemmNR:(p+1)*gemmNR], b[p*ldb:p*ldb+gemmNR])
+	}
+	microKernelGo(gemmMR, kc, a, bp, gemmNR, c, ldc, alpha, beta)
 }
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into 6-row micro-panels: panel r holds, for each p,
@@ -398,6 +476,15 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 		switch {
 		case bsrc == nil:
 			bpan = bp[jr*kc : jr*kc+kc*gemmNR]
+			if w.pf != nil && mc >= gemmMR && cols == gemmNR {
+				ct := c[jr : (gemmMR-1)*ldc+jr+gemmNR]
+				microKernelPF(kc, ap[:kc*gemmMR], bpan, gemmNR, ct, ldc, alpha, beta, w.pf[min(w.pfOff+jr, len(w.pf)-1):], w.pfld)
+				for ir := gemmMR; ir < mc; ir += gemmMR {
+					rows := min(gemmMR, mc-ir)
+					microKernel(rows, kc, ap[ir*kc:ir*kc+kc*gemmMR], bpan, gemmNR, c[ir*ldc+jr:(ir+rows-1)*ldc+jr+gemmNR], ldc, alpha, beta)
+				}
+				continue
+			}
 		case cols == gemmNR:
 			bpan, bld = bsrc[jr:(kc-1)*ldb+jr+gemmNR], ldb
 		default:

@@ -103,3 +103,38 @@ func packA6(a []float32, lda, kc int, d []float32) {
 	_ = d[kc*gemmMR-1]
 	packA6AVX(&d[0], &a[0], lda, kc)
 }
+
+//go:noescape
+func sgemmKernel6x16PackAVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bp *float32, pf int)
+
+// microKernelPack computes a 6 x 16 tile like microKernel with b read in place (rows ldb apart),
+// copies those kc rows of 16 values to bp (a packed micro-panel) and prefetches the memory pf
+// bytes past each of them.
+func microKernelPack(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, bp []float32, pf int) {
+	if !useAVX2 || kc <= 0 {
+		microKernelPackGo(kc, a, b, ldb, c, ldc, alpha, beta, bp)
+		return
+	}
+	_ = a[kc*gemmMR-1]
+	_ = b[(kc-1)*ldb+gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+gemmNR-1]
+	_ = bp[kc*gemmNR-1]
+	sgemmKernel6x16PackAVX2(kc, &a[0], &b[0], ldb, &c[0], ldc, alpha, beta, &bp[0], pf)
+}
+
+//go:noescape
+func sgemmKernel6x16PFAVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, pf *float32, pfld int)
+
+// microKernelPF is microKernel for 6 rows that also prefetches one line per k step, from pf
+// with stride pfld floats (pf may point past the matrix' end: prefetches do not fault, but the
+// pointer must stay inside the slice, so pf is the slice's start and pfOff the offset).
+func microKernelPF(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, pf []float32, pfld int) {
+	if !useAVX2 || kc <= 0 || len(pf) == 0 {
+		microKernel(gemmMR, kc, a, b, ldb, c, ldc, alpha, beta)
+		return
+	}
+	_ = a[kc*gemmMR-1]
+	_ = b[(kc-1)*ldb+gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+gemmNR-1]
+	sgemmKernel6x16PFAVX2(kc, &a[0], &b[0], ldb, &c[0], ldc, alpha, beta, &pf[0], pfld)
+}

@@ -19,3 +19,13 @@ func packBTransPanel(b []float32, ldb, kc int, d []float32) { packBTransPanelGo(
 
 // packA6 packs the first kc values of 6 rows of a (stride lda) into d (kc x 6).
 func packA6(a []float32, lda, kc int, d []float32) { packA6Go(a, lda, kc, d) }
+
+// microKernelPack computes a 6 x 16 tile with b read in place and copies b's rows to bp.
+func microKernelPack(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, bp []float32, _ int) {
+	microKernelPackGo(kc, a, b, ldb, c, ldc, alpha, beta, bp)
+}
+
+// microKernelPF is microKernel for 6 rows (the prefetch hint is an amd64 matter).
+func microKernelPF(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, _ []float32, _ int) {
+	microKernel(gemmMR, kc, a, b, ldb, c, ldc, alpha, beta)
+}

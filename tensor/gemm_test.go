@@ -126,3 +126,21 @@ func TestSgemmNoAlloc(t *testing.T) {
 		t.Fatalf("%v allocations per small Sgemm", n)
 	}
 }
+
+// TestSgemmSkinny covers the paths for few rows of C against a B larger than L2 (dense layers at
+// small batch): B read in place with a non-aliasing row stride (gemmSkinny, with an N edge and
+// several k blocks) and packed with the next block prefetched (row stride a multiple of 128),
+// on every kernel level and on 1 and 2 threads.
+func TestSgemmSkinny(t *testing.T) {
+	defer SetThreads(0)
+	forKernels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, s := range [][3]int{{16, 300, 500}, {7, 1000, 140}, {24, 1030, 130}, {16, 512, 260}, {6, 1024, 300}, {13, 256, 1100}} {
+			for th := 1; th <= 2; th++ {
+				SetThreads(th)
+				checkGemmCase(t, r, false, false, s[0], s[1], s[2], 1, 0, 0)
+				checkGemmCase(t, r, true, false, s[0], s[1], s[2], -0.5, 0.25, 0)
+			}
+		}
+	})
+}
