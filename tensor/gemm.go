@@ -348,6 +348,19 @@ func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
 				packA6(a[(i0+ir)*lda+p0:], lda, kc, d)
 				continue
 			}
+			if kc <= len(zeroRow) {
+				// Rows past mc read as zeros: the same interleaving loop as a full panel.
+				var src [gemmMR][]float32
+				for i := range src {
+					src[i] = zeroRow[:kc]
+					if i < rows {
+						base := (i0+ir+i)*lda + p0
+						src[i] = a[base : base+kc]
+					}
+				}
+				interleave6(&src, d)
+				continue
+			}
 			clear(d)
 			for i := 0; i < rows; i++ {
 				base := (i0+ir+i)*lda + p0
@@ -371,7 +384,10 @@ func packA(trans bool, a []float32, lda, i0, p0, mc, kc int, dst []float32) {
 		clear(d)
 		for p := 0; p < kc; p++ {
 			base := (p0+p)*lda + i0 + ir
-			copy(d[p*gemmMR:p*gemmMR+rows], a[base:base+rows])
+			// An element loop: copy would call memmove for a handful of floats.
+			for i, v := range a[base : base+rows] {
+				d[p*gemmMR+i] = v
+			}
 		}
 	}
 }
@@ -383,13 +399,7 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 		full := nc / gemmNR
 		packBFull(b[p0*ldb+j0:], ldb, kc, full, dst)
 		if jr := full * gemmNR; jr < nc {
-			cols := nc - jr
-			d := dst[jr*kc : jr*kc+kc*gemmNR]
-			clear(d)
-			for p := 0; p < kc; p++ {
-				base := (p0+p)*ldb + j0 + jr
-				copy(d[p*gemmNR:p*gemmNR+cols], b[base:base+cols])
-			}
+			packBEdge(b[p0*ldb+j0+jr:], ldb, kc, nc-jr, dst[jr*kc:jr*kc+kc*gemmNR])
 		}
 		return
 	}
@@ -409,6 +419,19 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 			for p, v := range row {
 				d[p*gemmNR+j] = v
 			}
+		}
+	}
+}
+
+// packBEdgeGo packs the first cols < 16 values of kc rows of b (stride ldb) into d (kc x 16),
+// zero-padded.
+func packBEdgeGo(b []float32, ldb, kc, cols int, d []float32) {
+	clear(d)
+	for p := 0; p < kc; p++ {
+		// An element loop: copy would call memmove for a handful of floats.
+		dr := (*[gemmNR]float32)(d[p*gemmNR:])
+		for j, v := range b[p*ldb : p*ldb+cols] {
+			dr[j] = v
 		}
 	}
 }
@@ -436,6 +459,20 @@ func packBTrans16(rows *[gemmNR][]float32, d []float32) {
 		q[4], q[5], q[6], q[7] = r4[p], r5[p], r6[p], r7[p]
 		q[8], q[9], q[10], q[11] = r8[p], r9[p], r10[p], r11[p]
 		q[12], q[13], q[14], q[15] = r12[p], r13[p], r14[p], r15[p]
+	}
+}
+
+// zeroRow stands in for the missing rows of a partial A micro-panel.
+var zeroRow [1024]float32
+
+// interleave6 interleaves 6 rows of equal length kc into d (kc x 6).
+func interleave6(rows *[gemmMR][]float32, d []float32) {
+	r0 := rows[0]
+	r1, r2, r3, r4, r5 := rows[1][:len(r0)], rows[2][:len(r0)], rows[3][:len(r0)], rows[4][:len(r0)], rows[5][:len(r0)]
+	d = d[:len(r0)*gemmMR]
+	for p := range r0 {
+		q := (*[gemmMR]float32)(d[p*gemmMR:])
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 

@@ -138,3 +138,21 @@ func microKernelPF(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha,
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
 	sgemmKernel6x16PFAVX2(kc, &a[0], &b[0], ldb, &c[0], ldc, alpha, beta, &pf[0], pfld)
 }
+
+//go:noescape
+func packBEdgeAVX2(dst, src *float32, ldb, kc, cols int)
+
+// packBEdge packs the first cols < 16 values of kc rows of b (stride ldb) into d (kc x 16),
+// zero-padded.
+func packBEdge(b []float32, ldb, kc, cols int, d []float32) {
+	if kc == 0 || cols == 0 {
+		return
+	}
+	if !useAVX2 {
+		packBEdgeGo(b, ldb, kc, cols, d)
+		return
+	}
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = d[kc*gemmNR-1]
+	packBEdgeAVX2(&d[0], &b[0], ldb, kc, cols)
+}

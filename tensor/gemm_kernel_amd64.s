@@ -1690,3 +1690,50 @@ patailloop:
 	JNZ patailloop
 padone:
 	RET
+
+// edgeMask: 16 all-ones words then 16 zero words; the 8 words from edgeMask+4*(16-cols) are the
+// load mask of the first 8 of cols < 16 columns, those from edgeMask+4*(24-cols) of the next 8.
+DATA edgeMask<>+0(SB)/8, $-1
+DATA edgeMask<>+8(SB)/8, $-1
+DATA edgeMask<>+16(SB)/8, $-1
+DATA edgeMask<>+24(SB)/8, $-1
+DATA edgeMask<>+32(SB)/8, $-1
+DATA edgeMask<>+40(SB)/8, $-1
+DATA edgeMask<>+48(SB)/8, $-1
+DATA edgeMask<>+56(SB)/8, $-1
+DATA edgeMask<>+64(SB)/8, $0
+DATA edgeMask<>+72(SB)/8, $0
+DATA edgeMask<>+80(SB)/8, $0
+DATA edgeMask<>+88(SB)/8, $0
+DATA edgeMask<>+96(SB)/8, $0
+DATA edgeMask<>+104(SB)/8, $0
+DATA edgeMask<>+112(SB)/8, $0
+DATA edgeMask<>+120(SB)/8, $0
+GLOBL edgeMask<>(SB), RODATA|NOPTR, $128
+
+// func packBEdgeAVX2(dst, src *float32, ldb, kc, cols int)
+// dst[p*16+j] = src[p*ldb+j] for j < cols, 0 for cols <= j < 16, p < kc (0 < cols < 16): the
+// last, partial micro-panel of a row-major block, with masked loads (nothing past cols is read).
+TEXT ·packBEdgeAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), CX
+	MOVQ cols+32(FP), AX
+	LEAQ edgeMask<>(SB), R9
+	MOVQ $16, BX
+	SUBQ AX, BX
+	VMOVDQU (R9)(BX*4), Y14
+	VMOVDQU 32(R9)(BX*4), Y15
+edgeloop:
+	VMASKMOVPS (SI), Y14, Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ edgeloop
+	VZEROUPPER
+	RET

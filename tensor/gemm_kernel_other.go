@@ -29,3 +29,6 @@ func microKernelPack(kc int, a, b []float32, ldb int, c []float32, ldc int, alph
 func microKernelPF(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, _ []float32, _ int) {
 	microKernel(gemmMR, kc, a, b, ldb, c, ldc, alpha, beta)
 }
+
+// packBEdge packs the first cols < 16 values of kc rows of b (stride ldb) into d, zero-padded.
+func packBEdge(b []float32, ldb, kc, cols int, d []float32) { packBEdgeGo(b, ldb, kc, cols, d) }
