@@ -23,13 +23,19 @@ const winogradMinChannels = 16
 
 // useWinograd reports whether a forward pass runs on Winograd F(4x4, 3x3): at inference only
 // (training keeps im2col, whose columns the backward pass reuses, and its exact sums), for
-// 3x3, stride-1, undilated, ungrouped convolutions with enough channels, and not when the
-// weights are integers (an imported quantized network stays on the exact integer GEMM or on
-// im2col's exact sums of small integers).
+// 3x3, stride-1, undilated, ungrouped convolutions with enough channels and outputs, and not
+// when the weights are integers (an imported quantized network stays on the exact integer
+// GEMM or on im2col's exact sums of small integers).
 func (cv *Conv2D) useWinograd(ctx *Ctx) bool {
 	g := &cv.g
 	if !winogradOn || (ctx != nil && ctx.Train) || g.kh != 3 || g.kw != 3 || !g.unitStride() || cv.groups() != 1 ||
 		g.c < winogradMinChannels || cv.Out < winogradMinChannels {
+		return false
+	}
+	// Tiles of 4x4 outputs cost 36 products per input and output channel: on a small map
+	// (1 or 2 outputs across) most of a tile is past the edge; require at most 6 products per
+	// output (im2col: 9).
+	if th, tw := (g.oh+3)/4, (g.ow+3)/4; 36*th*tw > 6*g.oh*g.ow {
 		return false
 	}
 	return !integerValued(cv.w.Value.Data)

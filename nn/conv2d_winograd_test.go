@@ -96,3 +96,19 @@ func TestWinogradSkipsIntegerWeights(t *testing.T) {
 		t.Fatal("integer weights ran on Winograd")
 	}
 }
+
+// A map 1 or 2 outputs across keeps im2col (most of a 4x4 tile would be past the edge); 3x3
+// takes Winograd.
+func TestWinogradSkipsSmallMaps(t *testing.T) {
+	for _, tc := range []struct {
+		h, w int
+		wino bool
+	}{{4, 4, false}, {3, 9, false}, {5, 5, true}} {
+		cv := &nn.Conv2D{Out: 16, Kernel: nn.Dims{3}}
+		build(t, cv, []int{16, tc.h, tc.w})
+		cv.Forward(nn.NewCtx(false, 1), []*tensor.Tensor{randT(rand.New(rand.NewPCG(1, 1)), 1, 16, tc.h, tc.w)})
+		if got := nn.HasWinogradWeights(cv); got != tc.wino {
+			t.Errorf("%dx%d input: Winograd %v, want %v", tc.h, tc.w, got, tc.wino)
+		}
+	}
+}
