@@ -907,14 +907,24 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 	ip, op, kk := g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	y := ctx.Alloc(n, cv.Out, g.OH, g.OW)
 	w := cv.w.Value.Data
-	// A quantized network's requantization goes into the kernel's stores (bit for bit the
-	// separate pass of ep.apply).
-	qlo, qhi, rq := ep.requant()
-	rq = rq && g.FusesRequant()
+	// The tail (a folded batch norm and clamp, or a quantized network's requantization) goes
+	// into the kernel's stores where it can, bit for bit the separate pass of ep.apply.
+	var tail *tensor.DWTail
+	if ep != nil && g.FusesTail() {
+		if ep.quant == nil {
+			tail = &tensor.DWTail{Lo: ep.lo, Hi: ep.hi}
+		} else if qlo, qhi, ok := ep.requant(); ok {
+			tail = &tensor.DWTail{Requant: true, Lo: qlo, Hi: qhi}
+		}
+	}
 	parallelWork(n*c, n*cv.Out*op*kk, func(lo, hi int) {
 		work := getScratch(g.ScratchLen())
 		defer putScratch(work)
-		a := make([]float32, mult)
+		var t tensor.DWTail
+		if tail != nil {
+			t = *tail
+			t.A, t.C = make([]float32, mult), make([]float32, mult)
+		}
 		for pl := lo; pl < hi; pl++ {
 			ci := pl % c
 			var b []float32
@@ -922,11 +932,11 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 				b = cv.b.Value.Data[ci*mult : (ci+1)*mult]
 			}
 			ys := y.Data[pl*mult*op : (pl+1)*mult*op]
-			if rq {
-				for m := range a {
-					a[m], _ = ep.coeffs(ci*mult + m)
+			if tail != nil {
+				for m := range t.A {
+					t.A[m], t.C[m] = ep.coeffs(ci*mult + m)
 				}
-				tensor.DepthwiseForwardRequant(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, mult, a, qlo, qhi)
+				tensor.DepthwiseForwardTail(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, mult, &t)
 				continue
 			}
 			tensor.DepthwiseForward(g, x.Data[pl*ip:(pl+1)*ip], w[ci*mult*kk:(ci+1)*mult*kk], b, ys, work, mult)

@@ -534,27 +534,57 @@ func DepthwiseForward(g *DWGeom, src, k, bias, dst, work []float32, mult int) {
 	}
 }
 
-// FusesRequant reports whether DepthwiseForwardRequant can run on this geometry (the 3x3
-// kernel, AVX2).
-func (g *DWGeom) FusesRequant() bool { return g.fusesRequant() }
+// DWTail is the elementwise tail of a depthwise layer at inference (a folded batch norm and a
+// ReLU, or a quantized network's requantization), applied by DepthwiseForwardTail as each
+// output is stored rather than in a second pass over the output.
+type DWTail struct {
+	// Requant rounds to integer levels: min(max(round(y*A[m]), Lo), Hi) + 0, bit for bit
+	// AffineClampQuant(y, y, 0, A[m], 0, -Inf, +Inf, 1, zp, qmin, qmax) with Lo = qmin - zp and
+	// Hi = qmax - zp. Otherwise the tail is min(max(y*A[m] + C[m], Lo), Hi), bit for bit
+	// AffineClamp(y, y, 0, A[m], C[m], Lo, Hi).
+	Requant bool
+	A, C    []float32 // per output plane m (C unused with Requant)
+	Lo, Hi  float32
+}
 
-// DepthwiseForwardRequant is DepthwiseForward with each output plane m requantized to integer
-// levels as it is stored, min(max(round(y*a[m]), qlo), qhi) + 0 (rounding half to even): bit for
-// bit AffineClampQuant(y, y, 0, a[m], 0, -Inf, +Inf, 1, zp, qmin, qmax) with qlo = qmin - zp and
-// qhi = qmax - zp, an imported quantized network's requantization, without a second pass over
-// the output. Only where FusesRequant.
-func DepthwiseForwardRequant(g *DWGeom, src, k, bias, dst []float32, mult int, a []float32, qlo, qhi float32) {
-	g.check("DepthwiseForwardRequant", src, k, dst, mult)
-	if !g.fusesRequant() || len(a) < mult {
-		panic(fmt.Sprintf("tensor.DepthwiseForwardRequant: geometry %+v cannot fuse, or %d multipliers for %d planes", *g, len(a), mult))
+// dwTail is one plane's tail as the kernel reads it: a, c, lo and hi, each over 8 lanes.
+type dwTail struct {
+	mode int // 1 requantization, 2 affine map and clamp
+	v    [32]float32
+}
+
+// FusesTail reports whether DepthwiseForwardTail can run on this geometry (the 3x3 kernel,
+// AVX2).
+func (g *DWGeom) FusesTail() bool { return g.fusesTail() }
+
+// DepthwiseForwardTail is DepthwiseForward with the tail t applied to each output as it is
+// stored. Only where FusesTail.
+func DepthwiseForwardTail(g *DWGeom, src, k, bias, dst []float32, mult int, t *DWTail) {
+	g.check("DepthwiseForwardTail", src, k, dst, mult)
+	if !g.fusesTail() || len(t.A) < mult || (!t.Requant && len(t.C) < mult) {
+		panic(fmt.Sprintf("tensor.DepthwiseForwardTail: geometry %+v cannot fuse, or too few coefficients for %d planes", *g, mult))
 	}
 	kk, op := g.KH*g.KW, g.OH*g.OW
+	var pt dwTail
+	pt.mode = 2
+	if t.Requant {
+		pt.mode = 1
+	}
+	for i := 0; i < 8; i++ {
+		pt.v[16+i], pt.v[24+i] = t.Lo, t.Hi
+	}
 	for m := 0; m < mult; m++ {
-		var b float32
+		var b, c float32
 		if bias != nil {
 			b = bias[m]
 		}
-		dwRowsPlaneRq(g, dst[m*op:(m+1)*op], src, k[m*kk:(m+1)*kk], b, &dwRq{a[m], qlo, qhi})
+		if !t.Requant {
+			c = t.C[m]
+		}
+		for i := 0; i < 8; i++ {
+			pt.v[i], pt.v[8+i] = t.A[m], c
+		}
+		dwRowsPlaneTail(g, dst[m*op:(m+1)*op], src, k[m*kk:(m+1)*kk], b, &pt)
 	}
 }
 

@@ -72,16 +72,13 @@ func dwRowsS2AVX2(dst, src *float32, prog *int, nprog int, taps, blocks *int, ma
 // Check, which keeps every load inside the input plane or under a mask, and every store inside
 // the output plane; g.check has seen the lengths of src and dst.
 func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
-	dwRowsPlaneRq(g, dst, src, ks, bias, nil)
+	dwRowsPlaneTail(g, dst, src, ks, bias, nil)
 }
 
-// dwRq is a requantization fused into the 3x3 kernel's stores (see DepthwiseForwardRequant).
-type dwRq struct{ a, qlo, qhi float32 }
+// fusesTail reports whether the 3x3 kernel runs (and can apply a tail as it stores).
+func (g *DWGeom) fusesTail() bool { return useAVX2 && g.rows != nil && g.rows.k3 && g.rows.asm }
 
-// fusesRequant reports whether the 3x3 kernel runs (and can requantize as it stores).
-func (g *DWGeom) fusesRequant() bool { return useAVX2 && g.rows != nil && g.rows.k3 && g.rows.asm }
-
-func dwRowsPlaneRq(g *DWGeom, dst, src, ks []float32, bias float32, rq *dwRq) {
+func dwRowsPlaneTail(g *DWGeom, dst, src, ks []float32, bias float32, t *dwTail) {
 	p := g.rows
 	if !useAVX2 || !p.asm {
 		dwRowsPlaneGo(g, dst, src, ks, bias)
@@ -93,20 +90,20 @@ func dwRowsPlaneRq(g *DWGeom, dst, src, ks []float32, bias float32, rq *dwRq) {
 		// use halve the time of MobileNetV2's large layers (1.9x on 56x56, 1.6x at stride 2 on
 		// 112x112, CPU time at batch 16; 1.1x on 14x14).
 		pf := max(dwPrefetch*g.StrideH*g.W*4, dwPrefetchMin)
-		var r dwRq
-		on := 0
-		if rq != nil {
-			r, on = *rq, 1
+		var tail *float32
+		mode := 0
+		if t != nil {
+			tail, mode = &t.v[0], t.mode
 		}
 		if g.StrideW == 1 {
-			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk3[0], len(p.blk3)/3, &p.masks[0], &ks[0], bias, g.OW, pf, r.a, r.qlo, r.qhi, on)
+			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk3[0], len(p.blk3)/3, &p.masks[0], &ks[0], bias, g.OW, pf, tail, mode)
 		} else {
-			dw3S2AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk3[0], len(p.blk3)/3, &p.masks[0], &ks[0], bias, g.OW, pf, r.a, r.qlo, r.qhi, on)
+			dw3S2AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk3[0], len(p.blk3)/3, &p.masks[0], &ks[0], bias, g.OW, pf, tail, mode)
 		}
 		return
 	}
-	if rq != nil {
-		panic("tensor: requantization fused into a depthwise kernel that cannot apply it")
+	if t != nil {
+		panic("tensor: a tail fused into a depthwise kernel that cannot apply it")
 	}
 	if g.StrideW == 1 {
 		dwRowsS1AVX2(&dst[0], &src[0], &p.prog[0], len(p.prog)/8, &p.taps[0], &p.blocks[0], &p.masks[0], &ks[0], bias, g.OW, g.StrideH*g.W)
@@ -116,10 +113,10 @@ func dwRowsPlaneRq(g *DWGeom, dst, src, ks []float32, bias float32, rq *dwRq) {
 }
 
 //go:noescape
-func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, ra, qlo, qhi float32, rq int)
+func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
 
 //go:noescape
-func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, ra, qlo, qhi float32, rq int)
+func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
 
 // dwPrefetch is how many input rows ahead the 3x3 kernel prefetches, at least dwPrefetchMin
 // bytes (on small planes, more than a plane ahead).

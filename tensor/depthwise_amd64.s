@@ -788,20 +788,22 @@ DATA dwzero<>+16(SB)/8, $0
 DATA dwzero<>+24(SB)/8, $0
 GLOBL dwzero<>(SB), RODATA|NOPTR, $32
 
-// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, ra, qlo, qhi float32, rq int)
+// func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
 // One output plane of the 3x3 kernel (dilation 1) at column stride 1, the nine weights held in
 // Y7-Y15. rows holds per output row the element offsets (less the padding) of its three input
 // rows in src, or in zero for a row outside the image (flag dw3Zero0 << ki), and its flags;
 // the blocks and masks are those of dwRowsS1AVX2. Output (oy, ox) = bias + sum over ki, kj of
 // ks[3*ki+kj]*row_ki[ox+kj]. A block of 32 is 36 FMAs from memory; the taps of a block of 8
 // alternate between two accumulators. A masked block marked dwBlockLeft (5) or dwBlockRight
-// (6) masks only kernel column 0 or 2, outside the rows whose loads go under the mask. Each block prefetches the input pf bytes ahead of its
-// newest rows. With rq set, each output is requantized as it is stored:
-// min(max(round(y*ra), qlo), qhi) + 0, the instructions of requantAVX2 (its b is 0 here: the
-// bias is in the sum).
+// (6) masks only kernel column 0 or 2, outside the rows whose loads go under the mask. Each
+// block prefetches the input pf bytes ahead of its newest rows. The tail goes into the stores:
+// with mode 1 each output is requantized, min(max(round((y+0)*a), lo), hi) + 0, the
+// instructions of requantAVX2; with mode 2 it is min(max((y+0)*a + c, lo), hi), those of
+// affineClampAVX2 (their b is 0 here: the bias is in the sum). tail holds a, c, lo and hi,
+// each broadcast over 8 lanes.
 //
 // dw3S2AVX2 is the same at column stride 2: row_ki[2*ox+kj], the even lanes of 16 loaded.
-TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-120
+TEXT ·dw3S1AVX2(SB), NOSPLIT, $16-112
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -934,16 +936,27 @@ k1mload:
 	VFMADD231PS Y5, Y15, Y0
 k1mdone:
 	VADDPS Y1, Y0, Y0
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k1mrq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k1mrqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
+	JMP k1mrq
+k1mrqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
 k1mrq:
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
@@ -1005,31 +1018,60 @@ k1b32:
 	VFMADD231PS 40(R10)(BX*4), Y15, Y1
 	VFMADD231PS 72(R10)(BX*4), Y15, Y2
 	VFMADD231PS 104(R10)(BX*4), Y15, Y3
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k1b32rq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k1b32rqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
-	VMULPS Y4, Y1, Y1
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS (DX), Y1, Y1
 	VROUNDPS $0, Y1, Y1
 	VMAXPS Y1, Y5, Y1
 	VMINPS Y1, Y6, Y1
 	VADDPS dwzero<>(SB), Y1, Y1
-	VMULPS Y4, Y2, Y2
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS (DX), Y2, Y2
 	VROUNDPS $0, Y2, Y2
 	VMAXPS Y2, Y5, Y2
 	VMINPS Y2, Y6, Y2
 	VADDPS dwzero<>(SB), Y2, Y2
-	VMULPS Y4, Y3, Y3
+	VADDPS dwzero<>(SB), Y3, Y3
+	VMULPS (DX), Y3, Y3
 	VROUNDPS $0, Y3, Y3
 	VMAXPS Y3, Y5, Y3
 	VMINPS Y3, Y6, Y3
 	VADDPS dwzero<>(SB), Y3, Y3
+	JMP k1b32rq
+k1b32rqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS (DX), Y1, Y1
+	VADDPS 32(DX), Y1, Y1
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS (DX), Y2, Y2
+	VADDPS 32(DX), Y2, Y2
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VADDPS dwzero<>(SB), Y3, Y3
+	VMULPS (DX), Y3, Y3
+	VADDPS 32(DX), Y3, Y3
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
 k1b32rq:
 	LEAQ (DI)(BX*4), AX
 	VMOVUPS Y0, (AX)
@@ -1053,16 +1095,27 @@ k1b8:
 	VFMADD231PS 4(R10)(BX*4), Y14, Y1
 	VFMADD231PS 8(R10)(BX*4), Y15, Y0
 	VADDPS Y1, Y0, Y0
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k1b8rq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k1b8rqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
+	JMP k1b8rq
+k1b8rqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
 k1b8rq:
 	VMOVUPS Y0, (DI)(BX*4)
 k1next:
@@ -1077,7 +1130,7 @@ k1next:
 	VZEROUPPER
 	RET
 
-TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-120
+TEXT ·dw3S2AVX2(SB), NOSPLIT, $16-112
 	MOVQ ks+64(FP), AX
 	VBROADCASTSS 0(AX), Y7
 	VBROADCASTSS 4(AX), Y8
@@ -1361,16 +1414,27 @@ k2mload:
 	VFMADD231PS Y4, Y15, Y0
 k2mdone:
 	VADDPS Y1, Y0, Y0
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k2mrq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k2mrqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
+	JMP k2mrq
+k2mrqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
 k2mrq:
 	MOVQ 8(CX), AX
 	CMPQ AX, $3
@@ -1548,31 +1612,60 @@ k2b32:
 	VSHUFPS $0x88, 232(R10)(BX*8), Y6, Y6
 	VPERMPD $0xD8, Y6, Y6
 	VFMADD231PS Y6, Y15, Y3
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k2b32rq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k2b32rqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
-	VMULPS Y4, Y1, Y1
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS (DX), Y1, Y1
 	VROUNDPS $0, Y1, Y1
 	VMAXPS Y1, Y5, Y1
 	VMINPS Y1, Y6, Y1
 	VADDPS dwzero<>(SB), Y1, Y1
-	VMULPS Y4, Y2, Y2
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS (DX), Y2, Y2
 	VROUNDPS $0, Y2, Y2
 	VMAXPS Y2, Y5, Y2
 	VMINPS Y2, Y6, Y2
 	VADDPS dwzero<>(SB), Y2, Y2
-	VMULPS Y4, Y3, Y3
+	VADDPS dwzero<>(SB), Y3, Y3
+	VMULPS (DX), Y3, Y3
 	VROUNDPS $0, Y3, Y3
 	VMAXPS Y3, Y5, Y3
 	VMINPS Y3, Y6, Y3
 	VADDPS dwzero<>(SB), Y3, Y3
+	JMP k2b32rq
+k2b32rqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VADDPS dwzero<>(SB), Y1, Y1
+	VMULPS (DX), Y1, Y1
+	VADDPS 32(DX), Y1, Y1
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VADDPS dwzero<>(SB), Y2, Y2
+	VMULPS (DX), Y2, Y2
+	VADDPS 32(DX), Y2, Y2
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VADDPS dwzero<>(SB), Y3, Y3
+	VMULPS (DX), Y3, Y3
+	VADDPS 32(DX), Y3, Y3
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
 k2b32rq:
 	LEAQ (DI)(BX*4), AX
 	VMOVUPS Y0, (AX)
@@ -1626,16 +1719,27 @@ k2b8:
 	VPERMPD $0xD8, Y6, Y6
 	VFMADD231PS Y6, Y15, Y0
 	VADDPS Y1, Y0, Y0
-	CMPQ rq+112(FP), $0
+	MOVQ mode+104(FP), AX
+	CMPQ AX, $0
 	JEQ k2b8rq
-	VBROADCASTSS ra+96(FP), Y4
-	VBROADCASTSS qlo+100(FP), Y5
-	VBROADCASTSS qhi+104(FP), Y6
-	VMULPS Y4, Y0, Y0
+	MOVQ tail+96(FP), DX
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 96(DX), Y6
+	CMPQ AX, $1
+	JNE k2b8rqac
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
 	VROUNDPS $0, Y0, Y0
 	VMAXPS Y0, Y5, Y0
 	VMINPS Y0, Y6, Y0
 	VADDPS dwzero<>(SB), Y0, Y0
+	JMP k2b8rq
+k2b8rqac:
+	VADDPS dwzero<>(SB), Y0, Y0
+	VMULPS (DX), Y0, Y0
+	VADDPS 32(DX), Y0, Y0
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
 k2b8rq:
 	VMOVUPS Y0, (DI)(BX*4)
 k2next:

@@ -18,13 +18,11 @@ func dwRowsPlane(g *DWGeom, dst, src, ks []float32, bias float32) {
 	dwRowsPlaneGo(g, dst, src, ks, bias)
 }
 
-type dwRq struct{ a, qlo, qhi float32 }
+func (g *DWGeom) fusesTail() bool { return false }
 
-func (g *DWGeom) fusesRequant() bool { return false }
-
-func dwRowsPlaneRq(g *DWGeom, dst, src, ks []float32, bias float32, rq *dwRq) {
-	if rq != nil {
-		panic("tensor: requantization fused into a depthwise kernel that cannot apply it")
+func dwRowsPlaneTail(g *DWGeom, dst, src, ks []float32, bias float32, t *dwTail) {
+	if t != nil {
+		panic("tensor: a tail fused into a depthwise kernel that cannot apply it")
 	}
 	dwRowsPlaneGo(g, dst, src, ks, bias)
 }

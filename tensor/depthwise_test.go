@@ -189,28 +189,31 @@ func TestDepthwiseForwardDirect(t *testing.T) {
 	}
 }
 
-// The requantization fused into the 3x3 kernel's stores against DepthwiseForward followed by
-// AffineClampQuant (the unfused epilogue), bit for bit, on integer levels as a quantized
-// network feeds them and on plain floats.
-func TestDepthwiseForwardRequant(t *testing.T) {
+// The tails fused into the 3x3 kernel's stores against DepthwiseForward followed by the
+// separate pass they replace (AffineClampQuant for a requantization, AffineClamp for a folded
+// batch norm and ReLU6), bit for bit, on integer levels as a quantized network feeds them and
+// on plain floats (with zeros of both signs in the input, where the order of the operations
+// shows in the sign of a zero).
+func TestDepthwiseForwardTail(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
 	inf := float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
 	checked := 0
-	for trial := 0; trial < 200; trial++ {
+	for trial := 0; trial < 300; trial++ {
 		g := DWGeom{H: 1 + r.IntN(20), W: 1 + r.IntN(80), KH: 3, KW: 3, PadH: r.IntN(2), PadW: r.IntN(2),
 			StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilH: 1, DilW: 1}
 		if g.Check() != nil {
 			continue
 		}
-		if !g.FusesRequant() {
-			t.Skip("no fused requantization on this machine")
+		if !g.FusesTail() {
+			t.Skip("no fused tail on this machine")
 		}
 		checked++
-		levels := trial%2 == 0
+		requant := trial%2 == 0
 		mult := 1 + r.IntN(2)
 		kk, op := g.KH*g.KW, g.OH*g.OW
 		src, k, bias := randSlice(r, g.H*g.W), randSlice(r, mult*kk), randSlice(r, mult)
-		if levels {
+		if requant {
 			for i := range src {
 				src[i] = float32(r.IntN(256) - 128)
 			}
@@ -220,29 +223,51 @@ func TestDepthwiseForwardRequant(t *testing.T) {
 			for i := range bias {
 				bias[i] = float32(r.IntN(4001) - 2000)
 			}
+		} else if trial%3 == 0 {
+			for i := range src {
+				src[i] = 0
+			}
+			for i := range bias {
+				bias[i] = negZero
+			}
+			for i := range k {
+				k[i] = -float32(math.Abs(float64(k[i]))) // -0 sums in the blocks of 32
+			}
 		}
-		a := make([]float32, mult)
-		for i := range a {
-			a[i] = float32(r.Float64() * 0.02)
-			if !levels {
-				a[i] = float32(r.Float64() * 20)
+		tail := &DWTail{Requant: requant, A: make([]float32, mult), C: make([]float32, mult), Lo: 0, Hi: 6}
+		for m := range tail.A {
+			tail.A[m] = float32(r.Float64() * 2)
+			tail.C[m] = float32(r.NormFloat64())
+			if trial%3 == 0 {
+				tail.C[m] = negZero
 			}
 		}
 		zp, qmin, qmax := float32(r.IntN(256)-128), float32(-128), float32(127)
+		if requant {
+			for m := range tail.A {
+				tail.A[m] = float32(r.Float64() * 0.02)
+			}
+			tail.Lo, tail.Hi = qmin-zp, qmax-zp
+		}
 		want := make([]float32, mult*op)
 		DepthwiseForward(&g, src, k, bias, want, make([]float32, g.ScratchLen()), mult)
 		for m := 0; m < mult; m++ {
-			AffineClampQuant(want[m*op:(m+1)*op], want[m*op:(m+1)*op], 0, a[m], 0, -inf, inf, 1, zp, qmin, qmax)
+			w := want[m*op : (m+1)*op]
+			if requant {
+				AffineClampQuant(w, w, 0, tail.A[m], 0, -inf, inf, 1, zp, qmin, qmax)
+			} else {
+				AffineClamp(w, w, 0, tail.A[m], tail.C[m], tail.Lo, tail.Hi)
+			}
 		}
 		got := make([]float32, mult*op)
-		DepthwiseForwardRequant(&g, src, k, bias, got, mult, a, qmin-zp, qmax-zp)
+		DepthwiseForwardTail(&g, src, k, bias, got, mult, tail)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v levels %v: out[%d] = %g, want %g", g, levels, i, got[i], want[i])
+				t.Fatalf("%+v requant %v: out[%d] = %g, want %g", g, requant, i, got[i], want[i])
 			}
 		}
 	}
-	if checked < 100 {
+	if checked < 150 {
 		t.Fatalf("only %d geometries checked", checked)
 	}
 }
