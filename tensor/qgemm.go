@@ -278,7 +278,7 @@ func qGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []f
 		} else if full > 0 {
 			qKernelRq(a.data, bs, kp, c[j0:], ldc, bias, mult, qlo, qhi, full)
 		}
-		if rows > 0 {
+		if rows > 0 && !qKernelRqRows(a.data[full*kp*qMR*2:], bs, kp, c[full*qMR*ldc+j0:], ldc, bias[full*qMR:], mult[full*qMR:], qlo, qhi, rows) {
 			qKernelRq(a.data[full*kp*qMR*2:], bs, kp, tile[:], qNR, bp[:], mp[:], qlo, qhi, 1)
 			for i := 0; i < rows; i++ {
 				copy(c[(full*qMR+i)*ldc+j0:(full*qMR+i)*ldc+j0+qNR], tile[i*qNR:(i+1)*qNR])

@@ -70,6 +70,29 @@ func qKernelRqAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *
 //go:noescape
 func qKernelRqNTAVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32, panels int)
 
+//go:noescape
+func qKernelRq4AVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32)
+
+//go:noescape
+func qKernelRq2AVX2(a, b *int16, kp int, c *float32, ldc int, bias, mult, zeros *float32, qlo, qhi float32)
+
+// qKernelRqRows runs the requantizing micro-kernel on the first rows rows of one panel of a,
+// storing only those into c, and reports whether it could (AVX2, rows 4 or 2; the caller
+// goes through a whole-panel tile otherwise).
+func qKernelRqRows(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, rows int) bool {
+	if !useAVX2 || (rows != 4 && rows != 2) {
+		return false
+	}
+	_, _, _ = a[kp*qMR*2-1], b[kp*qNR*2-1], c[(rows-1)*ldc+qNR-1]
+	_, _ = bias[rows-1], mult[rows-1]
+	if rows == 4 {
+		qKernelRq4AVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi)
+	} else {
+		qKernelRq2AVX2(&a[0], &b[0], kp, &c[0], ldc, &bias[0], &mult[0], &qZeros[0], qlo, qhi)
+	}
+	return true
+}
+
 var qZeros [8]float32
 
 // qKernelRqNT is qKernelRq with non-temporal stores where AVX2 runs and c is 32-byte aligned

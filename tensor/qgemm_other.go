@@ -21,3 +21,7 @@ func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32,
 func qKernelRqNT(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, panels int) {
 	qKernelRq(a, b, kp, c, ldc, bias, mult, qlo, qhi, panels)
 }
+
+func qKernelRqRows(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, rows int) bool {
+	return false
+}
