@@ -45,6 +45,10 @@ var (
 	gemmSkinnyMinB = 1 << 17
 	gemmSkinnyKC   = 64  // k block of gemmSkinny: its A panels and packed B micro-panel stay in L1
 	gemmSkinnyPF   = 512 // prefetch distance of gemmSkinny along B's rows, bytes (8 micro-panels)
+	// Blocks of a packed skinny B: 128 x 512 (256 KiB) measured 10-25% faster than 256 x 256 on
+	// 16x512x4096 and 16x4096x9216, within noise on 16x4096x4096.
+	gemmSkinnyNC  = 512
+	gemmSkinnyKC2 = 128
 )
 
 var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
@@ -225,6 +229,11 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	if m <= mcb {
 		// One A block: packed B is used once, so keep each packed B block L2-resident.
 		ncb = blockSize(n, gemmNCSmallM, gemmNR)
+		if skinny {
+			// B streamed from memory: longer runs along its rows, as much packed per block.
+			ncb = blockSize(n, gemmSkinnyNC, gemmNR)
+			kcb = blockSize(k, gemmSkinnyKC2, 1)
+		}
 	}
 	mcp := (min(mcb, m) + gemmMR - 1) / gemmMR * gemmMR
 	ncp := (min(ncb, n) + gemmNR - 1) / gemmNR * gemmNR
