@@ -646,6 +646,53 @@ func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, rq *qRequant, e, y []float32, l
 	return true
 }
 
+// convCol2imBlock is the most column-gradient floats that backwardDataRows computes at a time
+// (256 KiB: they stay in L2 between the GEMM that writes them and col2im that reads them;
+// the whole sample's, 1-2 MiB in the CIFAR CNN, went out to memory and back).
+const convCol2imBlock = 1 << 16
+
+// col2imRows is how many output rows backwardDataRows takes per block.
+func (cv *Conv2D) col2imRows() int {
+	k := cv.g.c * cv.g.kh * cv.g.kw
+	return min(max(convCol2imBlock/(k*cv.g.ow), 1), cv.g.oh)
+}
+
+// backwardDataRows computes one sample's input gradient dxs for a unit-stride convolution:
+// for each block of output rows, the column gradient W^T dy of those rows (into buf, on the
+// GEMM) and its col2im into acc, the zero-padded input gradient of every channel, whose
+// interior is copied to dxs at the end. d holds the output gradient, rows ld apart, the
+// sample's columns from off.
+func (cv *Conv2D) backwardDataRows(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), w, d []float32, ld, off int, buf, acc, dxs []float32) {
+	g := &cv.g
+	gr := cv.groups()
+	kg, og := g.c*g.kh*g.kw/gr, cv.Out/gr
+	hp, wp := g.h+2*g.ph, g.w+2*g.pw
+	acc = acc[:g.c*hp*wp]
+	clear(acc)
+	rb := cv.col2imRows()
+	for oy0 := 0; oy0 < g.oh; oy0 += rb {
+		rows := min(rb, g.oh-oy0)
+		nc := rows * g.ow
+		for gi := 0; gi < gr; gi++ {
+			gemm(true, false, kg, nc, og, 1, w[gi*og*kg:], kg, d[gi*og*ld+off+oy0*g.ow:], ld, 0, buf[gi*kg*nc:], nc)
+		}
+		for ci := 0; ci < g.c; ci++ {
+			a := acc[ci*hp*wp : (ci+1)*hp*wp]
+			for ki := 0; ki < g.kh; ki++ {
+				for kj := 0; kj < g.kw; kj++ {
+					tensor.AddRows(a[(oy0+ki)*wp+kj:], wp, buf[((ci*g.kh+ki)*g.kw+kj)*nc:], rows, g.ow)
+				}
+			}
+		}
+	}
+	for ci := 0; ci < g.c; ci++ {
+		for y := 0; y < g.h; y++ {
+			src := acc[ci*hp*wp+(y+g.ph)*wp+g.pw:]
+			copy(dxs[(ci*g.h+y)*g.w:(ci*g.h+y+1)*g.w], src[:g.w])
+		}
+	}
+}
+
 func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
 	w, pass := cv.w.feedback()
@@ -692,8 +739,18 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 			col = getScratch(k * bs * p)
 			defer putScratch(col)
 		}
-		if !direct {
-			if dx != nil {
+		// Unit-stride convolutions compute the input gradient a block of output rows at a time
+		// (backwardDataRows): the block's column gradients stay in cache for col2im.
+		rowBlocks := !direct && g.unitStride()
+		var acc []float32
+		if dx != nil {
+			switch {
+			case rowBlocks:
+				dcol = getScratch(k * g.ow * cv.col2imRows())
+				defer putScratch(dcol)
+				acc = getScratch(g.c * (g.h + 2*g.ph) * (g.w + 2*g.pw))
+				defer putScratch(acc)
+			case !direct:
 				dcol = getScratch(k * bs * p)
 				defer putScratch(dcol)
 			}
@@ -742,6 +799,12 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 				gemm(false, true, og, kg, ld, 1, d[gi*og*ld:], ld, cm[gi*kg*ld:], ld, 1, dW[gi*og*kg:], kg)
 			}
 			if dx == nil {
+				continue
+			}
+			if rowBlocks {
+				for s := 0; s < nb; s++ {
+					cv.backwardDataRows(gemm, w, d, ld, s*p, dcol, acc, dx.Data[(s0+s)*inSz:(s0+s+1)*inSz])
+				}
 				continue
 			}
 			dc := dcol
