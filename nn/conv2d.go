@@ -512,17 +512,7 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 				}
 			}
 			for o := 0; o < cv.Out; o++ {
-				dst := y[o*ld+j0 : o*ld+j0+n]
-				var b float32
-				if cv.b != nil {
-					b = cv.b.Value.Data[o]
-				}
-				switch {
-				case ep != nil:
-					ep.apply(dst, dst, o, b)
-				case cv.b != nil:
-					tensor.AddConstTo(dst, b, false)
-				}
+				cv.tail(y[o*ld+j0:o*ld+j0+n], o, ep)
 			}
 		}
 	}
@@ -620,17 +610,7 @@ func (cv *Conv2D) qLeftover(qa *tensor.QPackedA, rq *qRequant, e, y []float32, l
 	} else {
 		tensor.QGemm(qa, qb, t, w)
 		for o := 0; o < cv.Out; o++ {
-			dst := t[o*w : (o+1)*w]
-			var b float32
-			if cv.b != nil {
-				b = cv.b.Value.Data[o]
-			}
-			switch {
-			case ep != nil:
-				ep.apply(dst, dst, o, b)
-			case cv.b != nil:
-				tensor.AddConstTo(dst, b, false)
-			}
+			cv.tail(t[o*w:(o+1)*w], o, ep)
 		}
 	}
 	outSz := cv.Out * p
@@ -1048,4 +1028,19 @@ func (cv *Conv2D) backwardDW(ctx *Ctx, x, dy *tensor.Tensor, w []float32, needX 
 		}
 	})
 	return dx
+}
+
+// tail adds output channel o's bias to its row dst in place and applies the fused tail ep, if
+// any, in the same pass.
+func (cv *Conv2D) tail(dst []float32, o int, ep *epilogue) {
+	var b float32
+	if cv.b != nil {
+		b = cv.b.Value.Data[o]
+	}
+	switch {
+	case ep != nil:
+		ep.apply(dst, dst, o, b)
+	case cv.b != nil:
+		tensor.AddConstTo(dst, b, false)
+	}
 }
