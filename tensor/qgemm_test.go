@@ -10,14 +10,8 @@ import (
 // QGemm (AVX2 and the Go fallback) against an int64 reference, bit for bit, on shapes with
 // every edge (m % 6, n % 16, odd k) and levels at the bounds, packing B out of a wider matrix.
 func TestQGemm(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for trial := 0; trial < 60; trial++ {
 			m, n, k := 1+r.IntN(20), 1+r.IntN(70), 1+r.IntN(50)
 			if trial == 0 {
@@ -72,14 +66,8 @@ func TestQGemm(t *testing.T) {
 // QGemmMaxLevel, NaN, infinities, -2^31 (which converts to itself), and k beyond QGemmMaxK;
 // in full AVX2 strips, the odd last row and the Go edge strip alike.
 func TestQGemmRejects(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	bad := []float32{0.5, -1.25, QGemmMaxLevel + 1, -QGemmMaxLevel - 1, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -2147483648, 3e9}
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		const k, n = 5, 37
 		for _, v := range bad {
 			for _, pos := range []int{0, 3*n + 9, 4*n + 2, 2*n + 35} { // strip, middle row, odd last row, edge strip
@@ -106,15 +94,9 @@ func TestQGemmRejects(t *testing.T) {
 // sign of zero too), AVX2 and Go, on edge shapes with levels clamped at both bounds and exact
 // halves before the rounding.
 func TestQGemmRequant(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(33, 34))
 	inf := float32(math.Inf(1))
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		for trial := 0; trial < 40; trial++ {
 			m, n, k := 1+r.IntN(20), 1+r.IntN(60), 1+r.IntN(40)
 			a, b := make([]float32, m*k), make([]float32, k*n)

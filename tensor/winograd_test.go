@@ -57,13 +57,7 @@ func maxRel(got []float32, want []float64) float64 {
 // checks that it stays within 20 times the error of im2col + SGEMM in float32 (measured: 2.5 to
 // 13 times, up to 4.4e-6 of the largest output; F(4x4, 3x3)'s constants cost that much).
 func TestWinogradConv(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		t.Run(map[bool]string{false: "go", true: "avx2"}[avx], testWinogradConv)
 	}
 }
