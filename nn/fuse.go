@@ -170,6 +170,11 @@ func (g *Graph) fusePlan(keep map[int]bool, live []bool) (map[int]*fusion, []boo
 			continue
 		}
 		f := &fusion{ep: epilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}}
+		if a, ok := n.Op.(*ChannelAffine); ok {
+			// A channel_affine head is its own epilogue's affine map, so only a clamp and a
+			// fake_quant can join it (a quantized importer's rescaling to levels).
+			f.ep.scale, f.ep.shift = a.w.Value.Data, a.b.Value.Data
+		}
 		for cur := i; !keep[cur]; {
 			j := sole[cur]
 			if j < 0 || !absorb(&f.ep, g.Nodes[j].Op, n.Shape[0]) {

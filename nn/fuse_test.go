@@ -569,3 +569,59 @@ layers:
 		}
 	}
 }
+
+// A channel_affine heads a fused chain of the clamp and simulated quantisation after it (an
+// imported integer network rescales each residual sum to levels this way), never of a second
+// affine map, and gives the unfused outputs bit for bit.
+func TestFusionChannelAffineHead(t *testing.T) {
+	const spec = `name: affine-head
+input: [5, 7, 9]
+layers:
+  - {name: a1, type: channel_affine, channels: 5}
+  - {name: q1, type: fake_quant, scale: 0.05, zero_point: 3, qmin: 0, qmax: 255}
+  - {name: a2, type: channel_affine, channels: 5}
+  - {name: c2, type: clip, min: -1, max: 2}
+  - {name: q2, type: fake_quant, scale: 0.02, zero_point: 120, qmin: 0, qmax: 255}
+  - {name: a3, type: channel_affine, channels: 5}
+  - {name: a4, type: channel_affine, channels: 5}
+  - {name: r4, type: relu}
+  - {name: gp, type: global_avgpool}
+`
+	g, err := nn.ParseSpec([]byte(spec), "affine-head.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, p := range g.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] += float32(rng.NormFloat64())
+		}
+	}
+	if got, want := fmt.Sprint(nn.FusedChains(g)), "[[a1 q1] [a2 c2 q2] [a4 r4]]"; got != want {
+		t.Fatalf("fused chains %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(nn.FusedChains(g, "c2")), "[[a1 q1] [a2 c2] [a4 r4]]"; got != want {
+		t.Fatalf("keeping c2: fused chains %s, want %s", got, want)
+	}
+	x := randN(rng, 4, 3, 5, 7, 9)
+	ctx := nn.NewCtx(false, 1)
+	ctx.NoFuse = true
+	tr, err := g.Forward(ctx, x, g.LayerNames()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range [][]string{nil, {"c2"}, {"q1", "r4"}} {
+		fused, err := g.Forward(nn.NewCtx(false, 1), x, keep...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range append([]string{"gp"}, keep...) {
+			if r := relDiff(fused.Out(l).Data, tr.Out(l).Data); r != 0 {
+				t.Errorf("keep %v: layer %s differs from the unfused pass by %.2g", keep, l, r)
+			}
+		}
+	}
+}

@@ -207,6 +207,22 @@ func (a *ChannelAffine) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, 
 	return y, nil
 }
 
+// forwardFused applies the map with the clamp and simulated quantisation that follow it in one
+// pass per channel row; ep's affine map is the op's own (see fusePlan), so each step rounds as
+// Forward and the absorbed layers do.
+func (a *ChannelAffine) forwardFused(ctx *Ctx, in []*tensor.Tensor, ep *epilogue) *tensor.Tensor {
+	x := in[0]
+	y := ctx.Alloc(x.Shape...)
+	c := a.Channels
+	p := x.Len() / (x.Shape[0] * c)
+	parallelWork(x.Len()/p, x.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ep.apply(y.Data[i*p:(i+1)*p], x.Data[i*p:(i+1)*p], i%c, 0)
+		}
+	})
+	return y
+}
+
 func (a *ChannelAffine) Backward(ctx *Ctx, _ any, in []*tensor.Tensor, _, dy *tensor.Tensor, need []bool) []*tensor.Tensor {
 	x := in[0]
 	c := a.Channels
