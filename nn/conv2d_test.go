@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -190,5 +191,78 @@ layers:
 	}
 	if _, err := nn.ParseSpec([]byte("name: x\ninput: [1,4,4]\nlayers: [{name: a, type: conv2d, out: 2, kernel: [1,2,3]}]\n"), "x"); err == nil {
 		t.Error("3-element kernel accepted")
+	}
+}
+
+// The input gradient of unit-stride convolutions is computed a block of output rows at a time; these
+// layers span several blocks (16 channels of 3x3 over 24 columns: 18 rows per block, so 18 + 6;
+// 40 channels of 5x5 over 13 columns in two groups: 5 + 4; 32 channels of 3x3 without padding
+// over 28 columns: 8 + 8 + 2). Input
+// and weight gradients of sum(y*r) against naive float64 sums, on 1 and 2 threads.
+func TestConv2DBackwardRowBlocks(t *testing.T) {
+	defer tensor.SetThreads(0)
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, tc := range []struct {
+		conv *nn.Conv2D
+		in   []int
+		n    int
+	}{
+		{&nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Pad: nn.Dims{1}}, []int{16, 24, 24}, 3},
+		{&nn.Conv2D{Out: 6, Kernel: nn.Dims{5}, Pad: nn.Dims{2}, Groups: 2}, []int{40, 9, 13}, 2},
+		{&nn.Conv2D{Out: 5, Kernel: nn.Dims{3}}, []int{32, 20, 30}, 2},
+	} {
+		cv := tc.conv
+		out := build(t, cv, tc.in)
+		c, h, wd := tc.in[0], tc.in[1], tc.in[2]
+		kh, kw := cv.Kernel.HW(1)
+		ph, pw := cv.Pad.HW(0)
+		oh, ow := out[1], out[2]
+		gr := max(cv.Groups, 1)
+		cg, og := c/gr, cv.Out/gr
+		x := randT(rng, append([]int{tc.n}, tc.in...)...)
+		r := randT(rng, tc.n, cv.Out, oh, ow)
+		w := cv.Weight().Value.Data
+		wantDX := make([]float64, len(x.Data))
+		wantDW := make([]float64, len(w))
+		for s := 0; s < tc.n; s++ {
+			for o := 0; o < cv.Out; o++ {
+				gi := o / og
+				for i := 0; i < oh; i++ {
+					for j := 0; j < ow; j++ {
+						rv := float64(r.Data[((s*cv.Out+o)*oh+i)*ow+j])
+						for ci := 0; ci < cg; ci++ {
+							for ki := 0; ki < kh; ki++ {
+								for kj := 0; kj < kw; kj++ {
+									yy, xx := i-ph+ki, j-pw+kj
+									if yy < 0 || yy >= h || xx < 0 || xx >= wd {
+										continue
+									}
+									xi := ((s*c+gi*cg+ci)*h+yy)*wd + xx
+									wi := ((o*cg+ci)*kh+ki)*kw + kj
+									wantDX[xi] += rv * float64(w[wi])
+									wantDW[wi] += rv * float64(x.Data[xi])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		f32 := func(v []float64) []float32 {
+			o := make([]float32, len(v))
+			for i := range v {
+				o[i] = float32(v[i])
+			}
+			return o
+		}
+		for _, threads := range []int{1, 2} {
+			tensor.SetThreads(threads)
+			clear(cv.Weight().Grad.Data)
+			ctx := nn.NewCtx(true, 1)
+			y, cache := cv.Forward(ctx, []*tensor.Tensor{x})
+			dx := cv.Backward(ctx, cache, []*tensor.Tensor{x}, y, r, []bool{true})[0]
+			closeTo(t, fmt.Sprintf("%v dx, %d threads", tc.in, threads), dx.Data, f32(wantDX), 1e-4)
+			closeTo(t, fmt.Sprintf("%v dW, %d threads", tc.in, threads), cv.Weight().Grad.Data, f32(wantDW), 1e-4)
+		}
 	}
 }
