@@ -150,6 +150,10 @@ func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, 
 	// Each stripe repacks the whole other operand (A for column stripes, B for row stripes), so
 	// stripes are kept at least gemmChunkMin wide where that still leaves one per goroutine.
 	chunks := min(units, threads*gemmChunksPerThread, max(threads, total/gemmChunkMin))
+	if !transB && m <= gemmSkinnyM && k*n >= gemmSkinnyMinB {
+		// A skinny GEMM streams B from memory: wider stripes, longer runs along its rows.
+		chunks = min(chunks, 2*threads)
+	}
 	threads = min(threads, chunks)
 	var next atomic.Int64
 	work := func() {
@@ -325,8 +329,19 @@ func gemmSkinny(w *gemmWork, transA bool, m, n, k int, alpha float32, a []float3
 		packA(transA, a, lda, 0, pc, m, kc, w.a)
 		a0 := w.a[:kc*gemmMR]
 		bp := w.b[:kc*gemmNR]
+		// The prefetches run gemmSkinnyPF bytes ahead along B's rows; near the end of the rows
+		// they fetch the first micro-panels of the next k block instead.
+		pfCols := gemmSkinnyPF / 4
+		wrap := 0
+		if pc+kc < k {
+			wrap = kc*ldb - n16
+		}
 		for jr := 0; jr < n16; jr += gemmNR {
-			microKernelPack(kc, a0, b[pc*ldb+jr:], ldb, c[jr:], ldc, alpha, bet, bp, gemmSkinnyPF)
+			pf := pfCols
+			if jr+pfCols >= n16 {
+				pf = max(pfCols+wrap, 0)
+			}
+			microKernelPack(kc, a0, b[pc*ldb+jr:], ldb, c[jr:], ldc, alpha, bet, bp, 4*pf)
 			for ir := gemmMR; ir < m; ir += gemmMR {
 				rows := min(gemmMR, m-ir)
 				microKernel(rows, kc, w.a[ir*kc:ir*kc+kc*gemmMR], bp, gemmNR, c[ir*ldc+jr:(ir+rows-1)*ldc+jr+gemmNR], ldc, alpha, bet)
