@@ -638,11 +638,12 @@ func (cv *Conv2D) col2imRows() int {
 }
 
 // backwardDataRows computes one sample's input gradient dxs for a unit-stride convolution:
-// for each block of output rows, the column gradient W^T dy of those rows (into buf, on the
+// for each block of output rows, the column gradient W^T dy of those rows (wT holds each
+// group's W^T, kg x og; into buf, on the
 // GEMM) and its col2im into acc, the zero-padded input gradient of every channel, whose
 // interior is copied to dxs at the end. d holds the output gradient, rows ld apart, the
 // sample's columns from off.
-func (cv *Conv2D) backwardDataRows(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), w, d []float32, ld, off int, buf, acc, dxs []float32) {
+func (cv *Conv2D) backwardDataRows(gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), wT, d []float32, ld, off int, buf, acc, dxs []float32) {
 	g := &cv.g
 	gr := cv.groups()
 	kg, og := g.c*g.kh*g.kw/gr, cv.Out/gr
@@ -654,7 +655,7 @@ func (cv *Conv2D) backwardDataRows(gemm func(transA, transB bool, m, n, k int, a
 		rows := min(rb, g.oh-oy0)
 		nc := rows * g.ow
 		for gi := 0; gi < gr; gi++ {
-			gemm(true, false, kg, nc, og, 1, w[gi*og*kg:], kg, d[gi*og*ld+off+oy0*g.ow:], ld, 0, buf[gi*kg*nc:], nc)
+			gemm(false, false, kg, nc, og, 1, wT[gi*og*kg:], og, d[gi*og*ld+off+oy0*g.ow:], ld, 0, buf[gi*kg*nc:], nc)
 		}
 		for ci := 0; ci < g.c; ci++ {
 			a := acc[ci*hp*wp : (ci+1)*hp*wp]
@@ -698,6 +699,21 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 	dWs := make([][]float32, nw)
 	dbs := make([][]float32, nw)
 	gemm := gemmFor(chunks)
+	var wT []float32
+	if dx != nil && !direct && g.unitStride() {
+		// backwardDataRows multiplies by W^T once per block of rows: transposed once here, its
+		// GEMMs pack it with plain row copies instead of a strided gather each time.
+		wT = getScratch(len(w))
+		defer putScratch(wT)
+		for gi := 0; gi < gr; gi++ {
+			wg, tg := w[gi*og*kg:(gi+1)*og*kg], wT[gi*og*kg:(gi+1)*og*kg]
+			for o := 0; o < og; o++ {
+				for j, v := range wg[o*kg : (o+1)*kg] {
+					tg[j*og+o] = v
+				}
+			}
+		}
+	}
 	parallelRange(chunks, func(wk, lo, hi int) {
 		dW := cv.w.Grad.Data
 		var db []float32
@@ -783,7 +799,7 @@ func (cv *Conv2D) Backward(ctx *Ctx, cache any, in []*tensor.Tensor, _, dy *tens
 			}
 			if rowBlocks {
 				for s := 0; s < nb; s++ {
-					cv.backwardDataRows(gemm, w, d, ld, s*p, dcol, acc, dx.Data[(s0+s)*inSz:(s0+s+1)*inSz])
+					cv.backwardDataRows(gemm, wT, d, ld, s*p, dcol, acc, dx.Data[(s0+s)*inSz:(s0+s+1)*inSz])
 				}
 				continue
 			}
