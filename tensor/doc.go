@@ -21,6 +21,16 @@ package tensor
 //   - For m <= 6 (or m <= 18 with a row stride that does not alias in L1), op(B) not transposed is
 //     not packed at all: the kernels take a B row stride and read B in place, since a packed panel
 //     would be used by at most three micro-kernel calls.
+//   - Skinny products (m <= 24 rows against an op(B) = B larger than L2: a dense layer at batch 16
+//     and its input gradient) are bound by reading B from memory, once. With a row stride that
+//     does not alias in the caches, gemmSkinny reads B in place: the first row panel's kernel
+//     copies each 16-column micro-panel into an L1 buffer for the other row panels as it
+//     multiplies, and prefetches B's rows 512 bytes ahead. With a power-of-two stride (4096
+//     columns) in-place reads thrash a cache set, so B is packed in 128 x 512 blocks and the
+//     kernels prefetch the next block while they compute on this one. On 2 threads such a GEMM
+//     is cut into 2 column stripes per thread.
+//   - C narrower than 16 columns and partial micro-panels pack with AVX2 masked loads (B) and
+//     against zero rows (A), not element by element.
 //   - kc, mc and nc are balanced (k = 300 gives two k blocks of 150, not 256 + 44).
 //   - M edges use kernels with 1..5 rows (no wasted FMAs, direct stores); N edges (n % 16) run the
 //     kernel into a 6x16 scratch tile and copy the valid columns.
