@@ -198,6 +198,7 @@ type gemmWork struct {
 	// the first row panel's kernel for micro-panel jr prefetches pf[pfOff+jr+p*pfld], p < kc.
 	pf          []float32
 	pfOff, pfld int
+	t           []float32 // C transposed, for narrow C (gemmNarrow)
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmWork) }}
@@ -221,6 +222,11 @@ func blockSize(total, maxBlock, unit int) int {
 
 func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	w := gemmPool.Get().(*gemmWork)
+	if transB && n < gemmNR && m >= gemmNR {
+		gemmNarrow(w, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmPool.Put(w)
+		return
+	}
 	skinny := !transB && m <= gemmSkinnyM && k*n >= gemmSkinnyMinB
 	if skinny && m > gemmMR && n >= gemmNR && ldb%128 != 0 {
 		gemmSkinny(w, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -353,6 +359,28 @@ func gemmSkinny(w *gemmWork, transA bool, m, n, k int, alpha float32, a []float3
 	}
 }
 
+// gemmNarrow is gemmSerial for C with fewer than 16 columns and at least 16 rows and op(B) =
+// B^T (a classifier's 10 outputs at batch 16: x W^T): it computes C^T = B op(A)^T into w.t, whose
+// 16-column panels are full and pack with the AVX2 routines, and writes its transpose to C.
+// Directly, op(B) would be one partial micro-panel gathered element by element.
+func gemmNarrow(w *gemmWork, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w.t = grow(w.t, n*m)
+	t := w.t
+	gemmSerial(!transB, !transA, n, m, k, 1, b, ldb, a, lda, 0, t, m)
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			for j := range crow {
+				crow[j] = alpha * t[j*m+i]
+			}
+			continue
+		}
+		for j := range crow {
+			crow[j] = alpha*t[j*m+i] + beta*crow[j]
+		}
+	}
+}
+
 // microKernelPackGo is the portable microKernelPack (without the prefetch).
 func microKernelPackGo(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, bp []float32) {
 	for p := 0; p < kc; p++ {
@@ -434,6 +462,19 @@ func packB(trans bool, b []float32, ldb, p0, j0, kc, nc int, dst []float32) {
 		d := dst[jr*kc : jr*kc+kc*gemmNR]
 		if cols == gemmNR {
 			packBTransPanel(b[(j0+jr)*ldb+p0:], ldb, kc, d)
+			continue
+		}
+		if kc <= len(zeroRow) {
+			// Columns past nc read as zeros: the same interleaving loop as a full panel.
+			var rows [gemmNR][]float32
+			for j := range rows {
+				rows[j] = zeroRow[:kc]
+				if j < cols {
+					base := (j0+jr+j)*ldb + p0
+					rows[j] = b[base : base+kc]
+				}
+			}
+			packBTrans16(&rows, d)
 			continue
 		}
 		clear(d)
