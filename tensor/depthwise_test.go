@@ -31,13 +31,7 @@ func naiveDW(g *DWGeom, src, k []float32) []float32 {
 // and each kernel-gradient entry is <dy, conv of x with that unit tap>), on random geometries
 // and channel multipliers. The work buffer starts as NaN garbage.
 func TestDepthwisePlane(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for range eachLevel(t) {
 		testDepthwisePlane(t)
 	}
 }
@@ -112,15 +106,9 @@ func testDepthwisePlane(t *testing.T) {
 // integer inputs (a quantized network's levels) every sum is exact, so the result must equal the
 // definition bit for bit.
 func TestDepthwiseForwardDirect(t *testing.T) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
 	r := rand.New(rand.NewPCG(21, 22))
 	nan := float32(math.NaN())
-	for _, avx := range []bool{false, true} {
-		if avx && !saved {
-			continue
-		}
-		useAVX2 = avx
+	for avx := range eachLevel(t) {
 		checked := 0
 		for trial := 0; trial < 300; trial++ {
 			g := DWGeom{H: 1 + r.IntN(12), W: 1 + r.IntN(140), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
