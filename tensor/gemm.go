@@ -43,12 +43,10 @@ var (
 var (
 	gemmSkinnyM    = 24
 	gemmSkinnyMinB = 1 << 17
-	gemmSkinnyKC   = 64  // k block of gemmSkinny: its A panels and packed B micro-panel stay in L1
 	gemmSkinnyPF   = 512 // prefetch distance of gemmSkinny along B's rows, bytes (8 micro-panels)
-	// Blocks of a packed skinny B: 128 x 512 (256 KiB) measured 10-25% faster than 256 x 256 on
-	// 16x512x4096 and 16x4096x9216, within noise on 16x4096x4096.
-	gemmSkinnyNC  = 512
-	gemmSkinnyKC2 = 128
+	// A packed skinny B goes in blocks 512 columns wide (longer runs along its rows); its k blocks
+	// are the usual gemmKC (see gemmSerial).
+	gemmSkinnyNC = 512
 )
 
 var gemmThreads atomic.Int64 // 0: runtime.GOMAXPROCS(0)
@@ -242,7 +240,6 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		if skinny {
 			// B streamed from memory: longer runs along its rows, as much packed per block.
 			ncb = blockSize(n, gemmSkinnyNC, gemmNR)
-			kcb = blockSize(k, gemmSkinnyKC2, 1)
 		}
 	}
 	mcp := (min(mcb, m) + gemmMR - 1) / gemmMR * gemmMR
@@ -321,7 +318,10 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // B's rows a few micro-panels ahead, so that B (megabytes of weights, in memory rather than
 // cache) streams in while the FMAs run instead of in a separate packing pass.
 func gemmSkinny(w *gemmWork, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	kcb := blockSize(k, gemmSkinnyKC, 1)
+	// The k blocks are those of every other path (blockSize(k, gemmKC, 1)): where a sum is split
+	// sets its rounding, and a sample's outputs must not depend on how many samples share the GEMM
+	// (a skinny GEMM is chosen by the batch size through n).
+	kcb := blockSize(k, gemmKC, 1)
 	mcp := (m + gemmMR - 1) / gemmMR * gemmMR
 	w.a = grow(w.a, mcp*kcb)
 	w.b = grow(w.b, gemmNR*kcb)
