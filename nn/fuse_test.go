@@ -38,17 +38,22 @@ layers:
 `
 
 func fuseGraph(t testing.TB) *nn.Graph {
-	g, err := nn.ParseSpec([]byte(fuseSpec), "fuse.yaml")
+	return jitteredGraph(t, fuseSpec, "fuse.yaml", 3, rand.New(rand.NewPCG(5, 5)), 0.3)
+}
+
+// jitteredGraph parses spec (named file in errors), builds it with seed and adds Gaussian noise
+// of standard deviation sd from rng to every parameter, so that no scale is 1 and no shift 0.
+func jitteredGraph(t testing.TB, spec, file string, seed uint64, rng *rand.Rand, sd float64) *nn.Graph {
+	g, err := nn.ParseSpec([]byte(spec), file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Build(3); err != nil {
+	if err := g.Build(seed); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(5, 5))
 	for _, p := range g.Params() {
 		for i := range p.Value.Data {
-			p.Value.Data[i] += float32(rng.NormFloat64() * 0.3)
+			p.Value.Data[i] += float32(rng.NormFloat64() * sd)
 		}
 	}
 	return g
@@ -173,19 +178,8 @@ layers:
   - {name: r, type: relu}
   - {name: gp, type: global_avgpool}
 `
-	g, err := nn.ParseSpec([]byte(spec), "blocks.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Build(4); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(7, 7))
-	for _, p := range g.Params() {
-		for i := range p.Value.Data {
-			p.Value.Data[i] += float32(rng.NormFloat64() * 3)
-		}
-	}
+	g := jitteredGraph(t, spec, "blocks.yaml", 4, rng, 3)
 	x := randN(rng, 3, 3, 5, 50, 50)
 	run := func(block int, fuse bool) map[string][]float32 {
 		defer nn.SetConvColBlock(block)()
@@ -587,19 +581,8 @@ layers:
   - {name: r4, type: relu}
   - {name: gp, type: global_avgpool}
 `
-	g, err := nn.ParseSpec([]byte(spec), "affine-head.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Build(1); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(8, 9))
-	for _, p := range g.Params() {
-		for i := range p.Value.Data {
-			p.Value.Data[i] += float32(rng.NormFloat64())
-		}
-	}
+	g := jitteredGraph(t, spec, "affine-head.yaml", 1, rng, 1)
 	if got, want := fmt.Sprint(nn.FusedChains(g)), "[[a1 q1] [a2 c2 q2] [a4 r4]]"; got != want {
 		t.Fatalf("fused chains %s, want %s", got, want)
 	}
