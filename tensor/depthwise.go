@@ -364,18 +364,14 @@ func (g *DWGeom) tap(ki, kj int) int {
 
 // split writes the zero-padded plane's polyphase components into p (returning src itself when
 // there is nothing to split). Only the padding is cleared; every image pixel is written once.
-func (g *DWGeom) split(src, p []float32) []float32 { return g.splitPad(src, p, true) }
-
-// splitPad is split, clearing the padding only when clearPad is set (a work buffer whose
-// padding a previous split of the same geometry left zero need not be cleared again).
-func (g *DWGeom) splitPad(src, p []float32, clearPad bool) []float32 {
+func (g *DWGeom) split(src, p []float32) []float32 {
 	if g.direct() {
 		return src
 	}
 	sh, sw := g.StrideH, g.StrideW
 	comp := g.ph * g.pw
 	p = p[:sh*sw*comp]
-	for a := 0; a < sh && clearPad; a++ {
+	for a := 0; a < sh; a++ {
 		ilo, ihi := colRange(a-g.PadH, sh, g.H, g.ph)
 		for b := 0; b < sw; b++ {
 			c := p[(a*sw+b)*comp : (a*sw+b+1)*comp]
