@@ -968,14 +968,7 @@ func (cv *Conv2D) forwardDW(ctx *Ctx, x *tensor.Tensor, ep *epilogue) *tensor.Te
 	w := cv.w.Value.Data
 	// The tail (a folded batch norm and clamp, or a quantized network's requantization) goes
 	// into the kernel's stores where it can, bit for bit the separate pass of ep.apply.
-	var tail *tensor.DWTail
-	if ep != nil && g.FusesTail() {
-		if ep.quant == nil {
-			tail = &tensor.DWTail{Lo: ep.lo, Hi: ep.hi}
-		} else if qlo, qhi, ok := ep.requant(); ok {
-			tail = &tensor.DWTail{Requant: true, Lo: qlo, Hi: qhi}
-		}
-	}
+	tail := cv.dwTail(ep)
 	parallelWork(n*c, n*cv.Out*op*kk, func(lo, hi int) {
 		work := getScratch(g.ScratchLen())
 		defer putScratch(work)

@@ -54,3 +54,40 @@ func IntGemmSplits() int64 { return qSplits.Load() }
 
 // IntGemmLeftovers counts the groups of samples whose leftover columns ran as one integer GEMM.
 func IntGemmLeftovers() int64 { return qLeftovers.Load() }
+
+// SetPairDW switches the depth-first run of a 1x1 convolution and the depthwise one after it;
+// it returns a function restoring the previous setting.
+func SetPairDW(on bool) func() {
+	old := pairDW
+	pairDW = on
+	return func() { pairDW = old }
+}
+
+// PairedHeads lists, for an inference pass keeping the named layers, each pair's 1x1 and
+// depthwise convolutions.
+func PairedHeads(g *Graph, keep ...string) [][2]string {
+	ks := map[int]bool{g.index[g.OutputName()]: true}
+	for _, k := range keep {
+		ks[g.index[k]] = true
+	}
+	live := g.liveNodes(ks)
+	plan, _ := g.fusePlan(ks, live)
+	var out [][2]string
+	for _, i := range g.order {
+		if j, ok := g.pairPlan(plan, ks, live)[i]; ok {
+			out = append(out, [2]string{g.Nodes[i].Name, g.Nodes[j].Name})
+		}
+	}
+	return out
+}
+
+// SetPairBudget sets the band buffer of the depth-first pairs (floats); it returns a function
+// restoring the previous value.
+func SetPairBudget(n int) func() {
+	old := pairBudget
+	pairBudget = n
+	return func() { pairBudget = old }
+}
+
+// PairRuns is the number of depth-first pairs run so far.
+func PairRuns() int64 { return pairRuns.Load() }

@@ -386,10 +386,14 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 	var plan map[int]*fusion
 	var absorbed []bool
 	var live []bool
+	var pairs map[int]int // see forwardPair
+	var paired []bool
 	if recycle {
 		live = g.liveNodes(keepSet)
 		if !ctx.NoFuse {
 			plan, absorbed = g.fusePlan(keepSet, live)
+			pairs = g.pairPlan(plan, keepSet, live)
+			paired = make([]bool, len(g.Nodes))
 		}
 	}
 	consumed := func(t int, n *Node) {
@@ -407,8 +411,8 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 		tr.outs[t] = make([]*tensor.Tensor, len(g.Nodes))
 		tr.caches[t] = make([]any, len(g.Nodes))
 		for _, i := range g.order {
-			if absorbed != nil && absorbed[i] {
-				continue // computed by the head of its fused chain
+			if absorbed != nil && (absorbed[i] || paired[i]) {
+				continue // computed by the head of its fused chain, or of its pair
 			}
 			if live != nil && !live[i] {
 				// Nothing asked for reads this output (an importer's dequantised view of an
@@ -418,6 +422,19 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 			}
 			n := g.Nodes[i]
 			in := tr.inputs(n, t, batch)
+			if j, ok := pairs[i]; ok {
+				// A 1x1 convolution and the depthwise one reading it, run depth first; nil
+				// when the pair cannot run on this input, then one by one.
+				fj := plan[j]
+				if out := n.Op.(*Conv2D).forwardPair(ctx, in[0], &plan[i].ep, g.Nodes[j].Op.(*Conv2D), &fj.ep); out != nil {
+					tr.outs[t][fj.nodes[len(fj.nodes)-1]] = out
+					for _, k := range append(append([]int{i}, plan[i].nodes...), append([]int{j}, fj.nodes...)...) {
+						consumed(t, g.Nodes[k])
+					}
+					paired[j] = true
+					continue
+				}
+			}
 			if f := plan[i]; f != nil {
 				// The chain's output lands on its last node; the absorbed nodes' inputs are
 				// consumed (their outputs were never materialised).

@@ -1,6 +1,9 @@
 package tensor
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Exact integer GEMM for quantized networks.
 //
@@ -85,6 +88,19 @@ func PackQA(dst *QPackedA, m, k int, a []float32, lda int) bool {
 		}
 	}
 	return true
+}
+
+// QPanelRows is the height of QPackedA's panels: Rows views start at a multiple of it.
+const QPanelRows = qMR
+
+// Rows returns a view of rows [i0, i1) of a (i0 a multiple of QPanelRows), for a GEMM that
+// computes those output rows alone; it shares a's storage.
+func (a *QPackedA) Rows(i0, i1 int) QPackedA {
+	if i0%qMR != 0 || i0 < 0 || i1 > a.M || i0 >= i1 {
+		panic(fmt.Sprintf("tensor.QPackedA.Rows: rows %d..%d of %d (the first a multiple of %d)", i0, i1, a.M, qMR))
+	}
+	kp := qPairs(a.K)
+	return QPackedA{M: i1 - i0, K: a.K, data: a.data[i0/qMR*kp*qMR*2 : (i1+qMR-1)/qMR*kp*qMR*2]}
 }
 
 // qLevel converts an integer level held as float32.

@@ -193,3 +193,44 @@ func TestQGemmRequantStream(t *testing.T) {
 		}
 	}
 }
+
+// A Rows view computes the rows it covers as the whole operand does, bit for bit, partial
+// last panel included; a view not starting on a panel is refused.
+func TestQPackedARows(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	for avx := range eachLevel(t) {
+		const m, n, k = 23, 37, 19
+		a, b := make([]float32, m*k), make([]float32, k*n)
+		for i := range a {
+			a[i] = float32(r.IntN(255) - 127)
+		}
+		for i := range b {
+			b[i] = float32(r.IntN(256))
+		}
+		var pa QPackedA
+		var pb QPackedB
+		if !PackQA(&pa, m, k, a, k) || !PackQB(&pb, k, n, b, n) {
+			t.Fatal("levels rejected")
+		}
+		whole := make([]float32, m*n)
+		QGemm(&pa, &pb, whole, n)
+		for _, rows := range [][2]int{{0, 6}, {6, 18}, {12, 23}, {18, 23}, {0, 23}} {
+			v := pa.Rows(rows[0], rows[1])
+			part := make([]float32, (rows[1]-rows[0])*n)
+			QGemm(&v, &pb, part, n)
+			for i := range part {
+				if part[i] != whole[rows[0]*n+i] {
+					t.Fatalf("avx %v: rows %v: element %d = %g, whole operand %g", avx, rows, i, part[i], whole[rows[0]*n+i])
+				}
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("Rows(3, 9) did not panic")
+				}
+			}()
+			pa.Rows(3, 9)
+		}()
+	}
+}

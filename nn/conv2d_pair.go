@@ -1,0 +1,221 @@
+package nn
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// A pointwise expansion and the depthwise convolution after it, run depth first.
+//
+// In a MobileNet each 1x1 convolution that widens the channels (6x in MobileNetV2) feeds one
+// 3x3 depthwise convolution and nothing else. Layer by layer, the wide map between them
+// (MobileNetV2's 96 x 112 x 112 levels: 4.8 MB a sample, 77 MB a batch of 16) is written to
+// memory by the GEMM and read back by the depthwise kernel, and on this machine those two
+// passes took about half of the two layers' time. At inference on integer levels (an imported
+// quantized network) Graph.Forward therefore runs such a pair per sample, in bands of the
+// depthwise layer's output rows: the GEMM computes the band's input rows of the wide map (the
+// halo rows included, rows shared with the previous band moved rather than recomputed) for a
+// group of channels into a buffer that stays in L2, and the depthwise kernel reads them from
+// there. The wide map never reaches memory.
+//
+// Every output is the same sum of the same products as layer by layer: the GEMM's columns do
+// not depend on how many of them one call computes, and the depthwise kernel reads a row of
+// zeros for the padding either way (here the band's padding rows are zeros in the buffer,
+// there the kernel's row of zeros). So the pair gives the unfused outputs bit for bit. The wide
+// map itself is never readable: a pair forms only where nothing else reads it and it is not
+// asked for (Forward's keep list).
+
+// pairRuns counts the pairs run depth first (read by tests).
+var pairRuns atomic.Int64
+
+// pairDW is false only in tests that compare the pair with the layers run one by one.
+var pairDW = true
+
+// pairBudget is the scratch buffer of one band and channel group, in floats (192 KiB of the
+// 512 KiB L2, leaving room for the packed columns and weights); tests make it smaller.
+var pairBudget = 48 << 10
+
+// pairable reports whether cv, a 1x1 convolution, and d, a depthwise convolution reading its
+// output, can run as a pair: d is 3x3 with padding 1, stride 1 or 2 and one output per input
+// channel, and its tail fuses into its kernel.
+func pairable(cv, d *Conv2D) bool {
+	g, dg := &cv.g, &d.dw
+	return pairDW && g.pointwise() && cv.groups() == 1 && d.depthwise() && d.Out == d.g.c && d.g.c == cv.Out &&
+		dg.KH == 3 && dg.KW == 3 && dg.PadH == 1 && dg.PadW == 1 && dg.DilH == 1 && dg.DilW == 1 &&
+		dg.StrideH == dg.StrideW && (dg.StrideH == 1 || dg.StrideH == 2) && dg.H == g.h && dg.W == g.w && dg.FusesTail()
+}
+
+// pairPlan finds the pairs of one inference pass among the fused chains of plan: the head of
+// a 1x1 convolution's chain mapped to the head of the depthwise convolution's chain that is
+// the only live reader of its output.
+func (g *Graph) pairPlan(plan map[int]*fusion, keep map[int]bool, live []bool) map[int]int {
+	readers := make([]int, len(g.Nodes))
+	reader := make([]int, len(g.Nodes))
+	for j, n := range g.Nodes {
+		if !live[j] {
+			continue
+		}
+		for _, r := range n.refs {
+			if r.node >= 0 {
+				readers[r.node]++
+				reader[r.node] = j
+				if r.prev {
+					readers[r.node] += 2 // a recurrent read: never paired
+				}
+			}
+		}
+	}
+	var pairs map[int]int
+	for i, f := range plan {
+		cv, ok := g.Nodes[i].Op.(*Conv2D)
+		last := f.nodes[len(f.nodes)-1]
+		if !ok || keep[last] || readers[last] != 1 {
+			continue
+		}
+		j := reader[last]
+		d, ok := g.Nodes[j].Op.(*Conv2D)
+		if !ok || plan[j] == nil || len(g.Nodes[j].refs) != 1 || !pairable(cv, d) {
+			continue
+		}
+		if pairs == nil {
+			pairs = map[int]int{}
+		}
+		pairs[i] = j
+	}
+	return pairs
+}
+
+// dwTail returns the tail of ep that the depthwise kernel applies in its stores, or nil when
+// it cannot.
+func (cv *Conv2D) dwTail(ep *epilogue) *tensor.DWTail {
+	if ep == nil || !cv.dw.FusesTail() {
+		return nil
+	}
+	if ep.quant == nil {
+		return &tensor.DWTail{Lo: ep.lo, Hi: ep.hi}
+	}
+	if qlo, qhi, ok := ep.requant(); ok {
+		return &tensor.DWTail{Requant: true, Lo: qlo, Hi: qhi}
+	}
+	return nil
+}
+
+// pairBands picks the band (output rows of the depthwise layer) and channel group (a multiple
+// of the integer GEMM's panel height) so that a group's band of input rows fits pairBudget:
+// the whole map where a band of it leaves room for 48 channels, else 8 input rows' worth.
+func pairBands(m, oh, w, s int) (rows, group int) {
+	in := func(r int) int { return (r-1)*s + 3 }
+	rows = oh
+	if in(oh)*w*48 > pairBudget {
+		rows = min(oh, 8/s)
+	}
+	group = pairBudget / (in(rows) * w) / tensor.QPanelRows * tensor.QPanelRows
+	return rows, min(max(group, tensor.QPanelRows), m)
+}
+
+// forwardPair runs cv (a 1x1 convolution, its tail ep) and then d (the depthwise convolution
+// reading cv's output, its tail dep) on x as one pass and returns d's output; nil when the
+// pair cannot run here (training, float weights, tails the kernels cannot apply, fewer samples
+// than threads: the split over threads is by sample), the caller then runs them one by one.
+func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2D, dep *epilogue) *tensor.Tensor {
+	n := x.Shape[0]
+	if (ctx != nil && ctx.Train) || !intGemm || n < tensor.Threads() {
+		return nil
+	}
+	g, dg := &cv.g, &d.dw
+	c1, m, h, w := g.c, cv.Out, g.h, g.w
+	qa := cv.packedLevels(c1, cv.w.Value.Data)
+	if qa == nil {
+		return nil
+	}
+	rq := cv.requantCoeffs(ep)
+	tail := d.dwTail(dep)
+	if rq.bias == nil || tail == nil {
+		return nil
+	}
+	s, oh, ow := dg.StrideH, dg.OH, dg.OW
+	rows, group := pairBands(m, oh, w, s)
+	// The geometry of a band of r output rows: its input rows, padding rows included, as a
+	// plane without vertical padding.
+	geoms := map[int]*tensor.DWGeom{}
+	geom := func(r int) *tensor.DWGeom {
+		if bg := geoms[r]; bg != nil {
+			return bg
+		}
+		bg := &tensor.DWGeom{H: (r-1)*s + 3, W: w, KH: 3, KW: 3, PadW: 1, StrideH: s, StrideW: s, DilH: 1, DilW: 1}
+		if err := bg.Check(); err != nil || bg.OH != r || bg.OW != ow || !bg.FusesTail() {
+			panic(fmt.Sprintf("nn: depthwise band geometry %+v: %v", *bg, err))
+		}
+		geoms[r] = bg
+		return bg
+	}
+	geom(rows)
+	if oh%rows != 0 {
+		geom(oh % rows)
+	}
+	ps := ((rows-1)*s + 3) * w // a channel's plane in the band buffer
+	y := ctx.Alloc(n, m, oh, ow)
+	wt, dwt := cv.w.Value.Data, d.w.Value.Data
+	parallelRange(n, func(_, lo, hi int) {
+		buf := getScratch(m * ps)
+		defer putScratch(buf)
+		qb := qbPool.Get().(*tensor.QPackedB)
+		defer qbPool.Put(qb)
+		t := *tail
+		t.A, t.C = make([]float32, 1), make([]float32, 1)
+		for smp := lo; smp < hi; smp++ {
+			xs := x.Data[smp*c1*h*w : (smp+1)*c1*h*w]
+			ys := y.Data[smp*m*oh*ow : (smp+1)*m*oh*ow]
+			prevHi, prevIn := 0, 0 // the previous band's input rows: image rows up to prevHi, prevIn of them
+			for r0 := 0; r0 < oh; r0 += rows {
+				r := min(rows, oh-r0)
+				bg := geom(r)
+				top, in := r0*s-1, bg.H // the band's first input row (image coordinates) and count
+				kept := 0
+				if r0 > 0 {
+					kept = prevHi - top // rows the previous band computed: moved, not recomputed
+				}
+				// The rows to compute, [a, b) in the image; rows outside it are zeros.
+				a, b := max(top+kept, 0), min(top+in, h)
+				ok := b > a && tensor.PackQB(qb, c1, (b-a)*w, xs[a*w:], h*w)
+				for g0 := 0; g0 < m; g0 += group {
+					g1 := min(g0+group, m)
+					for ch := g0; ch < g1; ch++ {
+						pl := buf[ch*ps : ch*ps+in*w]
+						if kept > 0 {
+							copy(pl[:kept*w], buf[ch*ps+(prevIn-kept)*w:ch*ps+prevIn*w])
+						}
+						clear(pl[kept*w : (a-top)*w])
+						clear(pl[max(b-top, kept)*w:])
+					}
+					if b > a {
+						c := buf[g0*ps+(a-top)*w:]
+						if ok {
+							qg := qa.Rows(g0, g1)
+							tensor.QGemmRequant(&qg, qb, c, ps, rq.bias[g0:], rq.mult[g0:], rq.qlo, rq.qhi)
+						} else {
+							// Not levels: the float GEMM, then the bias and tail per row.
+							tensor.SgemmSerial(false, false, g1-g0, (b-a)*w, c1, 1, wt[g0*c1:], c1, xs[a*w:], h*w, 0, c, ps)
+							for o := g0; o < g1; o++ {
+								cv.tail(buf[o*ps+(a-top)*w:o*ps+(b-top)*w], o, ep)
+							}
+						}
+					}
+					for ch := g0; ch < g1; ch++ {
+						var bias []float32
+						if d.b != nil {
+							bias = d.b.Value.Data[ch : ch+1]
+						}
+						t.A[0], t.C[0] = dep.coeffs(ch)
+						tensor.DepthwiseForwardTail(bg, buf[ch*ps:ch*ps+in*w], dwt[ch*9:(ch+1)*9], bias, ys[(ch*oh+r0)*ow:(ch*oh+r0+r)*ow], 1, &t)
+					}
+				}
+				prevHi, prevIn = top+in, in
+			}
+		}
+	})
+	pairRuns.Add(1)
+	return y
+}

@@ -1,0 +1,107 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ventral-lab/ventral/nn"
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// pairGraph is a quantized network's 1x1 expansion and depthwise convolution (requantized to
+// levels, as the ONNX importer builds them) and a 1x1 projection after them.
+func pairGraph(t *testing.T, h, w, stride int, rng *rand.Rand) *nn.Graph {
+	spec := fmt.Sprintf(`name: qpair
+input: [5, %d, %d]
+layers:
+  - {name: pw, type: conv2d, out: 20, kernel: 1}
+  - {name: rq1, type: channel_affine, channels: 20}
+  - {name: q1, type: fake_quant, scale: 1, zero_point: 0, qmin: 0, qmax: 255}
+  - {name: dw, type: conv2d, out: 20, kernel: 3, stride: %d, pad: 1, groups: 20}
+  - {name: rq2, type: channel_affine, channels: 20}
+  - {name: q2, type: fake_quant, scale: 1, zero_point: 3, qmin: 0, qmax: 255}
+  - {name: proj, type: conv2d, out: 7, kernel: 1}
+`, h, w, stride)
+	g, err := nn.ParseSpec([]byte(spec), "qpair.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Build(4); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"pw", "dw", "proj"} {
+		for _, p := range g.Node(l).Op.Params() {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.IntN(255) - 127) // integer weights and biases
+			}
+		}
+	}
+	for l, sc := range map[string]float32{"rq1": 1.0 / 300, "rq2": 1.0 / 2000} {
+		ca := g.Node(l).Op.(*nn.ChannelAffine)
+		for i := range ca.Weight().Value.Data {
+			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = sc*(1+float32(i)/32), 0
+		}
+	}
+	return g
+}
+
+// The depth-first pair gives the layer-by-layer outputs bit for bit: at strides 1 and 2, on
+// maps whose rows do not divide into bands, with one band and several, one channel group and
+// several, at 1 and 2 threads, on levels (integer GEMM) and on fractional inputs (float GEMM).
+// The pair forms only where the wide map is not asked for.
+func TestPairMatchesLayers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ h, w, stride int }{{17, 23, 1}, {17, 23, 2}, {16, 30, 2}, {9, 40, 1}, {3, 5, 1}} {
+		g := pairGraph(t, c.h, c.w, c.stride, rng)
+		if p := nn.PairedHeads(g); len(p) != 1 || p[0] != [2]string{"pw", "dw"} {
+			t.Fatalf("%+v: pairs %v, want pw with dw", c, p)
+		}
+		if p := nn.PairedHeads(g, "q1"); len(p) != 0 {
+			t.Fatalf("%+v: with q1 kept, pairs %v, want none", c, p)
+		}
+		for _, levels := range []bool{true, false} {
+			x := tensor.New(3, 5, c.h, c.w)
+			for i := range x.Data {
+				x.Data[i] = float32(rng.IntN(256) - 128)
+				if !levels {
+					x.Data[i] *= 0.37
+				}
+			}
+			run := func(pair bool, threads, budget int) []float32 {
+				defer nn.SetPairDW(pair)()
+				defer nn.SetPairBudget(budget)()
+				defer tensor.SetThreads(tensor.Threads())
+				tensor.SetThreads(threads)
+				tr, err := g.Forward(nn.NewCtx(false, 1), x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tr.Output().Clone().Data
+			}
+			ref := run(false, 1, 48<<10)
+			distinct := map[float32]bool{}
+			for _, v := range ref {
+				distinct[v] = true
+			}
+			if len(distinct) < 20 {
+				t.Fatalf("%+v: only %d distinct outputs: the test checks little", c, len(distinct))
+			}
+			for _, threads := range []int{1, 2} {
+				// 48 Ki floats: one band and group; 6*w*5: a band of 3 input rows over groups of 6 channels.
+				for _, budget := range []int{48 << 10, 6 * c.w * 5} {
+					r0 := nn.PairRuns()
+					got := run(true, threads, budget)
+					if nn.PairRuns() != r0+1 {
+						t.Fatalf("%+v: the pair did not run", c)
+					}
+					for i := range ref {
+						if got[i] != ref[i] {
+							t.Fatalf("%+v levels %v, %d threads, budget %d: output %d = %g, layer by layer %g", c, levels, threads, budget, i, got[i], ref[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
