@@ -7,14 +7,16 @@ import (
 	"github.com/ventral-lab/ventral/tensor"
 )
 
-// A pointwise expansion and the depthwise convolution after it, run depth first.
+// A convolution (a pointwise expansion, mostly) and the depthwise convolution after it, run
+// depth first.
 //
 // In a MobileNet each 1x1 convolution that widens the channels (6x in MobileNetV2) feeds one
 // 3x3 depthwise convolution and nothing else. Layer by layer, the wide map between them
 // (MobileNetV2's 96 x 112 x 112 levels: 4.8 MB a sample, 77 MB a batch of 16) is written to
 // memory by the GEMM and read back by the depthwise kernel, and on this machine those two
 // passes took about half of the two layers' time. At inference on integer levels (an imported
-// quantized network) Graph.Forward therefore runs such a pair per sample, in bands of the
+// quantized network) Graph.Forward therefore runs such a pair (and any other convolution with a
+// depthwise one after it) per sample, in bands of the
 // depthwise layer's output rows: the GEMM computes the band's input rows of the wide map (the
 // halo rows included, rows shared with the previous band moved rather than recomputed) for a
 // group of channels into a buffer that stays in L2, and the depthwise kernel reads them from
@@ -27,8 +29,9 @@ import (
 // map itself is never readable: a pair forms only where nothing else reads it and it is not
 // asked for (Forward's keep list).
 
-// pairRuns counts the pairs run depth first (read by tests).
-var pairRuns atomic.Int64
+// pairRuns counts the pairs run depth first, pairProjRuns those with the projection (read by
+// tests).
+var pairRuns, pairProjRuns atomic.Int64
 
 // pairDW is false only in tests that compare the pair with the layers run one by one.
 var pairDW = true
@@ -37,20 +40,24 @@ var pairDW = true
 // 512 KiB L2, leaving room for the packed columns and weights); tests make it smaller.
 var pairBudget = 48 << 10
 
-// pairable reports whether cv, a 1x1 convolution, and d, a depthwise convolution reading its
-// output, can run as a pair: d is 3x3 with padding 1, stride 1 or 2 and one output per input
+// pairable reports whether cv, a convolution that is not grouped (MobileNets' 1x1 expansions and
+// their first, 3x3 layer), and d, a depthwise convolution reading its output, can run as a pair: d is 3x3 with padding 1, stride 1 or 2 and one output per input
 // channel, and its tail fuses into its kernel.
 func pairable(cv, d *Conv2D) bool {
 	g, dg := &cv.g, &d.dw
-	return pairDW && g.pointwise() && cv.groups() == 1 && d.depthwise() && d.Out == d.g.c && d.g.c == cv.Out &&
+	return pairDW && cv.groups() == 1 && !cv.depthwise() && d.depthwise() && d.Out == d.g.c && d.g.c == cv.Out &&
 		dg.KH == 3 && dg.KW == 3 && dg.PadH == 1 && dg.PadW == 1 && dg.DilH == 1 && dg.DilW == 1 &&
-		dg.StrideH == dg.StrideW && (dg.StrideH == 1 || dg.StrideH == 2) && dg.H == g.h && dg.W == g.w && dg.FusesTail()
+		dg.StrideH == dg.StrideW && (dg.StrideH == 1 || dg.StrideH == 2) && dg.H == g.oh && dg.W == g.ow && dg.FusesTail()
 }
 
+// pairing is a planned pair: the depthwise convolution's chain head, and the head of the 1x1
+// projection's chain that reads the depthwise chain's output alone (-1: none).
+type pairing struct{ dw, proj int }
+
 // pairPlan finds the pairs of one inference pass among the fused chains of plan: the head of
-// a 1x1 convolution's chain mapped to the head of the depthwise convolution's chain that is
-// the only live reader of its output.
-func (g *Graph) pairPlan(plan map[int]*fusion, keep map[int]bool, live []bool) map[int]int {
+// a convolution's chain mapped to the head of the depthwise convolution's chain that is
+// the only live reader of its output, and the projection after it where there is one.
+func (g *Graph) pairPlan(plan map[int]*fusion, keep map[int]bool, live []bool) map[int]pairing {
 	readers := make([]int, len(g.Nodes))
 	reader := make([]int, len(g.Nodes))
 	for j, n := range g.Nodes {
@@ -67,22 +74,39 @@ func (g *Graph) pairPlan(plan map[int]*fusion, keep map[int]bool, live []bool) m
 			}
 		}
 	}
-	var pairs map[int]int
-	for i, f := range plan {
-		cv, ok := g.Nodes[i].Op.(*Conv2D)
+	// sole returns the head of the chain that alone reads the output of head i's chain, and
+	// its op when it is a convolution.
+	sole := func(i int) (int, *Conv2D) {
+		f := plan[i]
 		last := f.nodes[len(f.nodes)-1]
-		if !ok || keep[last] || readers[last] != 1 {
-			continue
+		if keep[last] || readers[last] != 1 {
+			return -1, nil
 		}
 		j := reader[last]
-		d, ok := g.Nodes[j].Op.(*Conv2D)
-		if !ok || plan[j] == nil || len(g.Nodes[j].refs) != 1 || !pairable(cv, d) {
+		cv, ok := g.Nodes[j].Op.(*Conv2D)
+		if !ok || plan[j] == nil || len(g.Nodes[j].refs) != 1 {
+			return -1, nil
+		}
+		return j, cv
+	}
+	var pairs map[int]pairing
+	for i := range plan {
+		cv, ok := g.Nodes[i].Op.(*Conv2D)
+		if !ok {
 			continue
 		}
-		if pairs == nil {
-			pairs = map[int]int{}
+		j, d := sole(i)
+		if d == nil || !pairable(cv, d) {
+			continue
 		}
-		pairs[i] = j
+		p := pairing{dw: j, proj: -1}
+		if k, pr := sole(j); pr != nil && pr.g.pointwise() && pr.groups() == 1 && pr.g.c == d.Out {
+			p.proj = k
+		}
+		if pairs == nil {
+			pairs = map[int]pairing{}
+		}
+		pairs[i] = p
 	}
 	return pairs
 }
@@ -105,38 +129,74 @@ func (cv *Conv2D) dwTail(ep *epilogue) *tensor.DWTail {
 // pairBands picks the band (output rows of the depthwise layer) and channel group (a multiple
 // of the integer GEMM's panel height) so that a group's band of input rows fits pairBudget:
 // the whole map where a band of it leaves room for 48 channels, else 8 input rows' worth.
-func pairBands(m, oh, w, s int) (rows, group int) {
+// With a projection (proj) the band's depthwise outputs, all channels, are kept too: the band
+// is then the most rows whose outputs fit pairProjBudget and fill whole 16-column strips of the
+// projection's GEMM; rows 0 when there is none (the projection then runs on its own).
+func pairBands(m, oh, w, ow, s int, proj bool) (rows, group int) {
 	in := func(r int) int { return (r-1)*s + 3 }
 	rows = oh
 	if in(oh)*w*48 > pairBudget {
 		rows = min(oh, 8/s)
 	}
+	if proj {
+		r := rows
+		for ; r > 0 && (m*r*ow > pairProjBudget || r*ow%16 != 0); r-- {
+		}
+		if r == 0 {
+			return 0, 0
+		}
+		rows = r
+	}
 	group = pairBudget / (in(rows) * w) / tensor.QPanelRows * tensor.QPanelRows
 	return rows, min(max(group, tensor.QPanelRows), m)
 }
 
-// forwardPair runs cv (a 1x1 convolution, its tail ep) and then d (the depthwise convolution
-// reading cv's output, its tail dep) on x as one pass and returns d's output; nil when the
+// pairProjBudget is the largest band of depthwise outputs (floats, all channels) kept for the
+// projection (256 KiB; 128 KiB measured 3% slower on MobileNetV2 at one thread).
+var pairProjBudget = 64 << 10
+
+// forwardPair runs cv (a convolution, its tail ep) and then d (the depthwise convolution
+// reading cv's output, its tail dep) on x as one pass, and with pr (a 1x1 projection reading
+// d's output, its tail prep; nil for none) the projection too where its band fits (see
+// pairBands). It returns the last output it computed and whether that is pr's; nil when the
 // pair cannot run here (training, float weights, tails the kernels cannot apply, fewer samples
 // than threads: the split over threads is by sample), the caller then runs them one by one.
-func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2D, dep *epilogue) *tensor.Tensor {
+func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2D, dep *epilogue, pr *Conv2D, prep *epilogue) (*tensor.Tensor, bool) {
 	n := x.Shape[0]
 	if (ctx != nil && ctx.Train) || !intGemm || n < tensor.Threads() {
-		return nil
+		return nil, false
 	}
 	g, dg := &cv.g, &d.dw
-	c1, m, h, w := g.c, cv.Out, g.h, g.w
+	// c1 is the GEMM's k and h x w its output map: a convolution other than 1x1 runs on each
+	// sample's im2col columns.
+	c1, m, h, w := g.c*g.kh*g.kw, cv.Out, g.oh, g.ow
+	direct, inSz := g.pointwise(), g.c*g.h*g.w
 	qa := cv.packedLevels(c1, cv.w.Value.Data)
 	if qa == nil {
-		return nil
+		return nil, false
 	}
 	rq := cv.requantCoeffs(ep)
 	tail := d.dwTail(dep)
 	if rq.bias == nil || tail == nil {
-		return nil
+		return nil, false
 	}
 	s, oh, ow := dg.StrideH, dg.OH, dg.OW
-	rows, group := pairBands(m, oh, w, s)
+	// The projection, where its weights are levels, its tail a requantization and its band fits.
+	var qp *tensor.QPackedA
+	var rqp qRequant
+	rows, group := 0, 0
+	if pr != nil {
+		if qp = pr.packedLevels(m, pr.w.Value.Data); qp != nil {
+			rqp = pr.requantCoeffs(prep)
+		}
+		if rqp.bias != nil {
+			rows, group = pairBands(m, oh, w, ow, s, true)
+		}
+	}
+	if rows == 0 {
+		pr = nil
+		rows, group = pairBands(m, oh, w, ow, s, false)
+	}
 	// The geometry of a band of r output rows: its input rows, padding rows included, as a
 	// plane without vertical padding.
 	geoms := map[int]*tensor.DWGeom{}
@@ -156,18 +216,47 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 		geom(oh % rows)
 	}
 	ps := ((rows-1)*s + 3) * w // a channel's plane in the band buffer
-	y := ctx.Alloc(n, m, oh, ow)
+	var y, yp *tensor.Tensor
+	op := 0 // the projection's output channels
+	if pr != nil {
+		op = pr.Out
+		yp = ctx.Alloc(n, op, oh, ow)
+	} else {
+		y = ctx.Alloc(n, m, oh, ow)
+	}
 	wt, dwt := cv.w.Value.Data, d.w.Value.Data
 	parallelRange(n, func(_, lo, hi int) {
 		buf := getScratch(m * ps)
 		defer putScratch(buf)
 		qb := qbPool.Get().(*tensor.QPackedB)
 		defer qbPool.Put(qb)
+		var col []float32 // a sample's columns, when not direct
+		if !direct {
+			col = getScratch(c1 * h * w)
+			defer putScratch(col)
+		}
+		var band []float32 // the band's depthwise outputs, for the projection
+		var qbp *tensor.QPackedB
+		if pr != nil {
+			band = getScratch(m * rows * ow)
+			defer putScratch(band)
+			qbp = qbPool.Get().(*tensor.QPackedB)
+			defer qbPool.Put(qbp)
+		}
 		t := *tail
 		t.A, t.C = make([]float32, 1), make([]float32, 1)
 		for smp := lo; smp < hi; smp++ {
-			xs := x.Data[smp*c1*h*w : (smp+1)*c1*h*w]
-			ys := y.Data[smp*m*oh*ow : (smp+1)*m*oh*ow]
+			xs := x.Data[smp*inSz : (smp+1)*inSz]
+			if !direct {
+				g.im2col(xs, col, h*w)
+				xs = col
+			}
+			var ys, yps []float32
+			if pr != nil {
+				yps = yp.Data[smp*op*oh*ow : (smp+1)*op*oh*ow]
+			} else {
+				ys = y.Data[smp*m*oh*ow : (smp+1)*m*oh*ow]
+			}
 			prevHi, prevIn := 0, 0 // the previous band's input rows: image rows up to prevHi, prevIn of them
 			for r0 := 0; r0 < oh; r0 += rows {
 				r := min(rows, oh-r0)
@@ -209,7 +298,26 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 							bias = d.b.Value.Data[ch : ch+1]
 						}
 						t.A[0], t.C[0] = dep.coeffs(ch)
-						tensor.DepthwiseForwardTail(bg, buf[ch*ps:ch*ps+in*w], dwt[ch*9:(ch+1)*9], bias, ys[(ch*oh+r0)*ow:(ch*oh+r0+r)*ow], 1, &t)
+						var dst []float32
+						if pr != nil {
+							dst = band[ch*r*ow : (ch+1)*r*ow]
+						} else {
+							dst = ys[(ch*oh+r0)*ow : (ch*oh+r0+r)*ow]
+						}
+						tensor.DepthwiseForwardTail(bg, buf[ch*ps:ch*ps+in*w], dwt[ch*9:(ch+1)*9], bias, dst, 1, &t)
+					}
+				}
+				if pr != nil {
+					// The projection of the band's columns, all channels in.
+					cols := r * ow
+					c := yps[r0*ow:]
+					if tensor.PackQB(qbp, m, cols, band, cols) {
+						tensor.QGemmRequant(qp, qbp, c, oh*ow, rqp.bias, rqp.mult, rqp.qlo, rqp.qhi)
+					} else {
+						tensor.SgemmSerial(false, false, op, cols, m, 1, pr.w.Value.Data, m, band, cols, 0, c, oh*ow)
+						for o := 0; o < op; o++ {
+							pr.tail(yps[o*oh*ow+r0*ow:o*oh*ow+r0*ow+cols], o, prep)
+						}
 					}
 				}
 				prevHi, prevIn = top+in, in
@@ -217,5 +325,9 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 		}
 	})
 	pairRuns.Add(1)
-	return y
+	if pr != nil {
+		pairProjRuns.Add(1)
+		return yp, true
+	}
+	return y, false
 }

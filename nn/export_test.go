@@ -64,18 +64,22 @@ func SetPairDW(on bool) func() {
 }
 
 // PairedHeads lists, for an inference pass keeping the named layers, each pair's 1x1 and
-// depthwise convolutions.
-func PairedHeads(g *Graph, keep ...string) [][2]string {
+// depthwise convolutions and the projection after them ("" for none).
+func PairedHeads(g *Graph, keep ...string) [][3]string {
 	ks := map[int]bool{g.index[g.OutputName()]: true}
 	for _, k := range keep {
 		ks[g.index[k]] = true
 	}
 	live := g.liveNodes(ks)
 	plan, _ := g.fusePlan(ks, live)
-	var out [][2]string
+	var out [][3]string
 	for _, i := range g.order {
-		if j, ok := g.pairPlan(plan, ks, live)[i]; ok {
-			out = append(out, [2]string{g.Nodes[i].Name, g.Nodes[j].Name})
+		if p, ok := g.pairPlan(plan, ks, live)[i]; ok {
+			proj := ""
+			if p.proj >= 0 {
+				proj = g.Nodes[p.proj].Name
+			}
+			out = append(out, [3]string{g.Nodes[i].Name, g.Nodes[p.dw].Name, proj})
 		}
 	}
 	return out
@@ -89,5 +93,13 @@ func SetPairBudget(n int) func() {
 	return func() { pairBudget = old }
 }
 
-// PairRuns is the number of depth-first pairs run so far.
-func PairRuns() int64 { return pairRuns.Load() }
+// PairRuns is the number of depth-first pairs run so far, and of those with the projection.
+func PairRuns() (int64, int64) { return pairRuns.Load(), pairProjRuns.Load() }
+
+// SetPairProjBudget sets the band of depthwise outputs kept for a pair's projection (floats);
+// it returns a function restoring the previous value.
+func SetPairProjBudget(n int) func() {
+	old := pairProjBudget
+	pairProjBudget = n
+	return func() { pairProjBudget = old }
+}

@@ -386,7 +386,7 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 	var plan map[int]*fusion
 	var absorbed []bool
 	var live []bool
-	var pairs map[int]int // see forwardPair
+	var pairs map[int]pairing // see forwardPair
 	var paired []bool
 	if recycle {
 		live = g.liveNodes(keepSet)
@@ -422,16 +422,30 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 			}
 			n := g.Nodes[i]
 			in := tr.inputs(n, t, batch)
-			if j, ok := pairs[i]; ok {
-				// A 1x1 convolution and the depthwise one reading it, run depth first; nil
-				// when the pair cannot run on this input, then one by one.
-				fj := plan[j]
-				if out := n.Op.(*Conv2D).forwardPair(ctx, in[0], &plan[i].ep, g.Nodes[j].Op.(*Conv2D), &fj.ep); out != nil {
-					tr.outs[t][fj.nodes[len(fj.nodes)-1]] = out
-					for _, k := range append(append([]int{i}, plan[i].nodes...), append([]int{j}, fj.nodes...)...) {
-						consumed(t, g.Nodes[k])
+			if pp, ok := pairs[i]; ok {
+				// A 1x1 convolution, the depthwise one reading it and the projection after,
+				// run depth first; nil when the pair cannot run on this input, then one by one.
+				j, fj := pp.dw, plan[pp.dw]
+				var pr *Conv2D
+				var prep *epilogue
+				if pp.proj >= 0 {
+					pr, prep = g.Nodes[pp.proj].Op.(*Conv2D), &plan[pp.proj].ep
+				}
+				if out, proj := n.Op.(*Conv2D).forwardPair(ctx, in[0], &plan[i].ep, g.Nodes[j].Op.(*Conv2D), &fj.ep, pr, prep); out != nil {
+					heads := []int{i, j}
+					if proj {
+						heads = append(heads, pp.proj)
 					}
-					paired[j] = true
+					last := plan[heads[len(heads)-1]].nodes
+					tr.outs[t][last[len(last)-1]] = out // the others are never materialised
+					for _, h := range heads {
+						f := plan[h]
+						consumed(t, g.Nodes[h])
+						for _, k := range f.nodes {
+							consumed(t, g.Nodes[k])
+						}
+						paired[h] = h != i
+					}
 					continue
 				}
 			}
