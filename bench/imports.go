@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,10 @@ type ImportOptions struct {
 	Threads []int         // thread counts, each for ours and the peer (default 1 and 2)
 	Batch   int           // images per forward pass (default 16)
 	MinTime time.Duration // measuring time per workload and thread count (default 8 s)
+	// Rounds splits MinTime into rounds that alternate ours and onnxruntime (default 3): on a
+	// shared machine whose speed drifts by a third between minutes, back-to-back figures
+	// compare like with like, and the medians of the rounds are reported.
+	Rounds int
 	Only    string        // a single workload name
 	// ORT is onnxruntime-node's package folder (default $VENTRAL_ORT, else
 	// <user cache>/ventral-peers/node_modules/onnxruntime-node, where scripts/test installs it).
@@ -63,6 +68,9 @@ func Import(o ImportOptions, progress func(string)) ([]Result, error) {
 	}
 	if o.MinTime <= 0 {
 		o.MinTime = 8 * time.Second
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
 	}
 	if o.Python == "" {
 		o.Python = "/usr/bin/python3"
@@ -118,17 +126,41 @@ func Import(o ImportOptions, progress func(string)) ([]Result, error) {
 				ctx.Reset()
 				return err
 			}
-			med, err := timeSteps(step, 1, o.MinTime)
-			if err != nil {
-				return out, fmt.Errorf("%s: %w", name, err)
-			}
-			r := Result{Name: fmt.Sprintf("%s-t%d", name, th), ImagesPerS: float64(o.Batch) / med.Seconds(),
-				Note: fmt.Sprintf("batch=%d layers=%d", o.Batch, len(g.Nodes))}
+			// Rounds of ours then onnxruntime, each a share of MinTime; the medians of the
+			// rounds' medians are reported, and their ranges in the note.
+			var ours, peer []float64
+			var peerErr error
+			var ort *ortRunner
 			if !o.NoPeer {
 				if progress != nil {
-					progress(fmt.Sprintf("running onnxruntime for %s at %d threads", name, th))
+					progress(fmt.Sprintf("starting onnxruntime for %s at %d threads", name, th))
 				}
-				r.PeerImagesPerS, r.PeerErr = ortPeer(path, xPath, x.Shape, th, tmp, o)
+				ort, peerErr = newORTRunner(path, xPath, x.Shape, th, tmp, o)
+			}
+			for round := 0; round < o.Rounds; round++ {
+				med, err := timeSteps(step, min(1, 1-round), o.MinTime/time.Duration(o.Rounds))
+				if err != nil {
+					return out, fmt.Errorf("%s: %w", name, err)
+				}
+				ours = append(ours, float64(o.Batch)/med.Seconds())
+				if ort != nil && peerErr == nil {
+					if progress != nil {
+						progress(fmt.Sprintf("onnxruntime for %s at %d threads, round %d of %d", name, th, round+1, o.Rounds))
+					}
+					var ips float64
+					if ips, peerErr = ort.run(o.MinTime / time.Duration(o.Rounds)); peerErr == nil {
+						peer = append(peer, ips)
+					}
+				}
+			}
+			r := Result{Name: fmt.Sprintf("%s-t%d", name, th), ImagesPerS: median(ours),
+				Note: fmt.Sprintf("batch=%d layers=%d rounds=%d ours=%s", o.Batch, len(g.Nodes), o.Rounds, spread(ours))}
+			if !o.NoPeer {
+				r.PeerErr = peerErr
+				if peerErr == nil {
+					r.PeerImagesPerS = median(peer)
+					r.Note += " peer=" + spread(peer)
+				}
 			}
 			out = append(out, r)
 			if !o.NoPeer {
@@ -206,18 +238,24 @@ func ORTDir(explicit string) (string, error) {
 	return d, nil
 }
 
-// ortPeer times onnxruntime-node on the model: images per second from the median run.
-func ortPeer(model, xPath string, shape []int, threads int, dir string, o ImportOptions) (float64, error) {
+// ortRunner times onnxruntime-node on one model, input and thread count.
+type ortRunner struct {
+	args  []string
+	batch int
+	once  time.Duration // one untimed run, start-up included
+}
+
+// newORTRunner checks that onnxruntime runs the model (one untimed run, whose length sizes the
+// timed ones).
+func newORTRunner(model, xPath string, shape []int, threads int, dir string, o ImportOptions) (*ortRunner, error) {
 	ort, err := ORTDir(o.ORT)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	script := filepath.Join(dir, "ort_run.js")
 	if err := os.WriteFile(script, ortRunJS, 0o644); err != nil {
-		return 0, err
+		return nil, err
 	}
-	// About MinTime of runs, judged from one untimed run's length.
-	repeats := 10
 	args := []string{script, ort, model, xPath}
 	for _, d := range shape {
 		args = append(args, strconv.Itoa(d))
@@ -225,12 +263,15 @@ func ortPeer(model, xPath string, shape []int, threads int, dir string, o Import
 	args = append(args, filepath.Join(dir, "y.f32"), strconv.Itoa(threads))
 	start := time.Now()
 	if out, err := exec.Command("node", args...).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("onnxruntime: %v: %s", err, lastLine(string(out)))
+		return nil, fmt.Errorf("onnxruntime: %v: %s", err, lastLine(string(out)))
 	}
-	if once := time.Since(start); once > 0 {
-		repeats = max(5, min(200, int(o.MinTime/once)))
-	}
-	out, err := exec.Command("node", append(args, strconv.Itoa(repeats))...).Output()
+	return &ortRunner{args: args, batch: shape[0], once: time.Since(start)}, nil
+}
+
+// run times about d of runs after a warm-up and returns images per second from the median run.
+func (r *ortRunner) run(d time.Duration) (float64, error) {
+	repeats := max(5, min(200, int(d/max(r.once, time.Millisecond))))
+	out, err := exec.Command("node", append(r.args, strconv.Itoa(repeats))...).Output()
 	if err != nil {
 		return 0, fmt.Errorf("onnxruntime: %v", err)
 	}
@@ -239,7 +280,25 @@ func ortPeer(model, xPath string, shape []int, threads int, dir string, o Import
 		return 0, fmt.Errorf("onnxruntime: unexpected output %q", lastLine(string(out)))
 	}
 	sort.Float64s(res.Seconds)
-	return float64(shape[0]) / res.Seconds[len(res.Seconds)/2], nil
+	return float64(r.batch) / res.Seconds[len(res.Seconds)/2], nil
+}
+
+// median of v (not empty); v is sorted in place.
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
+}
+
+// spread writes v's range ("12.3" for one value, else "12.3-14.0").
+func spread(v []float64) string {
+	lo, hi := slices.Min(v), slices.Max(v)
+	if len(v) == 1 || lo == hi {
+		return fmt.Sprintf("%.1f", lo)
+	}
+	return fmt.Sprintf("%.1f-%.1f", lo, hi)
 }
 
 func writeF32(path string, v []float32) error {

@@ -109,7 +109,7 @@ func init() {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			io.MinTime = time.Duration(ioSeconds * float64(time.Second))
 			fmt.Println(bench.Header())
-			fmt.Printf("# ventral imported-network benchmark: 224 px, median forward times; peer = onnxruntime-node at the same thread count\n")
+			fmt.Printf("# ventral imported-network benchmark: 224 px, median forward times; peer = onnxruntime-node at the same thread count, alternating with ours in rounds (medians of the rounds; ranges in the note)\n")
 			res, err := bench.Import(io, func(s string) { fmt.Fprintln(os.Stderr, "#", s) })
 			for _, r := range res {
 				fmt.Println(r)
@@ -120,6 +120,7 @@ func init() {
 	importCmd.Flags().IntSliceVar(&io.Threads, "threads", []int{1, 2}, "thread counts (ours and the peer's)")
 	importCmd.Flags().IntVar(&io.Batch, "batch", 16, "images per forward pass")
 	importCmd.Flags().Float64Var(&ioSeconds, "seconds", 8, "measuring time per workload and thread count")
+	importCmd.Flags().IntVar(&io.Rounds, "rounds", 3, "rounds alternating ours and onnxruntime within that time (medians reported)")
 	importCmd.Flags().StringVar(&io.Only, "only", "", "run one workload: "+strings.Join(bench.ImportWorkloads(), ", "))
 	importCmd.Flags().BoolVar(&io.NoPeer, "no-peer", false, "skip onnxruntime")
 	importCmd.Flags().StringVar(&io.ORT, "ort", "", "onnxruntime-node package folder (default $VENTRAL_ORT or the peer cache)")
