@@ -41,7 +41,7 @@ type ImportOptions struct {
 	// shared machine whose speed drifts by a third between minutes, back-to-back figures
 	// compare like with like, and the medians of the rounds are reported.
 	Rounds int
-	Only    string        // a single workload name
+	Only   string // a single workload name
 	// ORT is onnxruntime-node's package folder (default $VENTRAL_ORT, else
 	// <user cache>/ventral-peers/node_modules/onnxruntime-node, where scripts/test installs it).
 	ORT    string
