@@ -3,7 +3,10 @@ package nn_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/ventral-lab/ventral/nn"
 	"github.com/ventral-lab/ventral/tensor"
@@ -128,5 +131,35 @@ func TestPairMatchesLayers(t *testing.T) {
 	}
 	if withProj == 0 || without == 0 {
 		t.Errorf("%d runs with the projection in the bands, %d without: want both", withProj, without)
+	}
+}
+
+// Ctx.Timings records each computed node's time under the first node of its fused chain or
+// pair: the pair's convolutions appear as one entry, and nothing is recorded without it.
+func TestForwardTimings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	g := pairGraph(t, 16, 16, 1, "kernel: 1", rng)
+	x := tensor.New(2, 5, 16, 16)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(256) - 128)
+	}
+	ctx := nn.NewCtx(false, 1)
+	ctx.Timings = map[string]time.Duration{}
+	for range 2 {
+		if _, err := g.Forward(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		ctx.Reset()
+	}
+	var names []string
+	for k, v := range ctx.Timings {
+		if v <= 0 {
+			t.Errorf("%s: time %v", k, v)
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if want := []string{"head", "pw"}; !slices.Equal(names, want) {
+		t.Errorf("timed %v, want %v (pw heads the pair with dw and proj and their tails)", names, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -407,6 +408,53 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 			}
 		}
 	}
+	// run computes node i at step t (and the nodes fused into it).
+	run := func(t, i int) {
+		n := g.Nodes[i]
+		in := tr.inputs(n, t, batch)
+		if pp, ok := pairs[i]; ok {
+			// A 1x1 convolution, the depthwise one reading it and the projection after,
+			// run depth first; nil when the pair cannot run on this input, then one by one.
+			j, fj := pp.dw, plan[pp.dw]
+			var pr *Conv2D
+			var prep *epilogue
+			if pp.proj >= 0 {
+				pr, prep = g.Nodes[pp.proj].Op.(*Conv2D), &plan[pp.proj].ep
+			}
+			if out, proj := n.Op.(*Conv2D).forwardPair(ctx, in[0], &plan[i].ep, g.Nodes[j].Op.(*Conv2D), &fj.ep, pr, prep); out != nil {
+				heads := []int{i, j}
+				if proj {
+					heads = append(heads, pp.proj)
+				}
+				last := plan[heads[len(heads)-1]].nodes
+				tr.outs[t][last[len(last)-1]] = out // the others are never materialised
+				for _, h := range heads {
+					f := plan[h]
+					consumed(t, g.Nodes[h])
+					for _, k := range f.nodes {
+						consumed(t, g.Nodes[k])
+					}
+					paired[h] = h != i
+				}
+				return
+			}
+		}
+		if f := plan[i]; f != nil {
+			// The chain's output lands on its last node; the absorbed nodes' inputs are
+			// consumed (their outputs were never materialised).
+			tr.outs[t][f.nodes[len(f.nodes)-1]] = n.Op.(fusedForwarder).forwardFused(ctx, in, &f.ep)
+			consumed(t, n)
+			for _, j := range f.nodes {
+				consumed(t, g.Nodes[j])
+			}
+			return
+		}
+		out, cache := n.Op.Forward(ctx, in)
+		tr.outs[t][i], tr.caches[t][i] = out, cache
+		if recycle {
+			consumed(t, n)
+		}
+	}
 	for t := 0; t < steps; t++ {
 		tr.outs[t] = make([]*tensor.Tensor, len(g.Nodes))
 		tr.caches[t] = make([]any, len(g.Nodes))
@@ -420,50 +468,13 @@ func (g *Graph) Forward(ctx *Ctx, x *tensor.Tensor, keep ...string) (*Trace, err
 				consumed(t, g.Nodes[i])
 				continue
 			}
-			n := g.Nodes[i]
-			in := tr.inputs(n, t, batch)
-			if pp, ok := pairs[i]; ok {
-				// A 1x1 convolution, the depthwise one reading it and the projection after,
-				// run depth first; nil when the pair cannot run on this input, then one by one.
-				j, fj := pp.dw, plan[pp.dw]
-				var pr *Conv2D
-				var prep *epilogue
-				if pp.proj >= 0 {
-					pr, prep = g.Nodes[pp.proj].Op.(*Conv2D), &plan[pp.proj].ep
-				}
-				if out, proj := n.Op.(*Conv2D).forwardPair(ctx, in[0], &plan[i].ep, g.Nodes[j].Op.(*Conv2D), &fj.ep, pr, prep); out != nil {
-					heads := []int{i, j}
-					if proj {
-						heads = append(heads, pp.proj)
-					}
-					last := plan[heads[len(heads)-1]].nodes
-					tr.outs[t][last[len(last)-1]] = out // the others are never materialised
-					for _, h := range heads {
-						f := plan[h]
-						consumed(t, g.Nodes[h])
-						for _, k := range f.nodes {
-							consumed(t, g.Nodes[k])
-						}
-						paired[h] = h != i
-					}
-					continue
-				}
-			}
-			if f := plan[i]; f != nil {
-				// The chain's output lands on its last node; the absorbed nodes' inputs are
-				// consumed (their outputs were never materialised).
-				tr.outs[t][f.nodes[len(f.nodes)-1]] = n.Op.(fusedForwarder).forwardFused(ctx, in, &f.ep)
-				consumed(t, n)
-				for _, j := range f.nodes {
-					consumed(t, g.Nodes[j])
-				}
+			if ctx.Timings == nil {
+				run(t, i)
 				continue
 			}
-			out, cache := n.Op.Forward(ctx, in)
-			tr.outs[t][i], tr.caches[t][i] = out, cache
-			if recycle {
-				consumed(t, n)
-			}
+			start := time.Now()
+			run(t, i)
+			ctx.Timings[g.Nodes[i].Name] += time.Since(start)
 		}
 	}
 	return tr, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"time"
 
 	"github.com/ventral-lab/ventral/tensor"
 )
@@ -99,8 +100,11 @@ type Ctx struct {
 	// NoFuse stops Graph.Forward from fusing elementwise layers into the convolutions before
 	// them at inference (see fuse.go); outputs agree either way up to float rounding.
 	NoFuse bool
-	Rng    *rand.Rand
-	arena  arena
+	// Timings, when not nil, receives each node's forward time, added up over passes: a fused
+	// chain's or a depth-first pair's under the name of its first node.
+	Timings map[string]time.Duration
+	Rng     *rand.Rand
+	arena   arena
 }
 
 // NewCtx returns a context; seed drives dropout and other stochastic ops.
