@@ -180,6 +180,10 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	if rq.bias == nil || tail == nil {
 		return nil, false
 	}
+	tail.A, tail.C = make([]float32, m), make([]float32, m)
+	for ch := range m {
+		tail.A[ch], tail.C[ch] = dep.coeffs(ch)
+	}
 	s, oh, ow := dg.StrideH, dg.OH, dg.OW
 	// The projection, where its weights are levels, its tail a requantization and its band fits.
 	var qp *tensor.QPackedA
@@ -243,8 +247,6 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 			qbp = qbPool.Get().(*tensor.QPackedB)
 			defer qbPool.Put(qbp)
 		}
-		t := *tail
-		t.A, t.C = make([]float32, 1), make([]float32, 1)
 		for smp := lo; smp < hi; smp++ {
 			xs := x.Data[smp*inSz : (smp+1)*inSz]
 			if !direct {
@@ -292,19 +294,15 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 							}
 						}
 					}
-					for ch := g0; ch < g1; ch++ {
-						var bias []float32
-						if d.b != nil {
-							bias = d.b.Value.Data[ch : ch+1]
-						}
-						t.A[0], t.C[0] = dep.coeffs(ch)
-						var dst []float32
-						if pr != nil {
-							dst = band[ch*r*ow : (ch+1)*r*ow]
-						} else {
-							dst = ys[(ch*oh+r0)*ow : (ch*oh+r0+r)*ow]
-						}
-						tensor.DepthwiseForwardTail(bg, buf[ch*ps:ch*ps+in*w], dwt[ch*9:(ch+1)*9], bias, dst, 1, &t)
+					var bias []float32
+					if d.b != nil {
+						bias = d.b.Value.Data[g0:g1]
+					}
+					t := tensor.DWTail{Requant: tail.Requant, A: tail.A[g0:g1], C: tail.C[g0:g1], Lo: tail.Lo, Hi: tail.Hi}
+					if pr != nil {
+						tensor.DepthwiseForwardTailPlanes(bg, buf[g0*ps:], ps, dwt[g0*9:g1*9], bias, band[g0*r*ow:], r*ow, g1-g0, &t)
+					} else {
+						tensor.DepthwiseForwardTailPlanes(bg, buf[g0*ps:], ps, dwt[g0*9:g1*9], bias, ys[(g0*oh+r0)*ow:], oh*ow, g1-g0, &t)
 					}
 				}
 				if pr != nil {

@@ -586,6 +586,43 @@ func DepthwiseForwardTail(g *DWGeom, src, k, bias, dst []float32, mult int, t *D
 	}
 }
 
+// DepthwiseForwardTailPlanes is DepthwiseForwardTail (multiplier 1) on planes planes at once:
+// plane i reads src[i*srcStride:], the kernel k[i*KH*KW:] and bias[i] (bias may be nil), writes
+// dst[i*dstStride:] with the tail's A[i] (and C[i]). One call for a group of planes spares the
+// per-call set-up that dominates small planes (a band of a few rows).
+func DepthwiseForwardTailPlanes(g *DWGeom, src []float32, srcStride int, k, bias, dst []float32, dstStride, planes int, t *DWTail) {
+	if planes <= 0 {
+		return
+	}
+	kk := g.KH * g.KW
+	if g.ph == 0 || !g.fusesTail() || len(src) < (planes-1)*srcStride+g.H*g.W || len(k) < planes*kk ||
+		len(dst) < (planes-1)*dstStride+g.OH*g.OW || len(t.A) < planes || (!t.Requant && len(t.C) < planes) || (bias != nil && len(bias) < planes) {
+		panic(fmt.Sprintf("tensor.DepthwiseForwardTailPlanes: geometry %+v cannot fuse, or buffers too small for %d planes", *g, planes))
+	}
+	var pt dwTail
+	pt.mode = 2
+	if t.Requant {
+		pt.mode = 1
+	}
+	for i := 0; i < 8; i++ {
+		pt.v[16+i], pt.v[24+i] = t.Lo, t.Hi
+	}
+	op, ip := g.OH*g.OW, g.H*g.W
+	for m := 0; m < planes; m++ {
+		var b, c float32
+		if bias != nil {
+			b = bias[m]
+		}
+		if !t.Requant {
+			c = t.C[m]
+		}
+		for i := 0; i < 8; i++ {
+			pt.v[i], pt.v[8+i] = t.A[m], c
+		}
+		dwRowsPlaneTail(g, dst[m*dstStride:m*dstStride+op], src[m*srcStride:m*srcStride+ip], k[m*kk:(m+1)*kk], b, &pt)
+	}
+}
+
 // DepthwiseBackward is the adjoint of DepthwiseForward for one input plane: given the mult
 // output-gradient planes dy, it adds the kernel gradients into dk (mult x KH x KW) and, when dx
 // is not nil, adds the input-plane gradient into dx (H x W). work has at least ScratchLen floats.

@@ -259,3 +259,58 @@ func TestDepthwiseForwardTail(t *testing.T) {
 		t.Fatalf("only %d geometries checked", checked)
 	}
 }
+
+// DepthwiseForwardTailPlanes gives, plane by plane, DepthwiseForwardTail's outputs bit for bit
+// (planes strided apart in the input and the output, with and without bias, both tails), and
+// writes nothing between the output planes.
+func TestDepthwiseForwardTailPlanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for trial := 0; trial < 60; trial++ {
+		g := DWGeom{H: 3 + r.IntN(12), W: 1 + r.IntN(40), KH: 3, KW: 3, PadH: r.IntN(2), PadW: 1,
+			StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilH: 1, DilW: 1}
+		if g.Check() != nil {
+			continue
+		}
+		if !g.FusesTail() {
+			t.Skip("no fused tail on this machine")
+		}
+		planes := 1 + r.IntN(7)
+		ip, op := g.H*g.W, g.OH*g.OW
+		ss, ds := ip+r.IntN(9), op+r.IntN(9)
+		src := make([]float32, (planes-1)*ss+ip)
+		for i := range src {
+			src[i] = float32(r.IntN(256) - 128)
+		}
+		k, bias := randSlice(r, planes*9), randSlice(r, planes)
+		if trial%3 == 0 {
+			bias = nil
+		}
+		tail := &DWTail{Requant: trial%2 == 0, A: randSlice(r, planes), C: randSlice(r, planes), Lo: -50, Hi: 60}
+		got := make([]float32, (planes-1)*ds+op)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		DepthwiseForwardTailPlanes(&g, src, ss, k, bias, got, ds, planes, tail)
+		for m := 0; m < planes; m++ {
+			var b []float32
+			if bias != nil {
+				b = bias[m : m+1]
+			}
+			one := &DWTail{Requant: tail.Requant, A: tail.A[m : m+1], C: tail.C[m : m+1], Lo: tail.Lo, Hi: tail.Hi}
+			want := make([]float32, op)
+			DepthwiseForwardTail(&g, src[m*ss:m*ss+ip], k[m*9:(m+1)*9], b, want, 1, one)
+			for i := range want {
+				if math.Float32bits(got[m*ds+i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v plane %d: out[%d] = %g, one plane at a time %g", g, m, i, got[m*ds+i], want[i])
+				}
+			}
+			if m < planes-1 {
+				for i := m*ds + op; i < (m+1)*ds; i++ {
+					if !math.IsNaN(float64(got[i])) {
+						t.Fatalf("%+v: wrote between planes %d and %d", g, m, m+1)
+					}
+				}
+			}
+		}
+	}
+}
