@@ -14,13 +14,14 @@ import (
 // 3x3 depthwise convolution and nothing else. Layer by layer, the wide map between them
 // (MobileNetV2's 96 x 112 x 112 levels: 4.8 MB a sample, 77 MB a batch of 16) is written to
 // memory by the GEMM and read back by the depthwise kernel, and on this machine those two
-// passes took about half of the two layers' time. At inference on integer levels (an imported
-// quantized network) Graph.Forward therefore runs such a pair (and any other convolution with a
-// depthwise one after it) per sample, in bands of the
-// depthwise layer's output rows: the GEMM computes the band's input rows of the wide map (the
-// halo rows included, rows shared with the previous band moved rather than recomputed) for a
-// group of channels into a buffer that stays in L2, and the depthwise kernel reads them from
-// there. The wide map never reaches memory.
+// passes took about half of the two layers' time. At inference Graph.Forward therefore runs
+// such a pair (and any other ungrouped convolution with a depthwise one after it) per sample,
+// in bands of the depthwise layer's output rows: the GEMM computes the band's input rows of the
+// wide map (the halo rows included, rows shared with the previous band moved rather than
+// recomputed) for a group of channels into a buffer that stays in L2, and the depthwise kernel
+// reads them from there. The wide map never reaches memory; nor, where the 1x1 projection after
+// the depthwise layer joins the bands, does the depthwise output. Quantized networks run on
+// the integer GEMM, float ones on the float GEMM.
 //
 // Every output is the same sum of the same products as layer by layer: the GEMM's columns do
 // not depend on how many of them one call computes, and the depthwise kernel reads a row of
@@ -89,18 +90,30 @@ func (g *Graph) pairPlan(plan map[int]*fusion, keep map[int]bool, live []bool) m
 		}
 		return j, cv
 	}
-	var pairs map[int]pairing
-	for i := range plan {
+	// dwAfter returns the depthwise head that pairs with head i, or -1.
+	dwAfter := func(i int) int {
 		cv, ok := g.Nodes[i].Op.(*Conv2D)
 		if !ok {
+			return -1
+		}
+		if j, d := sole(i); d != nil && pairable(cv, d) {
+			return j
+		}
+		return -1
+	}
+	var pairs map[int]pairing
+	for _, i := range g.order {
+		if plan[i] == nil {
 			continue
 		}
-		j, d := sole(i)
-		if d == nil || !pairable(cv, d) {
+		j := dwAfter(i)
+		if j < 0 {
 			continue
 		}
 		p := pairing{dw: j, proj: -1}
-		if k, pr := sole(j); pr != nil && pr.g.pointwise() && pr.groups() == 1 && pr.g.c == d.Out {
+		// The 1x1 projection after the depthwise layer joins the pair unless it heads a pair of
+		// its own (MobileNetV1: every 1x1 convolution is followed by a depthwise one).
+		if k, pr := sole(j); pr != nil && pr.g.pointwise() && pr.groups() == 1 && pr.g.c == g.Nodes[j].Op.(*Conv2D).Out && dwAfter(k) < 0 {
 			p.proj = k
 		}
 		if pairs == nil {
@@ -155,15 +168,39 @@ func pairBands(m, oh, w, ow, s int, proj bool) (rows, group int) {
 // projection (256 KiB; 128 KiB measured 3% slower on MobileNetV2 at one thread).
 var pairProjBudget = 64 << 10
 
+// bandGemm computes output rows [g0, g1) of the convolution for cols columns of its input b
+// (k x cols, row stride ldb) into c (row g0 first, row stride ldc), bias and tail ep applied, as
+// the layer on its own computes them: on the integer GEMM where its weights (qa) and the
+// columns (packed into qb) are levels, requantizing as it stores where ep is a plain
+// requantization (rq), else on the float GEMM.
+func (cv *Conv2D) bandGemm(qa *tensor.QPackedA, rq *qRequant, qb *tensor.QPackedB, packed bool, g0, g1, cols int, b []float32, ldb int, c []float32, ldc int, ep *epilogue) {
+	switch {
+	case packed && rq.bias != nil:
+		qg := qa.Rows(g0, g1)
+		tensor.QGemmRequant(&qg, qb, c, ldc, rq.bias[g0:], rq.mult[g0:], rq.qlo, rq.qhi)
+		return
+	case packed:
+		qg := qa.Rows(g0, g1)
+		tensor.QGemm(&qg, qb, c, ldc)
+	default:
+		k := cv.g.c * cv.g.kh * cv.g.kw
+		tensor.SgemmSerial(false, false, g1-g0, cols, k, 1, cv.w.Value.Data[g0*k:], k, b, ldb, 0, c, ldc)
+	}
+	for o := g0; o < g1; o++ {
+		cv.tail(c[(o-g0)*ldc:(o-g0)*ldc+cols], o, ep)
+	}
+}
+
 // forwardPair runs cv (a convolution, its tail ep) and then d (the depthwise convolution
 // reading cv's output, its tail dep) on x as one pass, and with pr (a 1x1 projection reading
 // d's output, its tail prep; nil for none) the projection too where its band fits (see
 // pairBands). It returns the last output it computed and whether that is pr's; nil when the
-// pair cannot run here (training, float weights, tails the kernels cannot apply, fewer samples
-// than threads: the split over threads is by sample), the caller then runs them one by one.
+// pair cannot run here (training, a Winograd convolution, a depthwise tail its kernel cannot
+// apply, fewer samples than threads: the split over threads is by sample), the caller then
+// runs them one by one.
 func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2D, dep *epilogue, pr *Conv2D, prep *epilogue) (*tensor.Tensor, bool) {
 	n := x.Shape[0]
-	if (ctx != nil && ctx.Train) || !intGemm || n < tensor.Threads() {
+	if (ctx != nil && ctx.Train) || n < tensor.Threads() || cv.useWinograd(ctx) {
 		return nil, false
 	}
 	g, dg := &cv.g, &d.dw
@@ -171,31 +208,31 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	// sample's im2col columns.
 	c1, m, h, w := g.c*g.kh*g.kw, cv.Out, g.oh, g.ow
 	direct, inSz := g.pointwise(), g.c*g.h*g.w
-	qa := cv.packedLevels(c1, cv.w.Value.Data)
-	if qa == nil {
-		return nil, false
-	}
-	rq := cv.requantCoeffs(ep)
 	tail := d.dwTail(dep)
-	if rq.bias == nil || tail == nil {
+	if tail == nil {
 		return nil, false
 	}
 	tail.A, tail.C = make([]float32, m), make([]float32, m)
 	for ch := range m {
 		tail.A[ch], tail.C[ch] = dep.coeffs(ch)
 	}
+	// The weights packed for the integer GEMM where they are levels (see bandGemm).
+	var qa, qp *tensor.QPackedA
+	var rq, rqp qRequant
+	if intGemm {
+		if qa = cv.packedLevels(c1, cv.w.Value.Data); qa != nil {
+			rq = cv.requantCoeffs(ep)
+		}
+		if pr != nil {
+			if qp = pr.packedLevels(m, pr.w.Value.Data); qp != nil {
+				rqp = pr.requantCoeffs(prep)
+			}
+		}
+	}
 	s, oh, ow := dg.StrideH, dg.OH, dg.OW
-	// The projection, where its weights are levels, its tail a requantization and its band fits.
-	var qp *tensor.QPackedA
-	var rqp qRequant
 	rows, group := 0, 0
 	if pr != nil {
-		if qp = pr.packedLevels(m, pr.w.Value.Data); qp != nil {
-			rqp = pr.requantCoeffs(prep)
-		}
-		if rqp.bias != nil {
-			rows, group = pairBands(m, oh, w, ow, s, true)
-		}
+		rows, group = pairBands(m, oh, w, ow, s, true)
 	}
 	if rows == 0 {
 		pr = nil
@@ -228,7 +265,7 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	} else {
 		y = ctx.Alloc(n, m, oh, ow)
 	}
-	wt, dwt := cv.w.Value.Data, d.w.Value.Data
+	dwt := d.w.Value.Data
 	parallelRange(n, func(_, lo, hi int) {
 		buf := getScratch(m * ps)
 		defer putScratch(buf)
@@ -270,7 +307,7 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 				}
 				// The rows to compute, [a, b) in the image; rows outside it are zeros.
 				a, b := max(top+kept, 0), min(top+in, h)
-				ok := b > a && tensor.PackQB(qb, c1, (b-a)*w, xs[a*w:], h*w)
+				packed := b > a && qa != nil && tensor.PackQB(qb, c1, (b-a)*w, xs[a*w:], h*w)
 				for g0 := 0; g0 < m; g0 += group {
 					g1 := min(g0+group, m)
 					for ch := g0; ch < g1; ch++ {
@@ -282,17 +319,7 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 						clear(pl[max(b-top, kept)*w:])
 					}
 					if b > a {
-						c := buf[g0*ps+(a-top)*w:]
-						if ok {
-							qg := qa.Rows(g0, g1)
-							tensor.QGemmRequant(&qg, qb, c, ps, rq.bias[g0:], rq.mult[g0:], rq.qlo, rq.qhi)
-						} else {
-							// Not levels: the float GEMM, then the bias and tail per row.
-							tensor.SgemmSerial(false, false, g1-g0, (b-a)*w, c1, 1, wt[g0*c1:], c1, xs[a*w:], h*w, 0, c, ps)
-							for o := g0; o < g1; o++ {
-								cv.tail(buf[o*ps+(a-top)*w:o*ps+(b-top)*w], o, ep)
-							}
-						}
+						cv.bandGemm(qa, &rq, qb, packed, g0, g1, (b-a)*w, xs[a*w:], h*w, buf[g0*ps+(a-top)*w:], ps, ep)
 					}
 					var bias []float32
 					if d.b != nil {
@@ -308,15 +335,8 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 				if pr != nil {
 					// The projection of the band's columns, all channels in.
 					cols := r * ow
-					c := yps[r0*ow:]
-					if tensor.PackQB(qbp, m, cols, band, cols) {
-						tensor.QGemmRequant(qp, qbp, c, oh*ow, rqp.bias, rqp.mult, rqp.qlo, rqp.qhi)
-					} else {
-						tensor.SgemmSerial(false, false, op, cols, m, 1, pr.w.Value.Data, m, band, cols, 0, c, oh*ow)
-						for o := 0; o < op; o++ {
-							pr.tail(yps[o*oh*ow+r0*ow:o*oh*ow+r0*ow+cols], o, prep)
-						}
-					}
+					packed := qp != nil && tensor.PackQB(qbp, m, cols, band, cols)
+					pr.bandGemm(qp, &rqp, qbp, packed, 0, op, cols, band, cols, yps[r0*ow:], oh*ow, prep)
 				}
 				prevHi, prevIn = top+in, in
 			}

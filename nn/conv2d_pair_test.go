@@ -15,6 +15,12 @@ import (
 // pairGraph is a quantized network's 1x1 expansion and depthwise convolution (requantized to
 // levels, as the ONNX importer builds them) and a 1x1 projection after them.
 func pairGraph(t *testing.T, h, w, stride int, first string, rng *rand.Rand) *nn.Graph {
+	return pairGraphW(t, h, w, stride, first, rng, 1)
+}
+
+// pairGraphW is pairGraph with the weights scaled by ws (a float network where ws is not an
+// integer).
+func pairGraphW(t *testing.T, h, w, stride int, first string, rng *rand.Rand, ws float32) *nn.Graph {
 	spec := fmt.Sprintf(`name: qpair
 input: [5, %d, %d]
 layers:
@@ -39,14 +45,14 @@ layers:
 	for _, l := range []string{"pw", "dw", "proj", "head"} {
 		for _, p := range g.Node(l).Op.Params() {
 			for i := range p.Value.Data {
-				p.Value.Data[i] = float32(rng.IntN(255) - 127) // integer weights and biases
+				p.Value.Data[i] = float32(rng.IntN(255)-127) * ws // integer weights and biases, unless ws is not
 			}
 		}
 	}
 	for l, sc := range map[string]float32{"rq1": 1.0 / 300, "rq2": 1.0 / 400, "rq3": 1.0 / 200} {
 		ca := g.Node(l).Op.(*nn.ChannelAffine)
 		for i := range ca.Weight().Value.Data {
-			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = sc*(1+float32(i)/32), 0
+			ca.Weight().Value.Data[i], ca.Bias().Value.Data[i] = sc/ws*(1+float32(i)/32), 0
 		}
 	}
 	return g
@@ -55,20 +61,23 @@ layers:
 // The depth-first pair gives the layer-by-layer outputs bit for bit, after a 1x1 convolution
 // and after 3x3 ones (im2col, strides 1 and 2): at depthwise strides 1 and 2, on
 // maps whose rows do not divide into bands, with one band and several, one channel group and
-// several, at 1 and 2 threads, on levels (integer GEMM) and on fractional inputs (float GEMM);
+// several, at 1 and 2 threads, on levels (integer GEMM) and on fractional inputs or weights
+// (float GEMM);
 // with the projection run in the same bands where a band of it fits and fills whole 16-column
 // strips, and on its own otherwise (both happen). The pair forms only where the wide
 // map is not asked for, and takes the projection only where the depthwise output is not.
 func TestPairMatchesLayers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	withProj, without := 0, 0
-	for _, c := range []struct {
+	for ci, c := range []struct {
 		h, w, stride int
 		first        string
 	}{{17, 23, 1, "kernel: 1"}, {17, 23, 2, "kernel: 1"}, {16, 30, 2, "kernel: 1"}, {9, 40, 1, "kernel: 1"}, {3, 5, 1, "kernel: 1"},
 		{17, 16, 1, "kernel: 1"}, {16, 16, 2, "kernel: 1"}, {9, 32, 2, "kernel: 1"},
 		{33, 32, 1, "kernel: 3, stride: 2, pad: 1"}, {19, 21, 2, "kernel: 3, stride: 2, pad: 1"}, {12, 14, 1, "kernel: 3, pad: 1"}} {
-		g := pairGraph(t, c.h, c.w, c.stride, c.first, rng)
+		// Integer weights (the integer GEMM) and float weights (the float GEMM), alternately.
+		ws := []float32{1, 0.0173}[ci%2]
+		g := pairGraphW(t, c.h, c.w, c.stride, c.first, rng, ws)
 		if p := nn.PairedHeads(g); len(p) != 1 || p[0] != [3]string{"pw", "dw", "proj"} {
 			t.Fatalf("%+v: pairs %v, want pw with dw and proj", c, p)
 		}
