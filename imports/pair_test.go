@@ -11,8 +11,8 @@ import (
 )
 
 // On the registered MobileNets, as quantized (integer GEMM) and float (float GEMM) networks
-// (the TFLite ones form no pairs: their depthwise layers end in a fake_quant of real values,
-// a tail the depthwise kernel does not apply),
+// (TFLite's: depthwise layers that end in a fake_quant of real values, a tail applied as a
+// pass of its own),
 // the inference pass with its fused tails and depth-first pairs (nn/conv2d_pair.go) gives the
 // outputs of the pass that runs every layer on its own (Ctx.NoFuse), bit for bit, at one and
 // two threads.
@@ -20,7 +20,7 @@ func TestPairedNetworksBitForBit(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		float bool
-	}{{"mobilenetv2-imagenet-onnx", false}, {"mobilenetv2-imagenet-onnx", true}, {"mobilenetv1-0.75-imagenet-tfjs", false}} {
+	}{{"mobilenetv2-imagenet-onnx", false}, {"mobilenetv2-imagenet-onnx", true}, {"mobilenetv1-0.75-imagenet-tfjs", false}, {"mobilenetv2-imagenet-tflite", false}} {
 		m, err := NamedOptions(c.name, Options{FloatActivations: c.float})
 		if err != nil {
 			peer(t, "%v", err)

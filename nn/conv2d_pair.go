@@ -48,7 +48,7 @@ func pairable(cv, d *Conv2D) bool {
 	g, dg := &cv.g, &d.dw
 	return pairDW && cv.groups() == 1 && !cv.depthwise() && d.depthwise() && d.Out == d.g.c && d.g.c == cv.Out &&
 		dg.KH == 3 && dg.KW == 3 && dg.PadH == 1 && dg.PadW == 1 && dg.DilH == 1 && dg.DilW == 1 &&
-		dg.StrideH == dg.StrideW && (dg.StrideH == 1 || dg.StrideH == 2) && dg.H == g.oh && dg.W == g.ow && dg.FusesTail()
+		dg.StrideH == dg.StrideW && (dg.StrideH == 1 || dg.StrideH == 2) && dg.H == g.oh && dg.W == g.ow && dg.FusesTail() // the 3x3 kernel, AVX2
 }
 
 // pairing is a planned pair: the depthwise convolution's chain head, and the head of the 1x1
@@ -208,13 +208,12 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	// sample's im2col columns.
 	c1, m, h, w := g.c*g.kh*g.kw, cv.Out, g.oh, g.ow
 	direct, inSz := g.pointwise(), g.c*g.h*g.w
-	tail := d.dwTail(dep)
-	if tail == nil {
-		return nil, false
-	}
-	tail.A, tail.C = make([]float32, m), make([]float32, m)
-	for ch := range m {
-		tail.A[ch], tail.C[ch] = dep.coeffs(ch)
+	tail := d.dwTail(dep) // nil: the tail is a separate pass over each band's rows
+	if tail != nil {
+		tail.A, tail.C = make([]float32, m), make([]float32, m)
+		for ch := range m {
+			tail.A[ch], tail.C[ch] = dep.coeffs(ch)
+		}
 	}
 	// The weights packed for the integer GEMM where they are levels (see bandGemm).
 	var qa, qp *tensor.QPackedA
@@ -246,7 +245,7 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 			return bg
 		}
 		bg := &tensor.DWGeom{H: (r-1)*s + 3, W: w, KH: 3, KW: 3, PadW: 1, StrideH: s, StrideW: s, DilH: 1, DilW: 1}
-		if err := bg.Check(); err != nil || bg.OH != r || bg.OW != ow || !bg.FusesTail() {
+		if err := bg.Check(); err != nil || bg.OH != r || bg.OW != ow || (tail != nil && !bg.FusesTail()) {
 			panic(fmt.Sprintf("nn: depthwise band geometry %+v: %v", *bg, err))
 		}
 		geoms[r] = bg
@@ -255,6 +254,10 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	geom(rows)
 	if oh%rows != 0 {
 		geom(oh % rows)
+	}
+	workLen := 0
+	for _, bg := range geoms {
+		workLen = max(workLen, bg.ScratchLen())
 	}
 	ps := ((rows-1)*s + 3) * w // a channel's plane in the band buffer
 	var y, yp *tensor.Tensor
@@ -269,6 +272,11 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 	parallelRange(n, func(_, lo, hi int) {
 		buf := getScratch(m * ps)
 		defer putScratch(buf)
+		var work []float32 // the depthwise kernel's scratch, without a fused tail
+		if tail == nil {
+			work = getScratch(workLen)
+			defer putScratch(work)
+		}
 		qb := qbPool.Get().(*tensor.QPackedB)
 		defer qbPool.Put(qb)
 		var col []float32 // a sample's columns, when not direct
@@ -321,15 +329,33 @@ func (cv *Conv2D) forwardPair(ctx *Ctx, x *tensor.Tensor, ep *epilogue, d *Conv2
 					if b > a {
 						cv.bandGemm(qa, &rq, qb, packed, g0, g1, (b-a)*w, xs[a*w:], h*w, buf[g0*ps+(a-top)*w:], ps, ep)
 					}
-					var bias []float32
-					if d.b != nil {
-						bias = d.b.Value.Data[g0:g1]
-					}
-					t := tensor.DWTail{Requant: tail.Requant, A: tail.A[g0:g1], C: tail.C[g0:g1], Lo: tail.Lo, Hi: tail.Hi}
+					// The depthwise outputs: into the band for the projection, else into y.
+					var dst []float32
+					ds := r * ow
 					if pr != nil {
-						tensor.DepthwiseForwardTailPlanes(bg, buf[g0*ps:], ps, dwt[g0*9:g1*9], bias, band[g0*r*ow:], r*ow, g1-g0, &t)
+						dst = band[g0*ds:]
 					} else {
-						tensor.DepthwiseForwardTailPlanes(bg, buf[g0*ps:], ps, dwt[g0*9:g1*9], bias, ys[(g0*oh+r0)*ow:], oh*ow, g1-g0, &t)
+						dst, ds = ys[(g0*oh+r0)*ow:], oh*ow
+					}
+					if tail != nil {
+						var bias []float32
+						if d.b != nil {
+							bias = d.b.Value.Data[g0:g1]
+						}
+						t := tensor.DWTail{Requant: tail.Requant, A: tail.A[g0:g1], C: tail.C[g0:g1], Lo: tail.Lo, Hi: tail.Hi}
+						tensor.DepthwiseForwardTailPlanes(bg, buf[g0*ps:], ps, dwt[g0*9:g1*9], bias, dst, ds, g1-g0, &t)
+						continue
+					}
+					// A tail the kernel does not apply (a fake_quant of real values): as
+					// forwardDW, a pass over each plane's rows while they are in cache.
+					for ch := g0; ch < g1; ch++ {
+						var bias []float32
+						if d.b != nil {
+							bias = d.b.Value.Data[ch : ch+1]
+						}
+						o := dst[(ch-g0)*ds : (ch-g0)*ds+r*ow]
+						tensor.DepthwiseForward(bg, buf[ch*ps:ch*ps+in*w], dwt[ch*9:(ch+1)*9], bias, o, work, 1)
+						dep.apply(o, o, ch, 0)
 					}
 				}
 				if pr != nil {

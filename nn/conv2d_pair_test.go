@@ -15,12 +15,13 @@ import (
 // pairGraph is a quantized network's 1x1 expansion and depthwise convolution (requantized to
 // levels, as the ONNX importer builds them) and a 1x1 projection after them.
 func pairGraph(t *testing.T, h, w, stride int, first string, rng *rand.Rand) *nn.Graph {
-	return pairGraphW(t, h, w, stride, first, rng, 1)
+	return pairGraphW(t, h, w, stride, first, rng, 1, 1)
 }
 
 // pairGraphW is pairGraph with the weights scaled by ws (a float network where ws is not an
-// integer).
-func pairGraphW(t *testing.T, h, w, stride int, first string, rng *rand.Rand, ws float32) *nn.Graph {
+// integer) and the depthwise layer's fake_quant of scale q2 (not 1: real values, a tail the
+// depthwise kernel does not apply).
+func pairGraphW(t *testing.T, h, w, stride int, first string, rng *rand.Rand, ws, q2 float32) *nn.Graph {
 	spec := fmt.Sprintf(`name: qpair
 input: [5, %d, %d]
 layers:
@@ -29,12 +30,12 @@ layers:
   - {name: q1, type: fake_quant, scale: 1, zero_point: 0, qmin: 0, qmax: 255}
   - {name: dw, type: conv2d, out: 20, kernel: 3, stride: %d, pad: 1, groups: 20}
   - {name: rq2, type: channel_affine, channels: 20}
-  - {name: q2, type: fake_quant, scale: 1, zero_point: 3, qmin: 0, qmax: 255}
+  - {name: q2, type: fake_quant, scale: %g, zero_point: 3, qmin: 0, qmax: 255}
   - {name: proj, type: conv2d, out: 7, kernel: 1}
   - {name: rq3, type: channel_affine, channels: 7}
   - {name: q3, type: fake_quant, scale: 1, zero_point: -4, qmin: -128, qmax: 127}
   - {name: head, type: conv2d, out: 3, kernel: 1}
-`, h, w, first, stride)
+`, h, w, first, stride, q2)
 	g, err := nn.ParseSpec([]byte(spec), "qpair.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ layers:
 // and after 3x3 ones (im2col, strides 1 and 2): at depthwise strides 1 and 2, on
 // maps whose rows do not divide into bands, with one band and several, one channel group and
 // several, at 1 and 2 threads, on levels (integer GEMM) and on fractional inputs or weights
-// (float GEMM);
+// (float GEMM); with the depthwise layer's tail in its kernel and as a pass of its own;
 // with the projection run in the same bands where a band of it fits and fills whole 16-column
 // strips, and on its own otherwise (both happen). The pair forms only where the wide
 // map is not asked for, and takes the projection only where the depthwise output is not.
@@ -76,8 +77,8 @@ func TestPairMatchesLayers(t *testing.T) {
 		{17, 16, 1, "kernel: 1"}, {16, 16, 2, "kernel: 1"}, {9, 32, 2, "kernel: 1"},
 		{33, 32, 1, "kernel: 3, stride: 2, pad: 1"}, {19, 21, 2, "kernel: 3, stride: 2, pad: 1"}, {12, 14, 1, "kernel: 3, pad: 1"}} {
 		// Integer weights (the integer GEMM) and float weights (the float GEMM), alternately.
-		ws := []float32{1, 0.0173}[ci%2]
-		g := pairGraphW(t, c.h, c.w, c.stride, c.first, rng, ws)
+		ws, q2 := []float32{1, 0.0173}[ci%2], []float32{1, 1, 1, 0.05}[ci%4]
+		g := pairGraphW(t, c.h, c.w, c.stride, c.first, rng, ws, q2)
 		if p := nn.PairedHeads(g); len(p) != 1 || p[0] != [3]string{"pw", "dw", "proj"} {
 			t.Fatalf("%+v: pairs %v, want pw with dw and proj", c, p)
 		}
