@@ -562,28 +562,8 @@ func DepthwiseForwardTail(g *DWGeom, src, k, bias, dst []float32, mult int, t *D
 	if !g.fusesTail() || len(t.A) < mult || (!t.Requant && len(t.C) < mult) {
 		panic(fmt.Sprintf("tensor.DepthwiseForwardTail: geometry %+v cannot fuse, or too few coefficients for %d planes", *g, mult))
 	}
-	kk, op := g.KH*g.KW, g.OH*g.OW
-	var pt dwTail
-	pt.mode = 2
-	if t.Requant {
-		pt.mode = 1
-	}
-	for i := 0; i < 8; i++ {
-		pt.v[16+i], pt.v[24+i] = t.Lo, t.Hi
-	}
-	for m := 0; m < mult; m++ {
-		var b, c float32
-		if bias != nil {
-			b = bias[m]
-		}
-		if !t.Requant {
-			c = t.C[m]
-		}
-		for i := 0; i < 8; i++ {
-			pt.v[i], pt.v[8+i] = t.A[m], c
-		}
-		dwRowsPlaneTail(g, dst[m*op:(m+1)*op], src, k[m*kk:(m+1)*kk], b, &pt)
-	}
+	// Every plane reads the same input.
+	DepthwiseForwardTailPlanes(g, src, 0, k, bias, dst, g.OH*g.OW, mult, t)
 }
 
 // DepthwiseForwardTailPlanes is DepthwiseForwardTail (multiplier 1) on planes planes at once:
