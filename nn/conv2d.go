@@ -42,6 +42,9 @@ func init() {
 // once and kept while they do not change (see packedLevels), a lone sample's column blocks
 // split over the threads, and the columns of small pointwise maps left over by the GEMM's
 // 16-column strips computed for several samples at once (see qLeftover).
+// Float convolutions whose columns are large and not kept for the backward pass (AlexNet's and
+// CORnet-Z's first layers) skip the unrolled matrix: the GEMM gathers its packed panels straight
+// from each zero-padded image (tensor.SgemmImplicit, see forwardImplicit), with the same outputs.
 // At inference, 3x3 stride-1 convolutions with float weights run on Winograd F(4x4, 3x3)
 // instead (tensor.WinogradConv: 2.25 multiply-adds per output and input channel where im2col
 // needs 9; see useWinograd).
@@ -305,6 +308,10 @@ func (cv *Conv2D) forward(ctx *Ctx, x *tensor.Tensor, ep *epilogue) (*tensor.Ten
 	var rq qRequant
 	if qa != nil {
 		rq = cv.requantCoeffs(ep)
+	}
+	if keep == nil && qa == nil && cv.useImplicit(k, p) {
+		cv.forwardImplicit(x, y, ep)
+		return y, nil
 	}
 	parallelRange(chunks, func(_, lo, hi int) {
 		cols := p

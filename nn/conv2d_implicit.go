@@ -1,0 +1,151 @@
+package nn
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/ventral-lab/ventral/tensor"
+)
+
+// The implicit-GEMM forward pass (tensor.SgemmImplicit): the GEMM gathers its packed column
+// panels straight from each zero-padded image, so a sample's im2col matrix is never written.
+// Where that matrix is larger than the caches (AlexNet's first two layers: 4.4 and 4.7 MB per
+// sample, CORnet-Z's first: 7.4 MB) the unrolled path wrote it to memory, read it back to pack
+// it, and the strided gathers of a stride-4 unrolling ran at memory speed; here the image (a
+// few hundred KB) stays in L2 and each panel is gathered once, into L1. The outputs are bit for
+// bit those of the unrolled path: the same packed values in the same k blocks on the same
+// kernels (a GEMM's columns do not depend on how many columns it computes).
+
+// convImplicit is false only in tests and measurements that compare the two paths.
+var convImplicit = true
+
+// convImplicitMin is the smallest im2col matrix (floats per sample) computed implicitly:
+// below it the unrolled columns stay in cache and the wide multi-sample GEMM of small maps
+// (see chunk) amortises the per-call costs better. A variable for the tests.
+var convImplicitMin = 1 << 15
+
+// implicitPasses counts the forward passes run on the implicit GEMM (read by tests).
+var implicitPasses atomic.Int64
+
+// useImplicit reports whether the float forward pass runs on the implicit GEMM.
+func (cv *Conv2D) useImplicit(k, p int) bool {
+	return convImplicit && !cv.g.pointwise() && k*p >= convImplicitMin
+}
+
+// implicitWork is a forward pass's packed weights (one per group) and offset tables.
+type implicitWork struct {
+	pa             []tensor.PackedA
+	rowOff, colOff []int32
+}
+
+var implicitPool = sync.Pool{New: func() any { return new(implicitWork) }}
+
+// forwardImplicit computes y from x on the implicit GEMM, each sample in blocks of output
+// positions (as columnBlocks: the block's outputs stay in cache for the bias or ep), the
+// samples split over the threads and, when there are fewer samples than threads, each
+// sample's blocks too.
+func (cv *Conv2D) forwardImplicit(x, y *tensor.Tensor, ep *epilogue) {
+	n := x.Shape[0]
+	g := &cv.g
+	gr := cv.groups()
+	p := g.oh * g.ow
+	k := g.c * g.kh * g.kw
+	kg, og := k/gr, cv.Out/gr
+	inSz, outSz := g.c*g.h*g.w, cv.Out*p
+	hp, wp := g.h+2*g.ph, g.w+2*g.pw
+	padded := g.ph > 0 || g.pw > 0
+	if !padded {
+		hp, wp = g.h, g.w
+	}
+	implicitPasses.Add(1)
+	iw := implicitPool.Get().(*implicitWork)
+	defer implicitPool.Put(iw)
+	if cap(iw.pa) < gr {
+		iw.pa = make([]tensor.PackedA, gr)
+	}
+	pas := iw.pa[:gr]
+	w := cv.w.Value.Data
+	for gi := range pas {
+		tensor.PackA(&pas[gi], og, kg, w[gi*og*kg:], kg)
+	}
+	iw.rowOff = growInt32(iw.rowOff, k)
+	iw.colOff = growInt32(iw.colOff, p)
+	rowOff, colOff := iw.rowOff, iw.colOff
+	for ci := 0; ci < g.c; ci++ {
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				rowOff[(ci*g.kh+ki)*g.kw+kj] = int32(ci*hp*wp + ki*g.dh*wp + kj*g.dw)
+			}
+		}
+	}
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			colOff[oy*g.ow+ox] = int32(oy*g.sh*wp + ox*g.sw)
+		}
+	}
+	nb := p
+	if cv.Out*p > convColBlock {
+		nb = max(convColBlock/cv.Out/64*64, 64)
+	}
+	blocks := (p + nb - 1) / nb
+	workers := 1
+	if n < tensor.Threads() {
+		workers = min(tensor.Threads()/n, blocks)
+	}
+	parallelRange(n, func(_, lo, hi int) {
+		var pad []float32
+		if padded {
+			pad = getScratch(g.c * hp * wp)
+			defer putScratch(pad)
+			// The border stays zero; every sample overwrites the interior.
+			clear(pad)
+		}
+		for s := lo; s < hi; s++ {
+			src := x.Data[s*inSz : (s+1)*inSz]
+			if padded {
+				for ci := 0; ci < g.c; ci++ {
+					for iy := 0; iy < g.h; iy++ {
+						o := ci*hp*wp + (iy+g.ph)*wp + g.pw
+						copy(pad[o:o+g.w], src[(ci*g.h+iy)*g.w:])
+					}
+				}
+				src = pad
+			}
+			ys := y.Data[s*outSz : (s+1)*outSz]
+			run := func(b0, b1 int) {
+				for bi := b0; bi < b1; bi++ {
+					j0 := bi * nb
+					nc := min(nb, p-j0)
+					for gi := 0; gi < gr; gi++ {
+						b := tensor.ConvCols{Src: src, RowOff: rowOff[gi*kg : (gi+1)*kg], ColOff: colOff[j0 : j0+nc]}
+						tensor.SgemmImplicit(&pas[gi], &b, nc, ys[gi*og*p+j0:], p)
+					}
+					for o := 0; o < cv.Out; o++ {
+						cv.tail(ys[o*p+j0:o*p+j0+nc], o, ep)
+					}
+				}
+			}
+			if workers <= 1 {
+				run(0, blocks)
+				continue
+			}
+			var wg sync.WaitGroup
+			for wi := 1; wi < workers; wi++ {
+				wg.Add(1)
+				go func(wi int) {
+					defer wg.Done()
+					run(wi*blocks/workers, (wi+1)*blocks/workers)
+				}(wi)
+			}
+			run(0, blocks/workers)
+			wg.Wait()
+		}
+	})
+}
+
+func growInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
