@@ -72,9 +72,9 @@ func (d *Dense) Forward(ctx *Ctx, in []*tensor.Tensor) (*tensor.Tensor, any) {
 		for i := 0; i < n; i++ {
 			copy(y.Data[i*d.Out:(i+1)*d.Out], d.b.Value.Data)
 		}
-		tensor.Sgemm(false, true, n, d.Out, d.in, 1, x.Data, d.in, d.w.Value.Data, d.in, 1, y.Data, d.Out)
+		tensor.SgemmNT(n, d.Out, d.in, x.Data, d.in, d.w.Value.Data, d.in, 1, y.Data, d.Out)
 	} else {
-		tensor.Sgemm(false, true, n, d.Out, d.in, 1, x.Data, d.in, d.w.Value.Data, d.in, 0, y.Data, d.Out)
+		tensor.SgemmNT(n, d.Out, d.in, x.Data, d.in, d.w.Value.Data, d.in, 0, y.Data, d.Out)
 	}
 	return y, nil
 }
