@@ -43,7 +43,7 @@ func init() {
 // split over the threads, and the columns of small pointwise maps left over by the GEMM's
 // 16-column strips computed for several samples at once (see qLeftover).
 // Float convolutions whose columns are large and not kept for the backward pass (AlexNet's and
-// CORnet-Z's first layers) skip the unrolled matrix: the GEMM gathers its packed panels straight
+// CORnet-Z's first layers) skip the unrolled matrix: the GEMM packs its panels straight
 // from each zero-padded image (tensor.SgemmImplicit, see forwardImplicit), with the same outputs.
 // At inference, 3x3 stride-1 convolutions with float weights run on Winograd F(4x4, 3x3)
 // instead (tensor.WinogradConv: 2.25 multiply-adds per output and input channel where im2col

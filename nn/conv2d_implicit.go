@@ -7,12 +7,13 @@ import (
 	"github.com/ventral-lab/ventral/tensor"
 )
 
-// The implicit-GEMM forward pass (tensor.SgemmImplicit): the GEMM gathers its packed column
-// panels straight from each zero-padded image, so a sample's im2col matrix is never written.
+// The implicit-GEMM forward pass (tensor.SgemmImplicit): the GEMM packs its column panels
+// straight from each image (zero-padded, rows split into stride phases: see
+// tensor.ImplicitGeom), so a sample's im2col matrix is never written.
 // Where that matrix is larger than the caches (AlexNet's first two layers: 4.4 and 4.7 MB per
 // sample, CORnet-Z's first: 7.4 MB) the unrolled path wrote it to memory, read it back to pack
 // it, and the strided gathers of a stride-4 unrolling ran at memory speed; here the image (a
-// few hundred KB) stays in L2 and each panel is gathered once, into L1. The outputs are bit for
+// few hundred KB) stays in L2 and each panel is copied once, into L1, with vector loads. The outputs are bit for
 // bit those of the unrolled path: the same packed values in the same k blocks on the same
 // kernels (a GEMM's columns do not depend on how many columns it computes).
 
@@ -52,11 +53,10 @@ func (cv *Conv2D) forwardImplicit(x, y *tensor.Tensor, ep *epilogue) {
 	k := g.c * g.kh * g.kw
 	kg, og := k/gr, cv.Out/gr
 	inSz, outSz := g.c*g.h*g.w, cv.Out*p
-	hp, wp := g.h+2*g.ph, g.w+2*g.pw
-	padded := g.ph > 0 || g.pw > 0
-	if !padded {
-		hp, wp = g.h, g.w
-	}
+	ig := tensor.ImplicitGeom{C: g.c, H: g.h, W: g.w, KH: g.kh, KW: g.kw, PadH: g.ph, PadW: g.pw,
+		StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw}
+	// Without padding or a stride across rows, the source is the image itself.
+	inPlace := g.ph == 0 && g.pw == 0 && g.sw == 1
 	implicitPasses.Add(1)
 	iw := implicitPool.Get().(*implicitWork)
 	defer implicitPool.Put(iw)
@@ -71,18 +71,7 @@ func (cv *Conv2D) forwardImplicit(x, y *tensor.Tensor, ep *epilogue) {
 	iw.rowOff = growInt32(iw.rowOff, k)
 	iw.colOff = growInt32(iw.colOff, p)
 	rowOff, colOff := iw.rowOff, iw.colOff
-	for ci := 0; ci < g.c; ci++ {
-		for ki := 0; ki < g.kh; ki++ {
-			for kj := 0; kj < g.kw; kj++ {
-				rowOff[(ci*g.kh+ki)*g.kw+kj] = int32(ci*hp*wp + ki*g.dh*wp + kj*g.dw)
-			}
-		}
-	}
-	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			colOff[oy*g.ow+ox] = int32(oy*g.sh*wp + ox*g.sw)
-		}
-	}
+	ig.Offsets(rowOff, colOff)
 	nb := p
 	if cv.Out*p > convColBlock {
 		nb = max(convColBlock/cv.Out/64*64, 64)
@@ -93,23 +82,16 @@ func (cv *Conv2D) forwardImplicit(x, y *tensor.Tensor, ep *epilogue) {
 		workers = min(tensor.Threads()/n, blocks)
 	}
 	parallelRange(n, func(_, lo, hi int) {
-		var pad []float32
-		if padded {
-			pad = getScratch(g.c * hp * wp)
-			defer putScratch(pad)
-			// The border stays zero; every sample overwrites the interior.
-			clear(pad)
+		var buf []float32
+		if !inPlace {
+			buf = getScratch(ig.SourceLen())
+			defer putScratch(buf)
 		}
 		for s := lo; s < hi; s++ {
 			src := x.Data[s*inSz : (s+1)*inSz]
-			if padded {
-				for ci := 0; ci < g.c; ci++ {
-					for iy := 0; iy < g.h; iy++ {
-						o := ci*hp*wp + (iy+g.ph)*wp + g.pw
-						copy(pad[o:o+g.w], src[(ci*g.h+iy)*g.w:])
-					}
-				}
-				src = pad
+			if !inPlace {
+				ig.FillSource(buf, src)
+				src = buf
 			}
 			ys := y.Data[s*outSz : (s+1)*outSz]
 			run := func(b0, b1 int) {

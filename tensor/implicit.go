@@ -3,11 +3,15 @@ package tensor
 import "fmt"
 
 // Implicit-GEMM convolution: Sgemm with the B operand, a convolution's im2col matrix, never
-// written out. The macro-kernel packs B's 16-column micro-panels anyway, so they are gathered
-// straight from the (zero-padded) image instead of from an unrolled copy of it: a large layer's
-// columns (AlexNet's first layer: 363 x 3025 floats, 4.4 MB per sample) then never go to memory
-// and back, and the image, KH*KW/(SH*SW) times smaller, stays in cache. The products are those of
-// Sgemm on the materialised matrix bit for bit: the same k blocks, packed values and kernels.
+// written out. The macro-kernel packs B's 16-column micro-panels anyway, so they are packed
+// straight from the image instead of from an unrolled copy of it: a large layer's columns
+// (AlexNet's first layer: 363 x 3025 floats, 4.4 MB per sample) then never go to memory and
+// back, and the image, KH*KW/(SH*SW) times smaller, stays in cache. The image is first laid out
+// zero-padded with each row split into its stride phases (ImplicitGeom.FillSource), so that a
+// panel within one output row is 16 adjacent floats per packed row (two vector copies, whatever
+// the stride), one across the end of an output row two runs (blended); only panels over three
+// or more output rows are gathered. The products are those of Sgemm on the materialised matrix
+// bit for bit: the same k blocks, packed values and kernels.
 
 // PackedA is an m x k matrix A (not transposed) packed once in the layout the GEMM's
 // macro-kernel reads (6-row micro-panels in Sgemm's k blocks), for products with many B blocks:
@@ -125,26 +129,46 @@ func packConvB(b *ConvCols, p0, j0, kc, nc int, dst []float32) {
 			}
 			continue
 		}
-		if contiguous16(idx) {
-			o0 := int(idx[0])
-			for p, r := range rows {
-				*(*[gemmNR]float32)(d[p*gemmNR:]) = *(*[gemmNR]float32)(src[int(r)+o0:])
-			}
+		a := runLen(idx)
+		if a == gemmNR {
+			packConvPanel1(src, rows, int(idx[0]), d)
+			continue
+		}
+		if runLen(idx[a:]) == gemmNR-a && idx[a] > idx[a-1] {
+			// Two runs (a panel across the end of an output row). The second run starts past
+			// the first's end, so both 16-float reads (from idx[0] and from idx[a]-a) lie
+			// between idx[0] and idx[15].
+			packConvPanel2(src, rows, int(idx[0]), int(idx[a])-a, a, d)
 			continue
 		}
 		packConvPanel(src, rows, (*[gemmNR]int32)(idx), d)
 	}
 }
 
-// contiguous16 reports whether the 16 offsets are consecutive (a panel within one output row of
-// a unit-stride convolution: its rows copy as vectors).
-func contiguous16(idx []int32) bool {
-	for j := 1; j < gemmNR; j++ {
-		if idx[j] != idx[j-1]+1 {
-			return false
-		}
+// runLen is the length of the run of consecutive offsets that idx starts with.
+func runLen(idx []int32) int {
+	n := 1
+	for n < len(idx) && idx[n] == idx[n-1]+1 {
+		n++
 	}
-	return true
+	return n
+}
+
+// packConvPanel1Go packs a full micro-panel of consecutive offsets: d[p*16+j] = src[rows[p]+o1+j].
+func packConvPanel1Go(src []float32, rows []int32, o1 int, d []float32) {
+	for p, r := range rows {
+		*(*[gemmNR]float32)(d[p*gemmNR:]) = *(*[gemmNR]float32)(src[int(r)+o1:])
+	}
+}
+
+// packConvPanel2Go packs a full micro-panel of two runs: d[p*16+j] = src[rows[p]+o1+j] for
+// j < a, src[rows[p]+o2+j] for j >= a.
+func packConvPanel2Go(src []float32, rows []int32, o1, o2, a int, d []float32) {
+	for p, r := range rows {
+		q := d[p*gemmNR : (p+1)*gemmNR]
+		copy(q[:a], src[int(r)+o1:])
+		copy(q[a:], src[int(r)+o2+a:int(r)+o2+gemmNR])
+	}
 }
 
 // packConvPanelGo gathers one full micro-panel: d[p*16+j] = src[rows[p]+idx[j]].
@@ -160,6 +184,97 @@ func packConvPanelGo(src []float32, rows []int32, idx *[gemmNR]int32, d []float3
 	}
 }
 
-func packConvPanel(src []float32, rows []int32, idx *[gemmNR]int32, d []float32) {
-	packConvPanelGo(src, rows, idx, d)
+// ImplicitGeom is a convolution's geometry for the implicit GEMM: FillSource lays an image out
+// so that Offsets' column offsets are consecutive along each output row whatever the stride.
+// Each zero-padded image row is split into StrideW phases (columns x with x % StrideW = r, in
+// order), so a kernel tap's values for consecutive output columns, StrideW apart in the image,
+// are adjacent: the GEMM's packed panels then copy as vectors instead of being gathered
+// (AlexNet's stride-4 first layer, CORnet-Z's stride-2 one).
+type ImplicitGeom struct {
+	C, H, W, KH, KW, PadH, PadW, StrideH, StrideW, DilH, DilW int
+}
+
+// out returns the output size, panicking on a geometry without output.
+func (g *ImplicitGeom) out() (oh, ow int) {
+	if g.C <= 0 || g.H <= 0 || g.W <= 0 || g.KH <= 0 || g.KW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 || g.DilH <= 0 || g.DilW <= 0 || g.PadH < 0 || g.PadW < 0 {
+		panic(fmt.Sprintf("tensor.ImplicitGeom: bad geometry %+v", *g))
+	}
+	oh, ow = ConvOut(g.H, g.KH, g.PadH, g.StrideH, g.DilH), ConvOut(g.W, g.KW, g.PadW, g.StrideW, g.DilW)
+	if oh <= 0 || ow <= 0 {
+		panic(fmt.Sprintf("tensor.ImplicitGeom: empty output %dx%d of %+v", oh, ow, *g))
+	}
+	return oh, ow
+}
+
+// phaseLen is the length of one phase of a padded row; rowLen that of a padded row (all phases).
+func (g *ImplicitGeom) phaseLen() int { return (g.W + 2*g.PadW + g.StrideW - 1) / g.StrideW }
+func (g *ImplicitGeom) rowLen() int   { return g.StrideW * g.phaseLen() }
+
+// SourceLen is the number of floats FillSource writes.
+func (g *ImplicitGeom) SourceLen() int { return g.C * (g.H + 2*g.PadH) * g.rowLen() }
+
+// Offsets fills rowOff (C*KH*KW values, the im2col rows in order) and colOff (OH*OW) for the
+// layout of FillSource.
+func (g *ImplicitGeom) Offsets(rowOff, colOff []int32) {
+	oh, ow := g.out()
+	rl, pl := g.rowLen(), g.phaseLen()
+	plane := (g.H + 2*g.PadH) * rl
+	if g.C*plane > 1<<31-1 {
+		panic(fmt.Sprintf("tensor.ImplicitGeom: %d source floats overflow the offsets", g.C*plane))
+	}
+	rowOff = rowOff[:g.C*g.KH*g.KW]
+	colOff = colOff[:oh*ow]
+	r := 0
+	for ci := 0; ci < g.C; ci++ {
+		for ki := 0; ki < g.KH; ki++ {
+			for kj := 0; kj < g.KW; kj++ {
+				x := kj * g.DilW
+				rowOff[r] = int32(ci*plane + ki*g.DilH*rl + x%g.StrideW*pl + x/g.StrideW)
+				r++
+			}
+		}
+	}
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			colOff[oy*ow+ox] = int32(oy*g.StrideH*rl + ox)
+		}
+	}
+}
+
+// FillSource writes the image img (C x H x W) into dst (SourceLen floats) zero-padded, each
+// padded row split into its StrideW phases.
+func (g *ImplicitGeom) FillSource(dst, img []float32) {
+	g.out()
+	hp, rl, pl, sw := g.H+2*g.PadH, g.rowLen(), g.phaseLen(), g.StrideW
+	dst = dst[:g.C*hp*rl]
+	img = img[:g.C*g.H*g.W]
+	for ci := 0; ci < g.C; ci++ {
+		plane := dst[ci*hp*rl : (ci+1)*hp*rl]
+		clear(plane[:g.PadH*rl])
+		clear(plane[(g.PadH+g.H)*rl:])
+		for y := 0; y < g.H; y++ {
+			row := plane[(y+g.PadH)*rl : (y+g.PadH+1)*rl]
+			line := img[(ci*g.H+y)*g.W : (ci*g.H+y+1)*g.W]
+			if sw == 1 {
+				clear(row[:g.PadW])
+				copy(row[g.PadW:], line)
+				clear(row[g.PadW+g.W:])
+				continue
+			}
+			for r := 0; r < sw; r++ {
+				// Phase r holds padded columns u*sw + r, image columns u*sw + r - PadW.
+				ph := row[r*pl : (r+1)*pl]
+				lo := min(max((g.PadW-r+sw-1)/sw, 0), pl)
+				hi := min(max((g.PadW+g.W-r+sw-1)/sw, lo), pl)
+				clear(ph[:lo])
+				clear(ph[hi:])
+				x := lo*sw + r - g.PadW
+				seg := ph[lo:hi]
+				for u := range seg {
+					seg[u] = line[x]
+					x += sw
+				}
+			}
+		}
+	}
 }

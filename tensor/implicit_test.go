@@ -70,3 +70,39 @@ func TestSgemmImplicitChecksOffsets(t *testing.T) {
 	}()
 	SgemmImplicit(&pa, &b, 2, make([]float32, 4), 2)
 }
+
+// FillSource's layout and Offsets describe Im2col's matrix element for element, for strides,
+// dilations and paddings in either direction.
+func TestImplicitGeomMatchesIm2col(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	for _, g := range []ImplicitGeom{
+		{C: 3, H: 30, W: 31, KH: 11, KW: 11, PadH: 2, PadW: 2, StrideH: 4, StrideW: 4, DilH: 1, DilW: 1},
+		{C: 2, H: 17, W: 16, KH: 7, KW: 7, PadH: 3, PadW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1},
+		{C: 4, H: 9, W: 12, KH: 3, KW: 5, PadH: 0, PadW: 4, StrideH: 1, StrideW: 3, DilH: 2, DilW: 2},
+		{C: 1, H: 8, W: 8, KH: 1, KW: 1, PadH: 0, PadW: 0, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1},
+		{C: 2, H: 6, W: 7, KH: 5, KW: 3, PadH: 2, PadW: 0, StrideH: 1, StrideW: 1, DilH: 1, DilW: 3},
+	} {
+		oh, ow := g.out()
+		k, p := g.C*g.KH*g.KW, oh*ow
+		img := randSlice(r, g.C*g.H*g.W)
+		want := make([]float32, k*p)
+		Im2col(img, g.C, g.H, g.W, g.KH, g.KW, g.PadH, g.PadW, g.StrideH, g.StrideW, g.DilH, g.DilW, want)
+		src := randSlice(r, g.SourceLen()) // every value is written
+		g.FillSource(src, img)
+		rowOff, colOff := make([]int32, k), make([]int32, p)
+		g.Offsets(rowOff, colOff)
+		for i := 0; i < k; i++ {
+			for j := 0; j < p; j++ {
+				if got := src[rowOff[i]+colOff[j]]; got != want[i*p+j] {
+					t.Fatalf("%+v: element (%d, %d) is %v, Im2col gives %v", g, i, j, got, want[i*p+j])
+				}
+			}
+		}
+		// Along an output row the offsets are consecutive, whatever the stride.
+		for j := 1; j < p; j++ {
+			if j%ow != 0 && colOff[j] != colOff[j-1]+1 {
+				t.Fatalf("%+v: column offsets %d and %d are not adjacent", g, colOff[j-1], colOff[j])
+			}
+		}
+	}
+}
