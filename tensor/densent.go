@@ -8,47 +8,51 @@ import (
 // Dense layers: C = A·Wᵀ (+ beta·C) with A the batch (m x k) and W the weights (n x k, a row per
 // output). When W is large (AlexNet's fc6 is 4096 x 9216, 151 MB; fc7 4096 x 4096, 67 MB) and the
 // batch is small, the product is bound by reading W from memory, and the packed path of Sgemm
-// reads W, writes it packed into panels and reads the panels again (~4.7 GB/s of W at batch 16).
-// SgemmNT instead reads W in place, once per call: dot products of rows of A and rows of W in
-// 8-lane partial sums over k segments of streamNTKC floats. A segment of 4 W rows stays in L1
-// while every row block of A uses it (A's segment is copied with a row stride that does not alias
-// in L1: AlexNet's row strides are multiples of 4 KiB), the kernels prefetch the W rows two
-// blocks on, and each segment's reduced sums are added to C.
+// reads W, writes it packed into panels and reads the panels again (~5 GB/s of W at batch 16).
+// SgemmNT instead reads W in place, once per call. It computes Cᵀ = W·Aᵀ with a broadcast
+// micro-kernel: A, small, is packed once per call into panels of Aᵀ (16 or 8 rows of A wide);
+// each step broadcasts one weight from each of 6 W rows and multiplies it with a row of a panel
+// (12 FMAs on 2 loads and 6 broadcasts). W goes by k segments of streamNTKC floats: 4 KiB runs
+// along 6 rows at a time, the next 6 rows prefetched into L2 (in place, AlexNet's row strides of a
+// multiple of 4 KiB would make L1 prefetches evict each other); the Cᵀ tiles live in a buffer
+// across the segments.
 //
 // Measured on the development machine (2-core AMD EPYC, Zen 3), CPU time, the two paths
-// alternated in one process, 15-20 rounds, median of the per-round ratios packed/streamed
+// alternated in one process, 12-15 rounds, median of the per-round ratios packed/streamed
 // [quartiles]:
 //
 //	shape (m x n x k)   1 thread: packed -> streamed ms       2 threads (CPU ms of both cores)
-//	fc6 16x4096x9216    31.6 -> 22.2, 1.43x [1.38 1.44]       24.8 -> 18.9, 1.31x [1.29 1.32]
-//	fc7 16x4096x4096    13.7 ->  9.9, 1.37x [1.33 1.40]       10.9 ->  8.9, 1.22x [1.21 1.23]
-//	fc8 16x1000x4096     2.7 ->  2.1, 1.27x [1.24 1.35]        2.6 ->  2.0, 1.31x [1.25 1.31]
-//	1x4096x9216         19.0 -> 11.1, 1.66x (13.6 GB/s of W)  14.9 ->  9.4, 1.59x
-//	64x4096x9216        71.8 -> 76.5, 0.94x                   64.8 -> 69.5, 0.93x
-//	128x4096x4096       55.8 -> 65.0, 0.86x                   52.7 -> 61.0, 0.86x
+//	fc6 16x4096x9216    25.8 -> 17.7, 1.47x [1.45 1.47]       23.9 -> 16.5, 1.44x [1.43 1.46]
+//	fc7 16x4096x4096    10.9 ->  7.8, 1.41x [1.39 1.41]       11.4 ->  8.0, 1.44x [1.43 1.44]
+//	fc8 16x1000x4096     2.3 ->  1.8, 1.27x [1.26 1.30]        2.4 ->  1.8, 1.31x [1.29 1.33]
+//	1x4096x9216         15.5 -> 13.0, 1.19x (11.6 GB/s of W)  13.8 -> 12.2, 1.12x
+//	64x4096x9216        65.0 -> 65.1, 1.00x                   62.2 -> 63.5, 0.98x
+//	128x4096x4096       50.9 -> 62.1, 0.82x                   51.9 -> 60.6, 0.86x
 //
-// AlexNet inference (alexnet-torchvision, batch 16): 1.045x [1.041 1.048] at 1 thread (234 -> 224
-// CPU ms per batch), 1.040x [1.032 1.046] at 2 threads. The streamed path loses from a batch of
-// about 48 (at 128, where A's segment no longer fits L1 beside W's, by 14%), but the choice may
-// not depend on m (below), and dense layers this large run at small batches in inference.
+// AlexNet inference (alexnet-torchvision, batch 16): 1.051x [1.044 1.054] at 1 thread (224 -> 215
+// CPU ms per batch), 1.051x [1.048 1.056] at 2 threads. A dot-product variant (8-lane partial
+// sums of a W row and an A row, 3x4 register blocks, 1 KiB runs along W) reached 1.43x on fc6 and
+// 1.66x at batch 1, but 12% less than this one at batch 16. The streamed path loses from a batch
+// of about 64 (by 18% at 128, where the packed kernel reuses each packed W panel for more rows),
+// but the choice may not depend on m (below), and dense layers this large run at small batches in
+// inference.
 //
 // Batch invariance: the path is chosen by the weight shape only (never by m), and every output is
-// computed by the same sequence of operations whichever kernel (3, 2 or 1 rows of A; 4 or 1 rows
-// of W) and whichever thread computes it, so a sample's outputs are the same bit for bit in any
-// batch and at any thread count (TestSgemmNTRowsIndependentOfM).
+// one chain of FMAs along k, starting from beta·C, whichever kernel (a tile of 16 or 8 rows of A;
+// 6 W rows in place or a zero-padded copy of the last ones) and whichever thread computes it, so
+// a sample's outputs are the same bit for bit in any batch and at any thread count
+// (TestSgemmNTRowsIndependentOfM).
 
 const (
-	// streamNTKC is the k segment: 4 W rows (4 KiB) and A's segment for 16 rows (17 KiB) stay in L1.
-	streamNTKC = 256
-	// streamNTLDA is the row stride of the copied A segment: one cache line more than the segment.
-	streamNTLDA = streamNTKC + 16
-	// streamNTPFRows is how far ahead along W (in rows) the kernels prefetch: two 4-row blocks
-	// (1, 4 and 8 blocks measured within noise of it on fc6).
-	streamNTPFRows = 8
+	// streamNTKC is the k segment: runs of 4 KiB along each W row; a 16-wide panel of Aᵀ
+	// (64 KiB) stays in L2. 256 (1 KiB runs) measured 12% slower on fc6, 1536 and 4608 the same.
+	streamNTKC = 1024
+	// streamNTPFRows is how far ahead along W (in rows) the kernels prefetch: the next block.
+	streamNTPFRows = 6
 )
 
 // streamNTMinW is the number of weights (k*n, 4 MiB) from which SgemmNT streams W instead of
-// packing it: W well beyond L2, read from memory on every call (fc8's 4 M weights gain 1.27x).
+// packing it: W well beyond L2, read from memory on every call (fc8's 4 M weights gain 1.3x).
 var streamNTMinW = 1 << 20
 
 // streamNTOn switches the streamed path (tests and measurements compare it with the packed path).
@@ -58,7 +62,7 @@ var streamNTOn = true
 // apart): a dense layer's batch against its weights. Weights of at least 2^20 floats are read in
 // place (see above); smaller ones go through Sgemm. When beta == 0, C is not read.
 func SgemmNT(m, n, k int, a []float32, lda int, w []float32, ldw int, beta float32, c []float32, ldc int) {
-	if !streamNTOn || k*n < streamNTMinW || k < 8 {
+	if !streamNTOn || k*n < streamNTMinW {
 		Sgemm(false, true, m, n, k, 1, a, lda, w, ldw, beta, c, ldc)
 		return
 	}
@@ -67,14 +71,23 @@ func SgemmNT(m, n, k int, a []float32, lda int, w []float32, ldw int, beta float
 		return
 	}
 	scaleC(m, n, beta, c, ldc)
-	threads := Threads()
-	units := (n + 3) / 4
-	if threads <= 1 || units < 2 {
-		streamNTRange(0, n, m, k, a, lda, w, ldw, c, ldc)
+	if k == 0 {
 		return
 	}
-	// Stripes of whole 4-row W blocks, handed out dynamically as in gemmParallel: each goroutine
-	// streams its own rows of W; a stripe is at least 128 rows so that its runs along W are long.
+	wk := streamNTPool.Get().(*streamNTWork)
+	defer streamNTPool.Put(wk)
+	mp, _ := streamNTTiles(m)
+	wk.at = grow(wk.at, mp*k)
+	at := wk.at
+	streamNTPackA(m, k, a, lda, at)
+	threads := Threads()
+	units := (n + 5) / 6
+	if threads <= 1 || units < 2 {
+		streamNTRange(0, n, m, k, at, w, ldw, c, ldc)
+		return
+	}
+	// Stripes of whole 6-row W blocks, handed out dynamically as in gemmParallel: each goroutine
+	// streams its own rows of W (at least 128 of them) against the shared Aᵀ panels.
 	chunks := min(units, threads*gemmChunksPerThread, max(threads, n/gemmChunkMin))
 	threads = min(threads, chunks)
 	var next atomic.Int64
@@ -84,9 +97,9 @@ func SgemmNT(m, n, k int, a []float32, lda int, w []float32, ldw int, beta float
 			if t >= chunks {
 				return
 			}
-			lo := units * t / chunks * 4
-			hi := min(units*(t+1)/chunks*4, n)
-			streamNTRange(lo, hi, m, k, a, lda, w, ldw, c, ldc)
+			lo := units * t / chunks * 6
+			hi := min(units*(t+1)/chunks*6, n)
+			streamNTRange(lo, hi, m, k, at, w, ldw, c, ldc)
 		}
 	}
 	var wg sync.WaitGroup
@@ -101,119 +114,117 @@ func SgemmNT(m, n, k int, a []float32, lda int, w []float32, ldw int, beta float
 	wg.Wait()
 }
 
-// streamNTRange adds A·Wᵀ to columns j0..j1-1 of C.
-func streamNTRange(j0, j1, m, k int, a []float32, lda int, w []float32, ldw int, c []float32, ldc int) {
-	k8 := k &^ 7
+type streamNTWork struct{ ct, at, edge []float32 }
+
+var streamNTPool = sync.Pool{New: func() any { return new(streamNTWork) }}
+
+// streamNTTiles splits m rows of A into tiles of 16 and at most one of 8 (the kernels' widths):
+// it returns the padded width and the width of the last tile.
+func streamNTTiles(m int) (mp, last int) {
+	mp, last = m/16*16, 16
+	switch r := m % 16; {
+	case r > 8:
+		mp += 16
+	case r > 0:
+		mp, last = mp+8, 8
+	}
+	return mp, last
+}
+
+// streamNTPackA packs the rows of A into panels of Aᵀ for streamNTRange: for each k segment
+// (at offset p0*mp), a panel of kc rows per tile of 16 (or 8) rows of A (at p0*mp + i0*kc),
+// zero past m.
+func streamNTPackA(m, k int, a []float32, lda int, at []float32) {
+	mp, last := streamNTTiles(m)
+	for p0 := 0; p0 < k; p0 += streamNTKC {
+		kc := min(streamNTKC, k-p0)
+		for i0 := 0; i0 < mp; i0 += 16 {
+			tw := 16
+			if i0+16 >= mp {
+				tw = last
+			}
+			pan := at[p0*mp+i0*kc : p0*mp+(i0+tw)*kc]
+			for ii := 0; ii < tw; ii++ {
+				if i0+ii >= m {
+					for p := 0; p < kc; p++ {
+						pan[p*tw+ii] = 0
+					}
+					continue
+				}
+				for p, v := range a[(i0+ii)*lda+p0 : (i0+ii)*lda+p0+kc] {
+					pan[p*tw+ii] = v
+				}
+			}
+		}
+	}
+}
+
+// streamNTRange adds A·Wᵀ to columns j0..j1-1 of C. Cᵀ for those columns is kept in a buffer (a
+// row per W row, the rows of A padded to whole tiles) across the k segments; in each segment each
+// block of 6 W rows, read in place, goes through every panel of Aᵀ (packed by streamNTPackA).
+func streamNTRange(j0, j1, m, k int, at []float32, w []float32, ldw int, c []float32, ldc int) {
+	mp, last := streamNTTiles(m)
+	rows := (j1 - j0 + 5) / 6 * 6
+	wk := streamNTPool.Get().(*streamNTWork)
+	defer streamNTPool.Put(wk)
+	wk.ct = grow(wk.ct, rows*mp)
+	ct := wk.ct
+	clear(ct)
+	for r := 0; r < j1-j0; r++ {
+		for i := 0; i < m; i++ {
+			ct[r*mp+i] = c[i*ldc+j0+r]
+		}
+	}
+	wk.edge = grow(wk.edge, 6*min(k, streamNTKC))
+	edge := wk.edge
 	avx := useAVX2
-	// A's segment is copied into rows streamNTLDA apart: rows of A whose stride is a multiple of
-	// 4 KiB (9216 or 4096 floats) would all fall in the same L1 sets and evict each other.
-	wk := gemmPool.Get().(*gemmWork)
-	wk.a = grow(wk.a, m*streamNTLDA)
-	ap := wk.a
-	for p0 := 0; p0 < k8; p0 += streamNTKC {
-		kc := min(streamNTKC, k8-p0)
+	for p0 := 0; p0 < k; p0 += streamNTKC {
+		kc := min(streamNTKC, k-p0)
+		for j := j0; j < j1; j += 6 {
+			wp, ld, pfd := w[j*ldw+p0:], ldw, streamNTPFRows*4*ldw
+			if j+6 > j1 {
+				// The last W rows of the range: a zero-padded copy of their segment.
+				clear(edge[:6*kc])
+				for r := 0; r < j1-j; r++ {
+					copy(edge[r*kc:(r+1)*kc], w[(j+r)*ldw+p0:(j+r)*ldw+p0+kc])
+				}
+				wp, ld, pfd = edge, kc, 0
+			}
+			for i0 := 0; i0 < mp; i0 += 16 {
+				tw := 16
+				if i0+16 >= mp {
+					tw = last
+				}
+				ctp := ct[(j-j0)*mp+i0:]
+				switch {
+				case !avx:
+					streamNT6Go(kc, tw, wp, ld, at[p0*mp+i0*kc:], ctp, mp)
+				case tw == 16:
+					streamNT6x16AVX2(kc, &wp[0], ld, &at[p0*mp+i0*kc], &ctp[0], mp, pfd)
+				default:
+					streamNT6x8AVX2(kc, &wp[0], ld, &at[p0*mp+i0*kc], &ctp[0], mp, pfd)
+				}
+			}
+		}
+	}
+	for r := 0; r < j1-j0; r++ {
 		for i := 0; i < m; i++ {
-			copy(ap[i*streamNTLDA:i*streamNTLDA+kc], a[i*lda+p0:i*lda+p0+kc])
-		}
-		j := j0
-		for ; j+4 <= j1; j += 4 {
-			if avx {
-				streamNTBlockAVX2(kc, m, ap, streamNTLDA, w[j*ldw+p0:], ldw, 4, c[j:], ldc, streamNTPFRows*4*ldw)
-			} else {
-				streamNTBlockGo(kc, m, ap, streamNTLDA, w[j*ldw+p0:], ldw, 4, c[j:], ldc)
-			}
-		}
-		for ; j < j1; j++ {
-			if avx {
-				streamNTBlockAVX2(kc, m, ap, streamNTLDA, w[j*ldw+p0:], ldw, 1, c[j:], ldc, 0)
-			} else {
-				streamNTBlockGo(kc, m, ap, streamNTLDA, w[j*ldw+p0:], ldw, 1, c[j:], ldc)
-			}
-		}
-	}
-	gemmPool.Put(wk)
-	if k8 == k {
-		return
-	}
-	// The k tail, the same for every output.
-	for i := 0; i < m; i++ {
-		ar := a[i*lda+k8 : i*lda+k]
-		for j := j0; j < j1; j++ {
-			wr := w[j*ldw+k8 : j*ldw+k]
-			var s float32
-			for p, x := range ar {
-				s += x * wr[p]
-			}
-			c[i*ldc+j] += s
+			c[i*ldc+j0+r] = ct[r*mp+i]
 		}
 	}
 }
 
-// streamNTBlockAVX2 adds to C's columns 0..nr-1 (nr = 4, or 1 with a scratch tile) the dot
-// products over kc (a multiple of 8) of every row of A with nr rows of W; the kernel calls
-// prefetch the same columns pfd bytes further along W.
-func streamNTBlockAVX2(kc, m int, a []float32, lda int, w []float32, ldw, nr int, c []float32, ldc int, pfd int) {
-	if nr == 4 {
-		// Blocks of 3 rows of A; 4 rows left go as 2+2 (a 1-row kernel waits on its FMA latency).
-		m3 := m - m%3
-		if m%3 == 1 && m > 1 {
-			m3 -= 3
-		}
-		i := 0
-		for ; i < m3; i += 3 {
-			streamNT3x4AVX2(kc, &a[i*lda], lda, &w[0], ldw, &c[i*ldc], ldc, pfd)
-		}
-		for ; i+2 <= m; i += 2 {
-			streamNT2x4AVX2(kc, &a[i*lda], lda, &w[0], ldw, &c[i*ldc], ldc, pfd)
-		}
-		if i < m {
-			streamNT1x4AVX2(kc, &a[i*lda], lda, &w[0], ldw, &c[i*ldc], ldc, pfd)
-		}
-		return
-	}
-	// One W row: the kernel reads it four times (ldw = 0) into a scratch tile whose first column
-	// is C's; the arithmetic of that column is the same as in a 4-row block.
-	var tile [12]float32
-	for i := 0; i < m; i += 3 {
-		r := min(3, m-i)
-		for ii := 0; ii < r; ii++ {
-			tile[ii*4] = c[(i+ii)*ldc]
-		}
-		switch r {
-		case 3:
-			streamNT3x4AVX2(kc, &a[i*lda], lda, &w[0], 0, &tile[0], 4, 0)
-		case 2:
-			streamNT2x4AVX2(kc, &a[i*lda], lda, &w[0], 0, &tile[0], 4, 0)
-		case 1:
-			streamNT1x4AVX2(kc, &a[i*lda], lda, &w[0], 0, &tile[0], 4, 0)
-		}
-		for ii := 0; ii < r; ii++ {
-			c[(i+ii)*ldc] = tile[ii*4]
-		}
-	}
-}
-
-// streamNTBlockGo is the pure-Go kernel: the same 8-lane partial sums and reduction tree as the
-// assembly (Go does not fuse the multiply-add on amd64, so the last bits may differ from it).
-func streamNTBlockGo(kc, m int, a []float32, lda int, w []float32, ldw, nr int, c []float32, ldc int) {
-	for jj := 0; jj < nr; jj++ {
-		wr := w[jj*ldw : jj*ldw+kc]
-		for i := 0; i < m; i++ {
-			ar := a[i*lda : i*lda+kc]
-			var s [8]float32
-			for p := 0; p+8 <= kc; p += 8 {
-				x := (*[8]float32)(ar[p:])
-				y := (*[8]float32)(wr[p:])
-				s[0] += x[0] * y[0]
-				s[1] += x[1] * y[1]
-				s[2] += x[2] * y[2]
-				s[3] += x[3] * y[3]
-				s[4] += x[4] * y[4]
-				s[5] += x[5] * y[5]
-				s[6] += x[6] * y[6]
-				s[7] += x[7] * y[7]
+// streamNT6Go is the pure-Go kernel: the same chain of multiply-adds along k for every output
+// (Go does not fuse them on amd64, so the last bits may differ from the assembly).
+func streamNT6Go(kc, tw int, w []float32, ldw int, at []float32, ct []float32, ldct int) {
+	for r := 0; r < 6; r++ {
+		wr := w[r*ldw : r*ldw+kc]
+		out := ct[r*ldct : r*ldct+tw]
+		for p, x := range wr {
+			pa := at[p*tw : p*tw+tw]
+			for i, v := range pa {
+				out[i] += x * v
 			}
-			c[i*ldc+jj] += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 		}
 	}
 }

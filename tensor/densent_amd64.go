@@ -2,18 +2,14 @@
 
 package tensor
 
-// streamNT3x4AVX2 adds to the 3x4 block of C at c (rows ldc apart) the dot products over k (a
-// multiple of 8) of 3 rows of A and 4 rows of B, prefetching B pfd bytes ahead.
+// streamNT6x16AVX2 adds to the 6x16 tile of Cᵀ at ct (rows ldct apart) the products over kc of 6
+// rows of W (ldw apart, read in place) and the packed panel at of Aᵀ (kc rows of 16), prefetching
+// W pfd bytes ahead.
 //
 //go:noescape
-func streamNT3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int)
+func streamNT6x16AVX2(kc int, w *float32, ldw int, at *float32, ct *float32, ldct int, pfd int)
 
-// streamNT2x4AVX2 is streamNT3x4AVX2 for 2 rows of A.
+// streamNT6x8AVX2 is streamNT6x16AVX2 for a tile of 8 rows of A (panel rows of 8).
 //
 //go:noescape
-func streamNT2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int)
-
-// streamNT1x4AVX2 is streamNT3x4AVX2 for 1 row of A.
-//
-//go:noescape
-func streamNT1x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int)
+func streamNT6x8AVX2(kc int, w *float32, ldw int, at *float32, ct *float32, ldct int, pfd int)

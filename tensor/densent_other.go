@@ -2,14 +2,10 @@
 
 package tensor
 
-func streamNT3x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int) {
+func streamNT6x16AVX2(kc int, w *float32, ldw int, at *float32, ct *float32, ldct int, pfd int) {
 	panic("no AVX2")
 }
 
-func streamNT2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int) {
-	panic("no AVX2")
-}
-
-func streamNT1x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, pfd int) {
+func streamNT6x8AVX2(kc int, w *float32, ldw int, at *float32, ct *float32, ldct int, pfd int) {
 	panic("no AVX2")
 }

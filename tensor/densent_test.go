@@ -14,14 +14,14 @@ func forceStreamNT() func() {
 	return func() { streamNTMinW = saved }
 }
 
-// SgemmNT against a float64 reference: every kernel level, 1 and 2 threads, edges in m (rows of A
-// past the 3-row blocks), n (W rows past the 4-row blocks) and k (past the 8-lane steps and
-// across several segments), beta 0 (C holding NaN), 1 and another value; the padding of C is left
-// alone. One shape is above the real threshold, unforced.
+// SgemmNT against a float64 reference: every kernel level, 1 and 2 threads, edges in m (tiles of
+// 16 and 8 rows of A, zero-padded), n (W rows past the 6-row blocks) and k (several segments and a
+// short last one), beta 0 (C holding NaN), 1 and another value; the padding of C is left alone.
+// One shape is above the real threshold, unforced.
 func TestSgemmNT(t *testing.T) {
 	defer SetThreads(0)
 	r := rand.New(rand.NewPCG(51, 52))
-	shapes := [][3]int{{1, 4, 8}, {2, 5, 9}, {3, 4, 300}, {4, 7, 17}, {5, 130, 520}, {16, 257, 777}, {7, 9, 3}, {17, 1029, 1030}}
+	shapes := [][3]int{{1, 4, 8}, {2, 5, 9}, {3, 4, 300}, {4, 7, 17}, {5, 130, 520}, {16, 257, 777}, {7, 9, 3}, {17, 1029, 2100}}
 	for range eachLevel(t) {
 		for _, threads := range []int{1, 2} {
 			SetThreads(threads)
@@ -72,9 +72,8 @@ func TestSgemmNT(t *testing.T) {
 }
 
 // A row of C (a sample's outputs) does not depend on how many rows share the product: bit for bit
-// the same at any m, at every level, on 1 and 2 threads (m = 16 and n split across threads is
-// the reference; smaller batches at other offsets put the row in other kernels: 3-, 2- or 1-row
-// blocks of A).
+// the same at any m, at every level, on 1 and 2 threads (m = 24 on 2 threads is the reference;
+// other batches at other offsets put the row in a 16- or an 8-row tile at another position).
 func TestSgemmNTRowsIndependentOfM(t *testing.T) {
 	defer SetThreads(0)
 	defer forceStreamNT()()
@@ -82,14 +81,14 @@ func TestSgemmNTRowsIndependentOfM(t *testing.T) {
 	for range eachLevel(t) {
 		for _, s := range [][2]int{{1030, 523}, {515, 2048}, {2048, 300}} {
 			n, k := s[0], s[1]
-			const m = 16
+			const m = 24
 			a, w := randSlice(r, m*k), randSlice(r, n*k)
 			SetThreads(2)
 			full := make([]float32, m*n)
 			SgemmNT(m, n, k, a, k, w, k, 0, full, n)
 			for _, threads := range []int{1, 2} {
 				SetThreads(threads)
-				for _, part := range [][2]int{{0, 16}, {0, 1}, {15, 1}, {4, 2}, {7, 5}, {1, 3}, {9, 4}} {
+				for _, part := range [][2]int{{0, 24}, {0, 1}, {23, 1}, {4, 2}, {7, 5}, {1, 3}, {9, 4}, {2, 17}, {0, 16}, {5, 9}} {
 					i0, mm := part[0], part[1]
 					c := make([]float32, mm*n)
 					SgemmNT(mm, n, k, a[i0*k:], k, w, k, 0, c, n)

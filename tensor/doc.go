@@ -31,9 +31,9 @@ package tensor
 //     is cut into 2 column stripes per thread.
 //   - A dense layer's forward product against a large weight matrix, C = A·Wᵀ with W n x k read
 //     along its rows (op(B) = Bᵀ), goes through SgemmNT (densent.go) when W has at least 2^20
-//     floats: W is read in place, once, by dot-product kernels, instead of being packed on every
-//     call (AlexNet's fc6 at batch 16: 1.43x at one thread). The choice depends on W's shape only,
-//     so a sample's outputs do not depend on the batch.
+//     floats: W is read in place, once, by a broadcast kernel against packed panels of Aᵀ,
+//     instead of being packed on every call (AlexNet's fc6 at batch 16: 1.47x at one thread). The
+//     choice depends on W's shape only, so a sample's outputs do not depend on the batch.
 //   - C narrower than 16 columns and partial micro-panels pack with AVX2 masked loads (B) and
 //     against zero rows (A), not element by element.
 //   - kc, mc and nc are balanced (k = 300 gives two k blocks of 150, not 256 + 44).
