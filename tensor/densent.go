@@ -27,13 +27,13 @@ import (
 //	fc8 16x1000x4096     2.3 ->  1.8, 1.27x [1.26 1.30]        2.4 ->  1.8, 1.31x [1.29 1.33]
 //	1x4096x9216         15.5 -> 13.0, 1.19x (11.6 GB/s of W)  13.8 -> 12.2, 1.12x
 //	64x4096x9216        65.0 -> 65.1, 1.00x                   62.2 -> 63.5, 0.98x
-//	128x4096x4096       50.9 -> 62.1, 0.82x                   51.9 -> 60.6, 0.86x
+//	128x4096x4096       49.3 -> 56.1, 0.88x (k segments of 256)  51.9 -> 60.6, 0.86x (of 1024)
 //
 // AlexNet inference (alexnet-torchvision, batch 16): 1.051x [1.044 1.054] at 1 thread (224 -> 215
 // CPU ms per batch), 1.051x [1.048 1.056] at 2 threads. A dot-product variant (8-lane partial
 // sums of a W row and an A row, 3x4 register blocks, 1 KiB runs along W) reached 1.43x on fc6 and
 // 1.66x at batch 1, but 12% less than this one at batch 16. The streamed path loses from a batch
-// of about 64 (by 18% at 128, where the packed kernel reuses each packed W panel for more rows),
+// of about 64 (by 12% at 128, where the packed kernel reuses each packed W panel for more rows),
 // but the choice may not depend on m (below), and dense layers this large run at small batches in
 // inference.
 //
@@ -131,13 +131,29 @@ func streamNTTiles(m int) (mp, last int) {
 	return mp, last
 }
 
+// streamNTPanelMax bounds the floats of Aᵀ panels per k segment (128 KiB: at batch 128, 0.88x the
+// packed path against 0.82x with 1024-float segments; 64 and 256 KiB measured worse).
+var streamNTPanelMax = 1 << 15
+
+// streamNTSegment is the k segment for mp (padded) rows of A: streamNTKC, shorter where the
+// segment's panels of Aᵀ would outgrow streamNTPanelMax floats (large batches). The segment does
+// not change the arithmetic (each output is one chain of FMAs along k, stored and reloaded
+// exactly between segments), so it may depend on m.
+func streamNTSegment(mp int) int {
+	if mp*streamNTKC <= streamNTPanelMax {
+		return streamNTKC
+	}
+	return max(128, streamNTPanelMax/mp&^15)
+}
+
 // streamNTPackA packs the rows of A into panels of Aᵀ for streamNTRange: for each k segment
 // (at offset p0*mp), a panel of kc rows per tile of 16 (or 8) rows of A (at p0*mp + i0*kc),
 // zero past m.
 func streamNTPackA(m, k int, a []float32, lda int, at []float32) {
 	mp, last := streamNTTiles(m)
-	for p0 := 0; p0 < k; p0 += streamNTKC {
-		kc := min(streamNTKC, k-p0)
+	seg := streamNTSegment(mp)
+	for p0 := 0; p0 < k; p0 += seg {
+		kc := min(seg, k-p0)
 		for i0 := 0; i0 < mp; i0 += 16 {
 			tw := 16
 			if i0+16 >= mp {
@@ -175,11 +191,12 @@ func streamNTRange(j0, j1, m, k int, at []float32, w []float32, ldw int, c []flo
 			ct[r*mp+i] = c[i*ldc+j0+r]
 		}
 	}
-	wk.edge = grow(wk.edge, 6*min(k, streamNTKC))
+	wk.edge = grow(wk.edge, 6*min(k, streamNTSegment(mp)))
 	edge := wk.edge
 	avx := useAVX2
-	for p0 := 0; p0 < k; p0 += streamNTKC {
-		kc := min(streamNTKC, k-p0)
+	seg := streamNTSegment(mp)
+	for p0 := 0; p0 < k; p0 += seg {
+		kc := min(seg, k-p0)
 		for j := j0; j < j1; j += 6 {
 			wp, ld, pfd := w[j*ldw+p0:], ldw, streamNTPFRows*4*ldw
 			if j+6 > j1 {

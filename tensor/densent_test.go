@@ -72,8 +72,9 @@ func TestSgemmNT(t *testing.T) {
 }
 
 // A row of C (a sample's outputs) does not depend on how many rows share the product: bit for bit
-// the same at any m, at every level, on 1 and 2 threads (m = 24 on 2 threads is the reference;
-// other batches at other offsets put the row in a 16- or an 8-row tile at another position).
+// the same at any m, at every level, on 1 and 2 threads (m = 40 on 2 threads is the reference;
+// other batches at other offsets put the row in a 16- or an 8-row tile at another position, and
+// batches above 32 take shorter k segments).
 func TestSgemmNTRowsIndependentOfM(t *testing.T) {
 	defer SetThreads(0)
 	defer forceStreamNT()()
@@ -81,14 +82,14 @@ func TestSgemmNTRowsIndependentOfM(t *testing.T) {
 	for range eachLevel(t) {
 		for _, s := range [][2]int{{1030, 523}, {515, 2048}, {2048, 300}} {
 			n, k := s[0], s[1]
-			const m = 24
+			const m = 40
 			a, w := randSlice(r, m*k), randSlice(r, n*k)
 			SetThreads(2)
 			full := make([]float32, m*n)
 			SgemmNT(m, n, k, a, k, w, k, 0, full, n)
 			for _, threads := range []int{1, 2} {
 				SetThreads(threads)
-				for _, part := range [][2]int{{0, 24}, {0, 1}, {23, 1}, {4, 2}, {7, 5}, {1, 3}, {9, 4}, {2, 17}, {0, 16}, {5, 9}} {
+				for _, part := range [][2]int{{0, 40}, {0, 1}, {39, 1}, {4, 2}, {7, 5}, {1, 3}, {9, 4}, {2, 17}, {0, 16}, {5, 9}, {3, 33}} {
 					i0, mm := part[0], part[1]
 					c := make([]float32, mm*n)
 					SgemmNT(mm, n, k, a[i0*k:], k, w, k, 0, c, n)
