@@ -22,15 +22,30 @@ var convImplicit = true
 
 // convImplicitMin is the smallest im2col matrix (floats per sample) computed implicitly:
 // below it the unrolled columns stay in cache and the wide multi-sample GEMM of small maps
-// (see chunk) amortises the per-call costs better. A variable for the tests.
-var convImplicitMin = 1 << 15
+// (see chunk) amortises the per-call costs better.
+const convImplicitMin = 1 << 15
+
+// convImplicitAll makes every float convolution but a pointwise one run implicitly, whatever
+// its size (tests of small geometries).
+var convImplicitAll = false
 
 // implicitPasses counts the forward passes run on the implicit GEMM (read by tests).
 var implicitPasses atomic.Int64
 
-// useImplicit reports whether the float forward pass runs on the implicit GEMM.
+// useImplicit reports whether the float forward pass runs on the implicit GEMM. Each sample's
+// last panel of 16 columns is computed whole: on a small map (7x7: 49 outputs in 4 panels) that
+// wastes more than the wide multi-sample GEMM saves (ResNet-18's 7x7 stride-2 layer: 22% slower
+// implicitly), so the partial panel must be at most an eighth of the map. A strided 1x1
+// convolution's columns are no larger than its input: unrolled they stay in cache.
 func (cv *Conv2D) useImplicit(k, p int) bool {
-	return convImplicit && !cv.g.pointwise() && k*p >= convImplicitMin
+	if !convImplicit || cv.g.pointwise() {
+		return false
+	}
+	if cv.g.kh*cv.g.kw == 1 && !convImplicitAll {
+		return false
+	}
+	waste := (16 - p%16) % 16
+	return convImplicitAll || k*p >= convImplicitMin && p >= 128 && 8*waste <= p
 }
 
 // implicitWork is a forward pass's packed weights (one per group) and offset tables.

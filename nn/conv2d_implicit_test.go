@@ -18,18 +18,18 @@ func TestConvImplicitMatchesUnrolled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(61, 62))
 	type geom struct {
 		c, out, h, w, kh, kw, sh, sw, ph, pw, dh, dw, groups, n int
-		min                                                     int // smallest column matrix taken implicitly
+		all                                                     bool // every size implicitly, not only large maps
 	}
 	for _, tc := range []geom{
 		// AlexNet's first layer on a smaller image, at the default threshold.
-		{3, 64, 67, 67, 11, 11, 4, 4, 2, 2, 1, 1, 1, 2, -1},
+		{3, 64, 67, 67, 11, 11, 4, 4, 2, 2, 1, 1, 1, 2, false},
 		// AlexNet's second layer's shape: 5x5, pad 2, unit stride (contiguous panels).
-		{24, 40, 13, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1, 3, 0},
-		{5, 7, 11, 14, 3, 5, 2, 1, 1, 2, 1, 2, 1, 2, 0},
-		{4, 6, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1, 0},
-		{8, 10, 12, 10, 1, 1, 2, 2, 0, 0, 1, 1, 1, 3, 0},
-		{3, 9, 20, 17, 7, 7, 3, 2, 0, 3, 1, 1, 1, 1, 0},
-		{6, 130, 9, 8, 3, 3, 1, 1, 1, 1, 2, 1, 1, 2, 0},
+		{24, 40, 13, 13, 5, 5, 1, 1, 2, 2, 1, 1, 1, 3, true},
+		{5, 7, 11, 14, 3, 5, 2, 1, 1, 2, 1, 2, 1, 2, true},
+		{4, 6, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1, true},
+		{8, 10, 12, 10, 1, 1, 2, 2, 0, 0, 1, 1, 1, 3, true},
+		{3, 9, 20, 17, 7, 7, 3, 2, 0, 3, 1, 1, 1, 1, true},
+		{6, 130, 9, 8, 3, 3, 1, 1, 1, 1, 2, 1, 1, 2, true},
 	} {
 		g := &nn.Graph{Name: "implicit", InputShape: []int{tc.c, tc.h, tc.w}}
 		cv := &nn.Conv2D{Out: tc.out, Kernel: nn.Dims{tc.kh, tc.kw}, Stride: nn.Dims{tc.sh, tc.sw},
@@ -42,12 +42,8 @@ func TestConvImplicitMatchesUnrolled(t *testing.T) {
 			cv.Bias().Value.Data[i] = float32(rng.NormFloat64())
 		}
 		x := randT(rng, tc.n, tc.c, tc.h, tc.w)
-		min := tc.min
-		if min < 0 {
-			min = nn.ImplicitMin()
-		}
 		run := func(implicit bool, threads int, keep ...string) map[string][]float32 {
-			defer nn.SetImplicit(implicit, min)()
+			defer nn.SetImplicit(implicit, tc.all)()
 			defer func(n int) { tensor.SetThreads(n) }(tensor.Threads())
 			tensor.SetThreads(threads)
 			before := nn.ImplicitPasses()
@@ -86,6 +82,24 @@ func TestConvImplicitMatchesUnrolled(t *testing.T) {
 		}
 		if err := tensor.SetKernelLevel(saved); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// Small maps keep the wide multi-sample GEMM: a 7x7 output's last partial panel would be a
+// quarter of each sample's work. A 14x14 one (an eighth) and larger run implicitly.
+func TestConvImplicitSkipsSmallMaps(t *testing.T) {
+	defer nn.SetWinograd(false)()
+	for _, tc := range []struct {
+		h        int
+		implicit bool
+	}{{14, false}, {28, true}} {
+		cv := &nn.Conv2D{Out: 8, Kernel: nn.Dims{3}, Stride: nn.Dims{2}, Pad: nn.Dims{1}}
+		build(t, cv, []int{64, tc.h, tc.h})
+		before := nn.ImplicitPasses()
+		cv.Forward(nn.NewCtx(false, 1), []*tensor.Tensor{randT(rand.New(rand.NewPCG(1, 1)), 2, 64, tc.h, tc.h)})
+		if ran := nn.ImplicitPasses() > before; ran != tc.implicit {
+			t.Errorf("%dx%d input: implicit pass ran %v, want %v", tc.h, tc.h, ran, tc.implicit)
 		}
 	}
 }

@@ -104,16 +104,13 @@ func SetPairProjBudget(n int) func() {
 	return func() { pairProjBudget = old }
 }
 
-// SetImplicit switches the implicit-GEMM forward pass on or off and sets the smallest column
-// matrix it takes; the returned function restores both.
-func SetImplicit(on bool, min int) func() {
-	old, oldMin := convImplicit, convImplicitMin
-	convImplicit, convImplicitMin = on, min
-	return func() { convImplicit, convImplicitMin = old, oldMin }
+// SetImplicit switches the implicit-GEMM forward pass on or off, and with all makes it take
+// every size of convolution; the returned function restores both.
+func SetImplicit(on, all bool) func() {
+	old, oldAll := convImplicit, convImplicitAll
+	convImplicit, convImplicitAll = on, all
+	return func() { convImplicit, convImplicitAll = old, oldAll }
 }
 
 // ImplicitPasses reports how many forward passes ran on the implicit GEMM.
 func ImplicitPasses() int64 { return implicitPasses.Load() }
-
-// ImplicitMin is the smallest column matrix the implicit-GEMM forward pass takes.
-func ImplicitMin() int { return convImplicitMin }

@@ -242,26 +242,55 @@ func (g *ImplicitGeom) Offsets(rowOff, colOff []int32) {
 }
 
 // FillSource writes the image img (C x H x W) into dst (SourceLen floats) zero-padded, each
-// padded row split into its StrideW phases.
+// padded row split into its StrideW phases. Rows and phases that no kernel tap reaches (a 1x1
+// stride-2 convolution reads every second row and one phase) are left as they are.
 func (g *ImplicitGeom) FillSource(dst, img []float32) {
-	g.out()
+	oh, _ := g.out()
 	hp, rl, pl, sw := g.H+2*g.PadH, g.rowLen(), g.phaseLen(), g.StrideW
 	dst = dst[:g.C*hp*rl]
 	img = img[:g.C*g.H*g.W]
+	var phases [64]bool // the phases read, for strides up to 64 (beyond, all)
+	all := sw > len(phases)
+	if !all {
+		for kj := 0; kj < g.KW; kj++ {
+			phases[kj*g.DilW%sw] = true
+		}
+	}
+	need := func(r int) bool { return all || phases[r] }
 	for ci := 0; ci < g.C; ci++ {
 		plane := dst[ci*hp*rl : (ci+1)*hp*rl]
-		clear(plane[:g.PadH*rl])
-		clear(plane[(g.PadH+g.H)*rl:])
-		for y := 0; y < g.H; y++ {
-			row := plane[(y+g.PadH)*rl : (y+g.PadH+1)*rl]
-			line := img[(ci*g.H+y)*g.W : (ci*g.H+y+1)*g.W]
+		for y := 0; y < hp; y++ {
+			if !g.rowUsed(y, oh) {
+				continue
+			}
+			row := plane[y*rl : (y+1)*rl]
+			iy := y - g.PadH
+			if iy < 0 || iy >= g.H {
+				clear(row)
+				continue
+			}
+			line := img[(ci*g.H+iy)*g.W : (ci*g.H+iy+1)*g.W]
 			if sw == 1 {
 				clear(row[:g.PadW])
 				copy(row[g.PadW:], line)
 				clear(row[g.PadW+g.W:])
 				continue
 			}
+			if sw == 2 && need(0) && need(1) && g.W > 1 {
+				// Image column x goes to phase (x+PadW)%2 at (x+PadW)/2.
+				e, o := g.PadW%2, (g.PadW+1)%2
+				ev, od := row[e*pl:(e+1)*pl], row[o*pl:(o+1)*pl]
+				deinterleaveRows(ev[g.PadW/2:], od[(g.PadW+1)/2:], rl, line, g.W, g.W, 1)
+				clear(ev[:g.PadW/2])
+				clear(ev[g.PadW/2+(g.W+1)/2:])
+				clear(od[:(g.PadW+1)/2])
+				clear(od[(g.PadW+1)/2+g.W/2:])
+				continue
+			}
 			for r := 0; r < sw; r++ {
+				if !need(r) {
+					continue
+				}
 				// Phase r holds padded columns u*sw + r, image columns u*sw + r - PadW.
 				ph := row[r*pl : (r+1)*pl]
 				lo := min(max((g.PadW-r+sw-1)/sw, 0), pl)
@@ -277,4 +306,14 @@ func (g *ImplicitGeom) FillSource(dst, img []float32) {
 			}
 		}
 	}
+}
+
+// rowUsed reports whether a kernel tap reaches padded row y (of an output oh rows high).
+func (g *ImplicitGeom) rowUsed(y, oh int) bool {
+	for ki := 0; ki < g.KH; ki++ {
+		if t := y - ki*g.DilH; t >= 0 && t%g.StrideH == 0 && t/g.StrideH < oh {
+			return true
+		}
+	}
+	return false
 }
