@@ -257,6 +257,7 @@ func (g *ImplicitGeom) FillSource(dst, img []float32) {
 		}
 	}
 	need := func(r int) bool { return all || phases[r] }
+	var tmp []float32
 	for ci := 0; ci < g.C; ci++ {
 		plane := dst[ci*hp*rl : (ci+1)*hp*rl]
 		for y := 0; y < hp; y++ {
@@ -285,6 +286,28 @@ func (g *ImplicitGeom) FillSource(dst, img []float32) {
 				clear(ev[g.PadW/2+(g.W+1)/2:])
 				clear(od[:(g.PadW+1)/2])
 				clear(od[(g.PadW+1)/2+g.W/2:])
+				continue
+			}
+			if sw == 4 && need(0) && need(1) && need(2) && need(3) && g.W >= 4 {
+				// Two rounds of the vector deinterleave: even and odd columns, then each of
+				// those; image phase q (columns 4t+q) lands in padded phase (q+PadW)%4 from
+				// (q+PadW)/4 on.
+				if len(tmp) < g.W {
+					tmp = make([]float32, g.W)
+				}
+				half := [2][]float32{tmp[:(g.W+1)/2], tmp[(g.W+1)/2 : g.W]}
+				deinterleaveRows(half[0], half[1], 0, line, g.W, g.W, 1)
+				for q, h := range half {
+					a, b := (q+g.PadW)%4, (q+2+g.PadW)%4
+					deinterleaveRows(row[a*pl+(q+g.PadW)/4:(a+1)*pl], row[b*pl+(q+2+g.PadW)/4:(b+1)*pl], 0, h, len(h), len(h), 1)
+				}
+				for r := 0; r < sw; r++ {
+					ph := row[r*pl : (r+1)*pl]
+					lo := min(max((g.PadW-r+sw-1)/sw, 0), pl)
+					hi := min(max((g.PadW+g.W-r+sw-1)/sw, lo), pl)
+					clear(ph[:lo])
+					clear(ph[hi:])
+				}
 				continue
 			}
 			for r := 0; r < sw; r++ {

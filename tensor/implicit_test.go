@@ -82,6 +82,8 @@ func TestImplicitGeomMatchesIm2col(t *testing.T) {
 		{C: 1, H: 8, W: 8, KH: 1, KW: 1, PadH: 0, PadW: 0, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1},
 		{C: 3, H: 19, W: 21, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1},
 		{C: 2, H: 12, W: 13, KH: 3, KW: 2, PadH: 1, PadW: 1, StrideH: 3, StrideW: 4, DilH: 1, DilW: 2},
+		{C: 2, H: 23, W: 27, KH: 5, KW: 5, PadH: 3, PadW: 3, StrideH: 4, StrideW: 4, DilH: 1, DilW: 1},
+		{C: 1, H: 9, W: 6, KH: 4, KW: 4, PadH: 0, PadW: 0, StrideH: 4, StrideW: 4, DilH: 1, DilW: 1},
 		{C: 2, H: 6, W: 7, KH: 5, KW: 3, PadH: 2, PadW: 0, StrideH: 1, StrideW: 1, DilH: 1, DilW: 3},
 	} {
 		oh, ow := g.out()
