@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -43,6 +44,9 @@ func (cv *Conv2D) useImplicit(k, p int) bool {
 	}
 	if cv.g.kh*cv.g.kw == 1 && !convImplicitAll {
 		return false
+	}
+	if g := &cv.g; g.c*(g.h+2*g.ph)*(g.w+2*g.pw+g.sw) > math.MaxInt32 {
+		return false // offsets past int32 (tensor.ImplicitGeom)
 	}
 	waste := (16 - p%16) % 16
 	return convImplicitAll || k*p >= convImplicitMin && p >= 128 && 8*waste <= p
