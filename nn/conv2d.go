@@ -529,16 +529,7 @@ func (cv *Conv2D) columnBlocks(gemm func(transA, transB bool, m, n, k int, alpha
 		return
 	}
 	qSplits.Add(1)
-	var wg sync.WaitGroup
-	for wi := 1; wi < t; wi++ {
-		wg.Add(1)
-		go func(wi int) {
-			defer wg.Done()
-			body(wi*blocks/t, (wi+1)*blocks/t)
-		}(wi)
-	}
-	body(0, blocks/t)
-	wg.Wait()
+	splitRange(blocks, t, body)
 }
 
 // convSplitWork is the fewest multiply-adds (one sample's integer GEMM) worth splitting over

@@ -126,20 +126,7 @@ func (cv *Conv2D) forwardImplicit(x, y *tensor.Tensor, ep *epilogue) {
 					}
 				}
 			}
-			if workers <= 1 {
-				run(0, blocks)
-				continue
-			}
-			var wg sync.WaitGroup
-			for wi := 1; wi < workers; wi++ {
-				wg.Add(1)
-				go func(wi int) {
-					defer wg.Done()
-					run(wi*blocks/workers, (wi+1)*blocks/workers)
-				}(wi)
-			}
-			run(0, blocks/workers)
-			wg.Wait()
+			splitRange(blocks, workers, run)
 		}
 	})
 }

@@ -30,6 +30,25 @@ func parallelRange(n int, body func(worker, lo, hi int)) int {
 	return t
 }
 
+// splitRange splits [0, n) into workers contiguous parts and runs body on each in its own
+// goroutine (the calling goroutine takes the first part).
+func splitRange(n, workers int, body func(lo, hi int)) {
+	if workers <= 1 {
+		body(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			body(w*n/workers, (w+1)*n/workers)
+		}(w)
+	}
+	body(0, n/workers)
+	wg.Wait()
+}
+
 // scratch is a free list of float32 buffers shared by all ops and goroutines; buffers never
 // escape a Forward or Backward call. Get takes the smallest buffer that is large enough, so a
 // steady training loop stops allocating after its first step.

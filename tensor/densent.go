@@ -102,16 +102,7 @@ func SgemmNT(m, n, k int, a []float32, lda int, w []float32, ldw int, beta float
 			streamNTRange(lo, hi, m, k, at, w, ldw, c, ldc)
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Add(threads - 1)
-	for i := 1; i < threads; i++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	onThreads(threads, work)
 }
 
 type streamNTWork struct{ ct, at, edge []float32 }

@@ -177,6 +177,11 @@ func gemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, 
 			}
 		}
 	}
+	onThreads(threads, work)
+}
+
+// onThreads runs work on threads goroutines, the caller's among them, and waits for them all.
+func onThreads(threads int, work func()) {
 	var wg sync.WaitGroup
 	wg.Add(threads - 1)
 	for i := 1; i < threads; i++ {
