@@ -13,8 +13,9 @@ import (
 // setKernelLevel writes; the level starts at the best one this build and CPU can run, or at the
 // one named by $VENTRAL_KERNELS, and tests force each level with SetKernelLevel.
 //
-// The CPU's AVX-512 features are detected and reported (a future AVX-512 level would start
-// here), but there are no AVX-512 kernels: the development machine has no AVX-512 to test them on.
+// The avx512 level keeps every AVX2 path and replaces the kernels that gain from 512-bit vectors
+// (the float GEMM micro-kernels, the integer GEMM with VNNI): useAVX512 implies useAVX2. Its
+// kernels keep the AVX2 kernels' order of arithmetic, so the two levels agree bit for bit.
 
 // KernelLevel is an instruction-set family of kernels, ordered from the most portable.
 type KernelLevel int
@@ -24,12 +25,15 @@ const (
 	KernelsGeneric KernelLevel = iota
 	// KernelsAVX2 is the amd64 assembly using AVX2 and FMA3 (256-bit vectors).
 	KernelsAVX2
+	// KernelsAVX512 is AVX2 plus kernels in AVX-512 (F, BW, DQ, VL) and AVX512-VNNI, 512-bit
+	// vectors in 32 registers.
+	KernelsAVX512
 )
 
 // KernelsEnv names the environment variable read at start-up to force a lower kernel level.
 const KernelsEnv = "VENTRAL_KERNELS"
 
-var kernelLevelNames = [...]string{KernelsGeneric: "generic", KernelsAVX2: "avx2"}
+var kernelLevelNames = [...]string{KernelsGeneric: "generic", KernelsAVX2: "avx2", KernelsAVX512: "avx512"}
 
 func (l KernelLevel) String() string {
 	if l >= 0 && int(l) < len(kernelLevelNames) {
@@ -38,7 +42,7 @@ func (l KernelLevel) String() string {
 	return fmt.Sprintf("KernelLevel(%d)", int(l))
 }
 
-// ParseKernelLevel reads a level name ("generic", "avx2").
+// ParseKernelLevel reads a level name ("generic", "avx2", "avx512").
 func ParseKernelLevel(s string) (KernelLevel, error) {
 	for l, name := range kernelLevelNames {
 		if strings.EqualFold(strings.TrimSpace(s), name) {
@@ -49,12 +53,21 @@ func ParseKernelLevel(s string) (KernelLevel, error) {
 }
 
 // MaxKernelLevel is the best level this build can run on this CPU: avx2 needs the amd64
-// assembly (not the purego build tag) and a CPU with both AVX2 and FMA.
+// assembly (not the purego build tag) and a CPU with both AVX2 and FMA; avx512 also needs
+// AVX-512 F, BW, DQ, VL and VNNI (with the operating system saving the 512-bit registers).
 func MaxKernelLevel() KernelLevel {
-	if haveAsmAVX2 && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		return KernelsAVX2
+	if !haveAsmAVX2 || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		return KernelsGeneric
 	}
-	return KernelsGeneric
+	if hasAVX512() {
+		return KernelsAVX512
+	}
+	return KernelsAVX2
+}
+
+func hasAVX512() bool {
+	x := cpu.X86
+	return x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL && x.HasAVX512VNNI
 }
 
 // AvailableKernelLevels lists the levels this build and CPU can run, the best first.
@@ -70,7 +83,9 @@ var (
 	kernelLevel KernelLevel
 	// useAVX2 is the switch every AVX2 code path reads (a plain bool: it is read in the hottest
 	// loops). Only setKernelLevel writes it.
-	useAVX2      bool
+	useAVX2 bool
+	// useAVX512 switches the AVX-512 kernels on; it is only ever true with useAVX2.
+	useAVX512    bool
 	kernelEnvErr error
 )
 
@@ -99,6 +114,9 @@ func checkKernelLevel(l KernelLevel) error {
 	}
 	if best := MaxKernelLevel(); l > best {
 		why := "this CPU lacks AVX2 or FMA"
+		if best == KernelsAVX2 {
+			why = "this CPU lacks AVX-512 F, BW, DQ, VL or VNNI"
+		}
 		if !haveAsmAVX2 {
 			why = "this build has no amd64 assembly (other architecture or the purego tag)"
 		}
@@ -110,6 +128,7 @@ func checkKernelLevel(l KernelLevel) error {
 func setKernelLevel(l KernelLevel) {
 	kernelLevel = l
 	useAVX2 = l >= KernelsAVX2
+	useAVX512 = l >= KernelsAVX512
 }
 
 // SetKernelLevel switches every kernel of the package to level l (for tests and benchmarks that
@@ -165,16 +184,12 @@ func (c CPUFeatures) String() string {
 }
 
 // KernelSummary is one line for benchmark headers: the level in use, the levels available and
-// the CPU features, e.g. "kernels=avx2 (available: avx2 generic; no AVX-512 kernels exist)
-// cpu: +avx2 +fma -avx512f -avx512vnni -avx512bf16".
+// the CPU features, e.g. "kernels=avx2 (available: avx2 generic) cpu: +avx2 +fma -avx512f
+// -avx512vnni -avx512bf16".
 func KernelSummary() string {
 	var avail []string
 	for _, l := range AvailableKernelLevels() {
 		avail = append(avail, l.String())
 	}
-	note := "no AVX-512 kernels exist"
-	if DetectCPU().AVX512F {
-		note += ", so this CPU's AVX-512 is unused"
-	}
-	return fmt.Sprintf("kernels=%s (available: %s; %s) cpu: %s", CurrentKernelLevel(), strings.Join(avail, " "), note, DetectCPU())
+	return fmt.Sprintf("kernels=%s (available: %s) cpu: %s", CurrentKernelLevel(), strings.Join(avail, " "), DetectCPU())
 }

@@ -30,7 +30,7 @@ func forEachLevel(t *testing.T, f func(t *testing.T, l KernelLevel)) {
 }
 
 // eachLevel sets every kernel level this CPU can run in turn, the best first, yielding whether
-// it is the AVX2 level, and restores the level when the loop ends.
+// it runs the AVX2 assembly (avx2 or avx512), and restores the level when the loop ends.
 func eachLevel(t testing.TB) iter.Seq[bool] {
 	return func(yield func(bool) bool) {
 		saved := CurrentKernelLevel()
@@ -43,7 +43,7 @@ func eachLevel(t testing.TB) iter.Seq[bool] {
 			if err := SetKernelLevel(l); err != nil {
 				t.Fatal(err)
 			}
-			if !yield(l == KernelsAVX2) {
+			if !yield(l >= KernelsAVX2) {
 				return
 			}
 		}
@@ -53,7 +53,7 @@ func eachLevel(t testing.TB) iter.Seq[bool] {
 func TestKernelLevelSwitch(t *testing.T) {
 	saved := CurrentKernelLevel()
 	defer SetKernelLevel(saved)
-	if got, want := MaxKernelLevel() == KernelsAVX2, haveAsmAVX2 && DetectCPU().AVX2 && DetectCPU().FMA; got != want {
+	if got, want := MaxKernelLevel() >= KernelsAVX2, haveAsmAVX2 && DetectCPU().AVX2 && DetectCPU().FMA; got != want {
 		t.Fatalf("max level %s with assembly %v and CPU %s", MaxKernelLevel(), haveAsmAVX2, DetectCPU())
 	}
 	if KernelEnvError() == nil && os.Getenv(KernelsEnv) == "" && saved != MaxKernelLevel() {
@@ -67,8 +67,8 @@ func TestKernelLevelSwitch(t *testing.T) {
 		if err := SetKernelLevel(l); err != nil {
 			t.Fatal(err)
 		}
-		if CurrentKernelLevel() != l || useAVX2 != (l == KernelsAVX2) {
-			t.Fatalf("level %s: current %s, useAVX2 %v", l, CurrentKernelLevel(), useAVX2)
+		if CurrentKernelLevel() != l || useAVX2 != (l >= KernelsAVX2) || useAVX512 != (l == KernelsAVX512) {
+			t.Fatalf("level %s: current %s, useAVX2 %v, useAVX512 %v", l, CurrentKernelLevel(), useAVX2, useAVX512)
 		}
 		if p, err := ParseKernelLevel(" " + strings.ToUpper(l.String())); err != nil || p != l {
 			t.Fatalf("parse %q: %v %v", l, p, err)
@@ -82,11 +82,16 @@ func TestKernelLevelSwitch(t *testing.T) {
 			t.Fatalf("avx2 on a machine without it: %v", err)
 		}
 	}
-	if _, err := ParseKernelLevel("avx512"); err == nil || !strings.Contains(err.Error(), "generic, avx2") {
-		t.Fatalf("avx512 parsed: %v", err)
+	if MaxKernelLevel() < KernelsAVX512 {
+		if err := SetKernelLevel(KernelsAVX512); err == nil || !strings.Contains(err.Error(), "not available") {
+			t.Fatalf("avx512 on a machine without it: %v", err)
+		}
+	}
+	if _, err := ParseKernelLevel("avx1024"); err == nil || !strings.Contains(err.Error(), "generic, avx2, avx512") {
+		t.Fatalf("avx1024 parsed: %v", err)
 	}
 	s := KernelSummary()
-	for _, want := range []string{"kernels=generic", "avx512f", "no AVX-512 kernels"} {
+	for _, want := range []string{"kernels=generic", "avx512f", "available: " + MaxKernelLevel().String()} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary %q lacks %q", s, want)
 		}
@@ -102,8 +107,9 @@ func TestKernelEnv(t *testing.T) {
 	}
 	for _, c := range []struct{ env, want string }{
 		{"generic", "LEVEL generic ERR <nil>"},
-		{"AVX2", map[bool]string{true: "LEVEL avx2 ERR <nil>", false: "not available"}[MaxKernelLevel() == KernelsAVX2]},
-		{"avx512", "LEVEL " + MaxKernelLevel().String() + ` ERR $VENTRAL_KERNELS="avx512": unknown kernel level`},
+		{"AVX2", map[bool]string{true: "LEVEL avx2 ERR <nil>", false: "not available"}[MaxKernelLevel() >= KernelsAVX2]},
+		{"avx512", map[bool]string{true: "LEVEL avx512 ERR <nil>", false: "not available"}[MaxKernelLevel() == KernelsAVX512]},
+		{"avx1024", "LEVEL " + MaxKernelLevel().String() + ` ERR $VENTRAL_KERNELS="avx1024": unknown kernel level`},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKernelEnv$")
 		cmd.Env = append(os.Environ(), "VENTRAL_KERNELS_CHILD=1", KernelsEnv+"="+c.env)

@@ -10,15 +10,13 @@ import (
 
 // Peak floating-point throughput of the machine, the yardstick every benchmark figure is also
 // reported against (as a fraction of it). The loop (peak_amd64.s) issues only independent
-// 256-bit FMAs from registers, so it measures the FMA units and the clock, not memory or the
-// compiler; it is the ceiling for every AVX2 kernel. There is no AVX-512 loop (see cpulevel.go).
+// FMAs from registers, 512-bit where the CPU runs the avx512 level and 256-bit otherwise, so it
+// measures the FMA units and the clock, not memory or the compiler: the ceiling for every kernel.
 
 const (
 	peakChains       = 12
-	peakLanes        = peakChains * 8 // float32 lanes of the 12 ymm accumulators
-	peakFlopsPerIter = 2 * peakLanes  // a fused multiply-add is two flops per lane
-	peakItersPerCall = 1 << 18        // about 50 MFLOP per goroutine and call
-	peakKernelName   = "12 independent VFMADD231PS ymm chains"
+	peakLanes        = peakChains * 16 // float32 lanes of 12 zmm accumulators (ymm use half)
+	peakItersPerCall = 1 << 18         // about 50-100 MFLOP per goroutine and call
 )
 
 // PeakResult is the measured FMA peak at a thread count.
@@ -45,10 +43,11 @@ func (p PeakResult) PerThread() float64 { return p.GFLOPS / float64(max(p.Thread
 func FMAPeak(threads int, minDur time.Duration) (PeakResult, error) {
 	threads = max(threads, 1)
 	var probe [peakLanes]float32
-	if !fmaPeak(3, &probe) {
+	lanes := fmaPeak(3, &probe)
+	if lanes == 0 {
 		return PeakResult{}, fmt.Errorf("no FMA peak benchmark here: it needs the amd64 AVX2+FMA assembly (%s)", KernelSummary())
 	}
-	for i, v := range probe {
+	for i, v := range probe[:lanes] {
 		if v != 3 {
 			return PeakResult{}, fmt.Errorf("FMA peak loop: lane %d holds %g after 3 iterations, want 3", i, v)
 		}
@@ -71,7 +70,7 @@ func FMAPeak(threads int, minDur time.Duration) (PeakResult, error) {
 		fmaPeak(peakItersPerCall, &outs[0])
 		wg.Wait()
 	}
-	flops := float64(threads) * peakItersPerCall * peakFlopsPerIter
+	flops := float64(threads) * peakItersPerCall * 2 * float64(lanes) // an FMA is two flops a lane
 	run() // warm up: clocks, goroutines, OS threads
 	var rates, cpuRates []float64
 	for start := time.Now(); len(rates) < 20 || (time.Since(start) < minDur && len(rates) < 20000); {
@@ -84,14 +83,14 @@ func FMAPeak(threads int, minDur time.Duration) (PeakResult, error) {
 		}
 	}
 	slices.Sort(rates)
-	res := PeakResult{Threads: threads, GFLOPS: rates[len(rates)-1], MedianGFLOPS: rates[len(rates)/2], Kernel: peakKernelName}
+	res := PeakResult{Threads: threads, GFLOPS: rates[len(rates)-1], MedianGFLOPS: rates[len(rates)/2], Kernel: peakKernel()}
 	if len(cpuRates) > 0 {
 		slices.Sort(cpuRates)
 		res.CPUGFLOPS = cpuRates[len(cpuRates)/2]
 	}
 	for t := range outs {
-		if outs[t][peakLanes-1] != peakItersPerCall {
-			return PeakResult{}, fmt.Errorf("FMA peak loop: thread %d ended with %g, want %d", t, outs[t][peakLanes-1], peakItersPerCall)
+		if outs[t][lanes-1] != peakItersPerCall {
+			return PeakResult{}, fmt.Errorf("FMA peak loop: thread %d ended with %g, want %d", t, outs[t][lanes-1], peakItersPerCall)
 		}
 	}
 	return res, nil

@@ -9,8 +9,12 @@ import (
 // throughput bounds what the GEMM kernel reaches on an L1-resident problem.
 func TestFMAPeak(t *testing.T) {
 	var out [peakLanes]float32
-	if !fmaPeak(1000, &out) {
-		if MaxKernelLevel() == KernelsAVX2 {
+	lanes := fmaPeak(1000, &out)
+	if want := map[KernelLevel]int{KernelsGeneric: 0, KernelsAVX2: 96, KernelsAVX512: 192}[MaxKernelLevel()]; lanes != want {
+		t.Fatalf("peak loop of %d lanes at level %s, want %d", lanes, MaxKernelLevel(), want)
+	}
+	if lanes == 0 {
+		if MaxKernelLevel() >= KernelsAVX2 {
 			t.Fatal("no peak loop on an AVX2+FMA machine")
 		}
 		if _, err := FMAPeak(1, time.Millisecond); err == nil {
@@ -18,7 +22,7 @@ func TestFMAPeak(t *testing.T) {
 		}
 		t.Skip("no AVX2+FMA assembly: ", KernelSummary())
 	}
-	for i, v := range out {
+	for i, v := range out[:lanes] {
 		if v != 1000 {
 			t.Fatalf("lane %d: %g after 1000 iterations", i, v)
 		}
