@@ -71,7 +71,7 @@ func FMAPeak(threads int, minDur time.Duration) (PeakResult, error) {
 		wg.Wait()
 	}
 	flops := float64(threads) * peakItersPerCall * 2 * float64(lanes) // an FMA is two flops a lane
-	run() // warm up: clocks, goroutines, OS threads
+	run()                                                             // warm up: clocks, goroutines, OS threads
 	var rates, cpuRates []float64
 	for start := time.Now(); len(rates) < 20 || (time.Since(start) < minDur && len(rates) < 20000); {
 		c0, t0 := processCPUTime(), time.Now()
