@@ -578,6 +578,29 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 	ap, bp := w.a, w.b
 	for jr := 0; jr < nc; jr += gemmNR {
 		cols := min(gemmNR, nc-jr)
+		if jr+2*gemmNR <= nc && wideKernel() && (bsrc != nil || w.pf == nil) {
+			// Two whole micro-panels at once (the avx512 level's 6x32 kernel).
+			var b0, b1 []float32
+			bld := gemmNR
+			if bsrc == nil {
+				b0, b1 = bp[jr*kc:(jr+gemmNR)*kc], bp[(jr+gemmNR)*kc:(jr+2*gemmNR)*kc]
+			} else {
+				b0, b1, bld = bsrc[jr:(kc-1)*ldb+jr+gemmNR], bsrc[jr+gemmNR:(kc-1)*ldb+jr+2*gemmNR], ldb
+			}
+			for ir := 0; ir < mc; ir += gemmMR {
+				rows := min(gemmMR, mc-ir)
+				apan := ap[ir*kc : ir*kc+kc*gemmMR]
+				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+2*gemmNR]
+				if rows == gemmMR {
+					microKernel6x32(kc, apan, b0, b1, bld, ct, ldc, alpha, beta)
+					continue
+				}
+				microKernel(rows, kc, apan, b0, bld, ct, ldc, alpha, beta)
+				microKernel(rows, kc, apan, b1, bld, ct[gemmNR:], ldc, alpha, beta)
+			}
+			jr += gemmNR
+			continue
+		}
 		var bpan []float32
 		bld := gemmNR
 		switch {

@@ -38,6 +38,10 @@ func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, al
 	pa, pb, pc := &a[0], &b[0], &c[0]
 	switch rows {
 	case 6:
+		if useAVX512 {
+			sgemmKernel6x16AVX512(kc, pa, pb, ldb, pc, ldc, alpha, beta)
+			return
+		}
 		sgemmKernel6x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
 	case 5:
 		sgemmKernel5x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
@@ -50,6 +54,32 @@ func microKernel(rows, kc int, a, b []float32, ldb int, c []float32, ldc int, al
 	default:
 		sgemmKernel1x16AVX2(kc, pa, pb, ldb, pc, ldc, alpha, beta)
 	}
+}
+
+//go:noescape
+func sgemmKernel6x16AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel6x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, b1 *float32)
+
+// wideKernel reports whether microKernel6x32 runs a kernel of its own (the avx512 level); where
+// it does not, a 6x32 tile is better left to two 6x16 ones.
+func wideKernel() bool { return useAVX512 }
+
+// microKernel6x32 computes a 6x32 tile of C: the 16-column micro-panels b0 and b1 (both kc rows
+// ldb apart) against the packed 6-row panel a, into c (rows ldc apart): what two microKernel calls
+// on the tile's halves compute, bit for bit, in one pass over a.
+func microKernel6x32(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	if !useAVX512 || kc <= 0 {
+		microKernel(gemmMR, kc, a, b0, ldb, c, ldc, alpha, beta)
+		microKernel(gemmMR, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
+		return
+	}
+	_ = a[kc*gemmMR-1]
+	_ = b0[(kc-1)*ldb+gemmNR-1]
+	_ = b1[(kc-1)*ldb+gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+2*gemmNR-1]
+	sgemmKernel6x32AVX512(kc, &a[0], &b0[0], ldb, &c[0], ldc, alpha, beta, &b1[0])
 }
 
 //go:noescape

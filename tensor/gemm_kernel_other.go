@@ -32,3 +32,10 @@ func microKernelPF(kc int, a, b []float32, ldb int, c []float32, ldc int, alpha,
 
 // packBEdge packs the first cols < 16 values of kc rows of b (stride ldb) into d, zero-padded.
 func packBEdge(b []float32, ldb, kc, cols int, d []float32) { packBEdgeGo(b, ldb, kc, cols, d) }
+
+func wideKernel() bool { return false }
+
+func microKernel6x32(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	microKernel(gemmMR, kc, a, b0, ldb, c, ldc, alpha, beta)
+	microKernel(gemmMR, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
+}

@@ -4,8 +4,10 @@ import "math"
 
 // MaxPool2x2 max-pools one plane (rows w wide) with 2x2 windows at stride 2 into dst
 // (oh x ow), recording each window's maximum as its index in the plane, stored in arg as the
-// float32's bits (math.Float32frombits(uint32(index))). Ties and NaN keep the earlier element
-// (row-major within the window). It needs 2*oh rows and 2*ow <= w columns of src.
+// float32's bits (math.Float32frombits(uint32(index))). The window is a tournament: the larger
+// of each row's pair, then the bottom one only if it is greater than the top one; so ties keep
+// the earlier element (row-major), and a comparison with NaN keeps the first of the two. It
+// needs 2*oh rows and 2*ow <= w columns of src.
 func MaxPool2x2(src []float32, w, oh, ow int, dst, arg []float32) {
 	if oh <= 0 || ow <= 0 {
 		return

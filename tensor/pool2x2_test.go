@@ -31,13 +31,19 @@ func TestMaxPool2x2(t *testing.T) {
 			want := make([]float32, c.h*c.w)
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
-					bi := 2*oy*c.w + 2*ox
-					best := src[bi]
-					for _, j := range []int{bi + 1, bi + c.w, bi + c.w + 1} {
-						if src[j] > best {
-							best, bi = src[j], j
+					// The documented tournament: each pair's winner, then the bottom
+					// winner only if it is greater than the top one.
+					pair := func(j int) int {
+						if src[j+1] > src[j] {
+							return j + 1
 						}
+						return j
 					}
+					bi := pair(2*oy*c.w + 2*ox)
+					if b := pair(2*oy*c.w + c.w + 2*ox); src[b] > src[bi] {
+						bi = b
+					}
+					best := src[bi]
 					o := oy*ow + ox
 					if got := int(math.Float32bits(arg[o])); got != bi {
 						t.Fatalf("%+v avx=%v window %d,%d: argmax %d, want %d", c, avx, oy, ox, got, bi)
