@@ -294,6 +294,19 @@ func winogradGemm(g *WinogradGeom, u, v, m []float32, xi, ld int) {
 			ie := min(ic+winogradMC, g.Out)
 			for jr := 0; jr < ld; jr += gemmNR {
 				bp := vb[jr*g.C+pc*gemmNR:] // panel jr/16 starts at jr/16 * C*16
+				if jr+2*gemmNR <= ld && wideKernel() {
+					bp1 := vb[(jr+gemmNR)*g.C+pc*gemmNR:]
+					for ir := ic; ir < ie; ir += gemmMR {
+						if rows := min(gemmMR, g.Out-ir); rows < gemmMR {
+							microKernel(rows, kc, ua[ir*kc:], bp, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
+							microKernel(rows, kc, ua[ir*kc:], bp1, gemmNR, mb[ir*ld+jr+gemmNR:], ld, 1, beta)
+							continue
+						}
+						microKernel6x32(kc, ua[ir*kc:], bp, bp1, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
+					}
+					jr += gemmNR
+					continue
+				}
 				for ir := ic; ir < ie; ir += gemmMR {
 					microKernel(min(gemmMR, g.Out-ir), kc, ua[ir*kc:], bp, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
 				}
