@@ -578,7 +578,7 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 	ap, bp := w.a, w.b
 	for jr := 0; jr < nc; jr += gemmNR {
 		cols := min(gemmNR, nc-jr)
-		if jr+2*gemmNR <= nc && wideKernel() && (bsrc != nil || w.pf == nil) {
+		if jr+2*gemmNR <= nc && wideKernel() {
 			// Two whole micro-panels at once (the avx512 level's 6x32 kernel).
 			var b0, b1 []float32
 			bld := gemmNR
@@ -591,7 +591,11 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 				rows := min(gemmMR, mc-ir)
 				apan := ap[ir*kc : ir*kc+kc*gemmMR]
 				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+2*gemmNR]
-				if rows == gemmMR {
+				switch {
+				case rows == gemmMR && ir == 0 && bsrc == nil && w.pf != nil:
+					microKernel6x32PF(kc, apan, b0, b1, bld, ct, ldc, alpha, beta, w.pf[min(w.pfOff+jr, len(w.pf)-1):], w.pfld)
+					continue
+				case rows == gemmMR:
 					microKernel6x32(kc, apan, b0, b1, bld, ct, ldc, alpha, beta)
 					continue
 				}

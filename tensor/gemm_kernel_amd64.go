@@ -62,6 +62,24 @@ func sgemmKernel6x16AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, 
 //go:noescape
 func sgemmKernel6x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, b1 *float32)
 
+//go:noescape
+func sgemmKernel6x32PFAVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, b1 *float32, pf *float32, pfld int)
+
+// microKernel6x32PF is microKernel6x32 prefetching, at each k step, the 32 floats at pf, then
+// pfld floats further on (see microKernelPF).
+func microKernel6x32PF(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, pf []float32, pfld int) {
+	if !useAVX512 || kc <= 0 {
+		microKernel6x32(kc, a, b0, b1, ldb, c, ldc, alpha, beta)
+		return
+	}
+	_ = a[kc*gemmMR-1]
+	_ = b0[(kc-1)*ldb+gemmNR-1]
+	_ = b1[(kc-1)*ldb+gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+2*gemmNR-1]
+	// The prefetches may run past pf's end: a prefetch of any address is harmless.
+	sgemmKernel6x32PFAVX512(kc, &a[0], &b0[0], ldb, &c[0], ldc, alpha, beta, &b1[0], &pf[0], pfld)
+}
+
 // wideKernel reports whether microKernel6x32 runs a kernel of its own (the avx512 level); where
 // it does not, a 6x32 tile is better left to two 6x16 ones.
 func wideKernel() bool { return useAVX512 }

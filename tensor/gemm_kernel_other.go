@@ -39,3 +39,7 @@ func microKernel6x32(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int,
 	microKernel(gemmMR, kc, a, b0, ldb, c, ldc, alpha, beta)
 	microKernel(gemmMR, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
 }
+
+func microKernel6x32PF(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, _ []float32, _ int) {
+	microKernel6x32(kc, a, b0, b1, ldb, c, ldc, alpha, beta)
+}
