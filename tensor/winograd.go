@@ -415,14 +415,20 @@ func winogradOutput(g *WinogradGeom, m, y []float32, o int, b float32, t0, cnt, 
 		plane := y[(s*g.Out+o)*oh*ow : (s*g.Out+o+1)*oh*ow]
 		for i := 0; i < min(4, oh-4*ty); i++ {
 			yr := plane[(4*ty+i)*ow : (4*ty+i+1)*ow]
-			// Runs of 8 tiles into a row buffer (the last run may pass the segment), then
-			// the segment's columns into the output row.
-			winoScatter4(row, r4[i*4*nr+tt:], nr, (e-a+7)/8*8, b)
-			vals := row[:min(4*e, ow)-4*a]
-			if tail != nil {
-				tail(o, vals)
+			// Whole runs of 8 tiles straight into the output row; the last, partial run
+			// (which may pass the segment) into a row buffer, then its columns into the row.
+			full := (e - a) / 8 * 8
+			if 4*(a+full) > ow {
+				full -= 8 // the row's last tile is cut short: never write past the row
 			}
-			copy(yr[4*a:], vals)
+			winoScatter4(yr[4*a:], r4[i*4*nr+tt:], nr, full, b)
+			if n4 := min(4*e, ow) - 4*(a+full); n4 > 0 {
+				winoScatter4(row, r4[i*4*nr+tt+full:], nr, 8, b)
+				copy(yr[4*(a+full):], row[:n4])
+			}
+			if tail != nil {
+				tail(o, yr[4*a:min(4*e, ow)])
+			}
 		}
 		tt += e - a
 	}

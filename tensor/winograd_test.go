@@ -79,6 +79,9 @@ func testWinogradConv(t *testing.T) {
 		// Rows of 18 and 34 tiles: runs of 8 in vector code, the rest, a partial last tile.
 		{2, 3, 6, 70, 5, 1, 1, 0},
 		{3, 4, 9, 134, 3, 0, 2, 21},
+		// Rows of 8 and 16 tiles, the last one cut short: whole runs that would pass the row.
+		{2, 3, 6, 31, 5, 1, 1, 0},
+		{2, 3, 10, 63, 4, 1, 1, 0},
 		// Two k blocks of the products (C > 256), Out past one 6-row panel and one 120-row block.
 		{1, 300, 6, 9, 13, 1, 1, 0},
 		{2, 8, 5, 5, 130, 1, 1, 0},
