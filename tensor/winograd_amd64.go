@@ -8,6 +8,15 @@ func winoBT6AVX2(src *[6]*float32, dst *float32, dstride, n int)
 //go:noescape
 func winoAT6AVX2(src *[6]*float32, dst *float32, dstride, n int)
 
+//go:noescape
+func winoBT6AVX512(src *[6]*float32, dst *float32, dstride, n int)
+
+//go:noescape
+func winoAT6AVX512(src *[6]*float32, dst *float32, dstride, n int)
+
+//go:noescape
+func winoBT6PAVX512(src *[6]*float32, dst *float32, dstride, n, jump int)
+
 // winoBT6 applies Bᵀ across n elements (a multiple of 8) of the six rows src, writing six rows
 // dstride apart from dst[0].
 func winoBT6(src *[6]*float32, dst []float32, dstride, n int) {
@@ -17,6 +26,10 @@ func winoBT6(src *[6]*float32, dst []float32, dstride, n int) {
 	_ = dst[5*dstride+n-1]
 	if !useAVX2 {
 		winoBT6Go(src, dst, dstride, n)
+		return
+	}
+	if useAVX512 {
+		winoBT6AVX512(src, &dst[0], dstride, n)
 		return
 	}
 	winoBT6AVX2(src, &dst[0], dstride, n)
@@ -31,6 +44,10 @@ func winoAT6(src *[6]*float32, dst []float32, dstride, n int) {
 	_ = dst[3*dstride+n-1]
 	if !useAVX2 {
 		winoAT6Go(src, dst, dstride, n)
+		return
+	}
+	if useAVX512 {
+		winoAT6AVX512(src, &dst[0], dstride, n)
 		return
 	}
 	winoAT6AVX2(src, &dst[0], dstride, n)
@@ -83,6 +100,10 @@ func winoBT6P(src *[6]*float32, dst []float32, dstride, n, jump int) {
 	_ = dst[5*dstride+(n-1)+(n-1)/16*jump]
 	if !useAVX2 {
 		winoBT6PGo(src, dst, dstride, n, jump)
+		return
+	}
+	if useAVX512 {
+		winoBT6PAVX512(src, &dst[0], dstride, n, jump)
 		return
 	}
 	winoBT6PAVX2(src, &dst[0], dstride, n, jump)

@@ -12,12 +12,7 @@ import (
 // the same bits at both levels, over shapes that reach the 6x32 tile, its partial row panels
 // and partial micro-panels, packed and in-place B, both transpositions, alpha and beta.
 func TestGemmAVX512MatchesAVX2(t *testing.T) {
-	if MaxKernelLevel() < KernelsAVX512 {
-		if os.Getenv("CI") != "" && DetectCPU().AVX512F && DetectCPU().AVX512VNNI {
-			t.Fatal("an AVX-512 CPU without the avx512 level: ", KernelSummary())
-		}
-		t.Skip("no avx512 level here: ", KernelSummary())
-	}
+	skipWithoutAVX512(t)
 	saved, savedThreads := CurrentKernelLevel(), Threads()
 	defer func() { SetKernelLevel(saved); SetThreads(savedThreads) }()
 	r := rand.New(rand.NewPCG(51, 2))
@@ -72,6 +67,58 @@ func TestGemmAVX512MatchesAVX2(t *testing.T) {
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("%s: C[%d] = %v at avx512, %v at avx2", name, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// skipWithoutAVX512 skips a test of the avx512 level's kernels on a machine without the level,
+// failing instead under CI on a CPU that has the features the level needs.
+func skipWithoutAVX512(t *testing.T) {
+	t.Helper()
+	if MaxKernelLevel() < KernelsAVX512 {
+		if os.Getenv("CI") != "" && hasAVX512() && haveAsmAVX2 {
+			t.Fatal("an AVX-512 CPU without the avx512 level: ", KernelSummary())
+		}
+		t.Skip("no avx512 level here: ", KernelSummary())
+	}
+}
+
+// The Winograd transforms at the avx512 level (16 lanes, then a last 8) write the AVX2 ones' bits,
+// and nothing past the elements they are given (the panel jumps of winoBT6P included).
+func TestWinogradTransformsAVX512(t *testing.T) {
+	skipWithoutAVX512(t)
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{8, 16, 24, 32, 40, 56, 200} {
+		var src [6]*float32
+		for i := range src {
+			row := make([]float32, n)
+			for j := range row {
+				row[j] = float32(r.NormFloat64())
+			}
+			src[i] = &row[0]
+		}
+		const jump = 5
+		dstride := n + n/16*jump + 3
+		run := func(l KernelLevel) []float32 {
+			if err := SetKernelLevel(l); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float32, 3*6*dstride)
+			for i := range out {
+				out[i] = float32(math.NaN())
+			}
+			winoBT6(&src, out, dstride, n)
+			winoAT6(&src, out[6*dstride:], dstride, n)
+			winoBT6P(&src, out[12*dstride:], dstride, n, jump)
+			return out
+		}
+		want, got := run(KernelsAVX2), run(KernelsAVX512)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d is %v at avx512, %v at avx2", n, i, got[i], want[i])
 			}
 		}
 	}
