@@ -71,6 +71,9 @@ type dwRows struct {
 	blk3  []int     // blocks[:nrow], a masked block whose only partial mask is its first (last) kernel column marked dwBlockLeft (dwBlockRight)
 	rows3 []int     // per output row: element offsets of its input rows less PadW, flags (dw3...)
 	zeros []float32 // the row of zeros (with margins for the loads around it)
+
+	// The AVX-512 form of the 3x3 kernel: blocks of 16 outputs per zmm (see plan512).
+	blk512 []int
 }
 
 // Flags of a row of the 3x3 kernel: its masked blocks load under the mask (a whole load would
@@ -281,6 +284,79 @@ func (p *dwRows) plan3(g *DWGeom) {
 			}
 		}
 		p.rows3 = append(p.rows3, offs[0], offs[1], offs[2], flags)
+	}
+	p.plan512(g)
+}
+
+// Block kinds of the AVX-512 3x3 kernel: one chain of FMAs from the bias (the AVX2 blocks of 32)
+// over 64 or 32 outputs with plain loads, or 16 under masks; two chains (its blocks of 8) over 16
+// outputs with plain loads or under masks.
+const (
+	dwZ64 = iota
+	dwZ32
+	dwZT16
+	dwZ16Mask
+	dwZT16Mask
+)
+
+// plan512 lays out a row of the AVX-512 3x3 kernel (six ints per block: first output column,
+// kind, load masks of kernel columns 0, 1 and 2, store mask). The AVX2 kernel's blocks of 32 sum
+// the nine taps in one chain and its blocks of 8 in two, and the last block of a row may overlap
+// the one before: each output keeps the arithmetic of the AVX2 block that stored it last, so
+// the two kernels agree bit for bit. A block loads under masks (zero outside the image, lanes
+// past its last output left out) unless every float it loads lies in the input row.
+func (p *dwRows) plan512(g *DWGeom) {
+	ow, sw := g.OW, g.StrideW
+	two := make([]bool, ow)
+	for b := 0; b < p.nrow; b += 3 {
+		x0, n := p.blocks[b], 8
+		if p.blocks[b+1] == dwBlock32 {
+			n = 32
+		}
+		for c := x0; c < min(x0+n, ow); c++ {
+			two[c] = p.blocks[b+1] != dwBlock32
+		}
+	}
+	plain := func(x0, n int) bool {
+		lo := x0*sw - g.PadW
+		return lo >= 0 && lo+n*sw-1+2 < g.W
+	}
+	p.blk512 = p.blk512[:0]
+	for x := 0; x < ow; {
+		e := x + 1
+		for e < ow && two[e] == two[x] {
+			e++
+		}
+		for x < e {
+			n := e - x
+			switch {
+			case !two[x] && n >= 64 && plain(x, 64):
+				p.blk512 = append(p.blk512, x, dwZ64, 0, 0, 0, 0)
+				x += 64
+			case !two[x] && n >= 32 && plain(x, 32):
+				p.blk512 = append(p.blk512, x, dwZ32, 0, 0, 0, 0)
+				x += 32
+			case two[x] && n >= 16 && plain(x, 16):
+				p.blk512 = append(p.blk512, x, dwZT16, 0, 0, 0, 0)
+				x += 16
+			default:
+				n = min(n, 16)
+				kind := dwZ16Mask
+				if two[x] {
+					kind = dwZT16Mask
+				}
+				var m [3]int
+				for kj := range m {
+					for l := 0; l < n; l++ {
+						if c := (x+l)*sw + kj - g.PadW; c >= 0 && c < g.W {
+							m[kj] |= 1 << (l * sw)
+						}
+					}
+				}
+				p.blk512 = append(p.blk512, x, kind, m[0], m[1], m[2], 1<<n-1)
+				x += n
+			}
+		}
 	}
 }
 
