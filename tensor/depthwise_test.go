@@ -426,7 +426,7 @@ func TestDepthwiseAVX512(t *testing.T) {
 
 // The AVX-512 3x3 kernel against the AVX2 one on MobileNetV2's depthwise layers (224 px, one
 // image: every plane of the layer, the requantizing tail), alternating the levels round by round
-// in one process; it reports the median of the per-round time ratios. Only with
+// in one process (CPU time); it reports the median of the per-round time ratios. Only with
 // VENTRAL_DWSPEED=rounds set (a shared machine's timings are noisy).
 func TestDepthwiseAVX512Speed(t *testing.T) {
 	rounds, _ := strconv.Atoi(os.Getenv("VENTRAL_DWSPEED"))
@@ -436,8 +436,15 @@ func TestDepthwiseAVX512Speed(t *testing.T) {
 	saved := CurrentKernelLevel()
 	defer SetKernelLevel(saved)
 	r := rand.New(rand.NewPCG(61, 62))
-	for _, l := range []struct{ hw, c, s int }{{112, 32, 1}, {112, 96, 2}, {56, 144, 1}, {56, 144, 2}, {28, 192, 1}, {28, 192, 2}, {14, 384, 1}, {14, 576, 1}, {14, 576, 2}, {7, 960, 1}} {
+	layers := []struct{ hw, c, s, band int }{{112, 32, 1, 0}, {112, 96, 2, 0}, {56, 144, 1, 0}, {56, 144, 2, 0}, {28, 192, 1, 0},
+		{28, 192, 2, 0}, {14, 384, 1, 0}, {14, 576, 1, 0}, {14, 576, 2, 0}, {7, 960, 1, 0},
+		// Bands of output rows, as nn's depth-first pairs run them (in cache): 16 planes.
+		{112, 16, 1, 8}, {112, 16, 2, 4}, {56, 16, 1, 8}, {56, 16, 2, 4}, {28, 16, 1, 8}, {28, 16, 2, 4}, {14, 16, 1, 8}, {14, 16, 2, 4}, {7, 16, 1, 7}}
+	for _, l := range layers {
 		g := DWGeom{H: l.hw, W: l.hw, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: l.s, StrideW: l.s, DilH: 1, DilW: 1}
+		if l.band > 0 {
+			g.H, g.PadH = (l.band-1)*l.s+3, 0
+		}
 		if g.Check() != nil {
 			t.Fatal(g)
 		}
@@ -452,11 +459,11 @@ func TestDepthwiseAVX512Speed(t *testing.T) {
 		reps := max(1, 20_000_000/(l.c*op))
 		pass := func(lv KernelLevel) time.Duration {
 			SetKernelLevel(lv)
-			t0 := time.Now()
+			t0 := processCPUTime()
 			for i := 0; i < reps; i++ {
 				DepthwiseForwardTailPlanes(&g, src, ip, k, bias, dst, op, l.c, tail)
 			}
-			return time.Since(t0)
+			return processCPUTime() - t0
 		}
 		var ratios []float64
 		var t2, t5 []time.Duration
@@ -472,7 +479,7 @@ func TestDepthwiseAVX512Speed(t *testing.T) {
 		slices.Sort(t2)
 		slices.Sort(t5)
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(reps) }
-		t.Logf("%3dx%-3d s%d C=%3d: avx2 %7.1f us, avx512 %7.1f us (medians), avx2/avx512 median %.2f (range %.2f-%.2f)",
-			l.hw, l.hw, l.s, l.c, per(t2[rounds/2]), per(t5[rounds/2]), ratios[rounds/2], ratios[0], ratios[rounds-1])
+		t.Logf("%3dx%-3d s%d C=%3d band %d: avx2 %7.1f us, avx512 %7.1f us (medians), avx2/avx512 median %.2f (range %.2f-%.2f)",
+			l.hw, l.hw, l.s, l.c, l.band, per(t2[rounds/2]), per(t5[rounds/2]), ratios[rounds/2], ratios[0], ratios[rounds-1])
 	}
 }
