@@ -300,11 +300,11 @@ const (
 )
 
 // plan512 lays out a row of the AVX-512 3x3 kernel (six ints per block: first output column,
-// kind, load masks of kernel columns 0, 1 and 2, store mask). The AVX2 kernel's blocks of 32 sum
+// kind, two load masks, 0, store mask). The AVX2 kernel's blocks of 32 sum
 // the nine taps in one chain and its blocks of 8 in two, and the last block of a row may overlap
 // the one before: each output keeps the arithmetic of the AVX2 block that stored it last, so
-// the two kernels agree bit for bit. A block loads under masks (zero outside the image, lanes
-// past its last output left out) unless every float it loads lies in the input row.
+// the two kernels agree bit for bit. A block loads under masks (zero outside the image) unless
+// every float it loads lies in the input row.
 func (p *dwRows) plan512(g *DWGeom) {
 	ow, sw := g.OW, g.StrideW
 	two := make([]bool, ow)
@@ -345,15 +345,16 @@ func (p *dwRows) plan512(g *DWGeom) {
 				if two[x] {
 					kind = dwZT16Mask
 				}
-				var m [3]int
-				for kj := range m {
-					for l := 0; l < n; l++ {
-						if c := (x+l)*sw + kj - g.PadW; c >= 0 && c < g.W {
-							m[kj] |= 1 << (l * sw)
-						}
+				// The input columns of the block's loads inside the image: 16 floats and two
+				// more at stride 1, 32 and one more at stride 2.
+				var m [2]int
+				c0 := x*sw - g.PadW
+				for i := 0; i < 16*sw+3-sw; i++ {
+					if c := c0 + i; c >= 0 && c < g.W {
+						m[i/(16*sw)] |= 1 << (i % (16 * sw))
 					}
 				}
-				p.blk512 = append(p.blk512, x, kind, m[0], m[1], m[2], 1<<n-1)
+				p.blk512 = append(p.blk512, x, kind, m[0], m[1], 0, 1<<n-1)
 				x += n
 			}
 		}
