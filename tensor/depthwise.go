@@ -72,8 +72,10 @@ type dwRows struct {
 	rows3 []int     // per output row: element offsets of its input rows less PadW, flags (dw3...)
 	zeros []float32 // the row of zeros (with margins for the loads around it)
 
-	// The AVX-512 form of the 3x3 kernel: blocks of 16 outputs per zmm (see plan512).
+	// The AVX-512 form of the 3x3 kernel: blocks of 16 outputs per zmm (see plan512), or the
+	// plane as one flat run of outputs (see planFlat).
 	blk512 []int
+	flat   []int
 }
 
 // Flags of a row of the 3x3 kernel: its masked blocks load under the mask (a whole load would
@@ -288,6 +290,51 @@ func (p *dwRows) plan3(g *DWGeom) {
 	p.plan512(g)
 }
 
+// dwFlatMax is the widest plane the flat AVX-512 kernel takes (wider ones gain nothing over
+// the row kernel).
+const dwFlatMax = 15
+
+// planFlat plans dw3FlatAVX512 (eight ints per zmm: first output, the load masks of the three
+// kernel rows, the lanes of kernel columns 0 and 2 inside the image, the store mask, 0) on a
+// narrow plane at stride 1, padding 1 across, whose every output the AVX2 kernel sums in two
+// chains (two[ox]): a row of 7 (MobileNets' last layers) is half a zmm, the flat run fills it.
+func (p *dwRows) planFlat(g *DWGeom, two []bool) {
+	p.flat = nil
+	if g.StrideH != 1 || g.StrideW != 1 || g.PadW != 1 || g.OW != g.W || g.W > dwFlatMax || g.OH+2-2*g.PadH != g.H {
+		return
+	}
+	for _, t := range two {
+		if !t {
+			return
+		}
+	}
+	n, w, in := g.OH*g.OW, g.W, g.H*g.W
+	for o0 := 0; o0 < n; o0 += 16 {
+		var c0, c2, st int
+		for l := 0; l < 16 && o0+l < n; l++ {
+			st |= 1 << l
+			if (o0+l)%w != 0 {
+				c0 |= 1 << l
+			}
+			if (o0+l)%w != w-1 {
+				c2 |= 1 << l
+			}
+		}
+		p.flat = append(p.flat, o0)
+		for ki := 0; ki < 3; ki++ {
+			// Lane i (of 18) loads input float o0 + (ki-PadH)*W - 1 + i.
+			m := 0
+			for i := 0; i < 18; i++ {
+				if q := o0 + (ki-g.PadH)*w - 1 + i; q >= 0 && q < in {
+					m |= 1 << i
+				}
+			}
+			p.flat = append(p.flat, m)
+		}
+		p.flat = append(p.flat, c0, c2, st, 0)
+	}
+}
+
 // Block kinds of the AVX-512 3x3 kernel: one chain of FMAs from the bias (the AVX2 blocks of 32)
 // over 64 or 32 outputs with plain loads, or 16 under masks; two chains (its blocks of 8) over 16
 // outputs with plain loads or under masks.
@@ -322,6 +369,7 @@ func (p *dwRows) plan512(g *DWGeom) {
 		return lo >= 0 && lo+n*sw-1+2 < g.W
 	}
 	p.blk512 = p.blk512[:0]
+	p.planFlat(g, two)
 	for x := 0; x < ow; {
 		e := x + 1
 		for e < ow && two[e] == two[x] {

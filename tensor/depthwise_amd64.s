@@ -2823,3 +2823,105 @@ k2znext:
 	VZEROUPPER
 	RET
 
+// func dw3FlatAVX512(dst, src *float32, chunks *int, nchunks int, ks *float32, bias float32, ld, off int, tail *float32, mode int)
+// The 3x3 kernel at stride 1 on a plane as wide as its output (padding 1 across) whose every
+// output dw3S1AVX2 sums in two chains (its blocks of 8: planes narrower than about 40): the
+// plane's outputs as one flat run, 16 per zmm across row ends, the input of tap (ki, kj) the run
+// itself ld*ki + kj + off floats on (off = -1, less ld for a padding row). chunks are eight
+// ints per zmm: first output, three load masks (per kernel row: the
+// lanes inside the plane, 16 bits, then those of the two floats after them), the lanes of
+// kernel columns 0 and 2 inside the image (not at the first and the last column), the store
+// mask and 0. The arithmetic and the tail are those of dw3S1AVX512's kind 4.
+TEXT ·dw3FlatAVX512(SB), NOSPLIT, $0-80
+	MOVQ ks+32(FP), AX
+	VBROADCASTSS 0(AX), Z7
+	VBROADCASTSS 4(AX), Z8
+	VBROADCASTSS 8(AX), Z9
+	VBROADCASTSS 12(AX), Z10
+	VBROADCASTSS 16(AX), Z11
+	VBROADCASTSS 20(AX), Z12
+	VBROADCASTSS 24(AX), Z13
+	VBROADCASTSS 28(AX), Z14
+	VBROADCASTSS 32(AX), Z15
+	VBROADCASTSS bias+40(FP), Z21
+	VPXORD Z22, Z22, Z22
+	MOVQ mode+72(FP), AX
+	CMPQ AX, $0
+	JEQ kfnotail
+	MOVQ tail+64(FP), DX
+	VBROADCASTSS 0(DX), Z17
+	VBROADCASTSS 32(DX), Z18
+	VBROADCASTSS 64(DX), Z19
+	VBROADCASTSS 96(DX), Z20
+kfnotail:
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), R8
+	MOVQ off+56(FP), AX
+	LEAQ (R8)(AX*4), R8
+	MOVQ ld+48(FP), AX
+	LEAQ (R8)(AX*4), R9
+	LEAQ (R9)(AX*4), R10
+	MOVQ chunks+16(FP), CX
+	MOVQ nchunks+24(FP), R12
+kfloop:
+	MOVQ (CX), BX
+	KMOVD 32(CX), K3
+	KMOVD 40(CX), K4
+	KMOVW 48(CX), K5
+	VMOVAPS Z21, Z0
+	VMOVAPS Z22, Z1
+	KMOVD 8(CX), K1
+	KSHIFTRD $16, K1, K2
+	VMOVUPS.Z (R8)(BX*4), K1, Z4
+	VMOVUPS.Z 64(R8)(BX*4), K2, Z5
+	VMOVAPS.Z Z4, K3, Z6
+	VALIGND $1, Z4, Z5, Z23
+	VALIGND.Z $2, Z4, Z5, K4, Z24
+	VFMADD231PS Z6, Z7, Z0
+	VFMADD231PS Z23, Z8, Z1
+	VFMADD231PS Z24, Z9, Z0
+	KMOVD 16(CX), K1
+	KSHIFTRD $16, K1, K2
+	VMOVUPS.Z (R9)(BX*4), K1, Z25
+	VMOVUPS.Z 64(R9)(BX*4), K2, Z26
+	VMOVAPS.Z Z25, K3, Z27
+	VALIGND $1, Z25, Z26, Z28
+	VALIGND.Z $2, Z25, Z26, K4, Z29
+	VFMADD231PS Z27, Z10, Z1
+	VFMADD231PS Z28, Z11, Z0
+	VFMADD231PS Z29, Z12, Z1
+	KMOVD 24(CX), K1
+	KSHIFTRD $16, K1, K2
+	VMOVUPS.Z (R10)(BX*4), K1, Z30
+	VMOVUPS.Z 64(R10)(BX*4), K2, Z4
+	VMOVAPS.Z Z30, K3, Z5
+	VALIGND $1, Z30, Z4, Z6
+	VALIGND.Z $2, Z30, Z4, K4, Z23
+	VFMADD231PS Z5, Z13, Z0
+	VFMADD231PS Z6, Z14, Z1
+	VFMADD231PS Z23, Z15, Z0
+	VADDPS Z1, Z0, Z0
+	MOVQ mode+72(FP), AX
+	CMPQ AX, $1
+	JLT kfst
+	JGT kfac
+	VADDPS Z22, Z0, Z0
+	VMULPS Z17, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VMAXPS Z0, Z19, Z0
+	VMINPS Z0, Z20, Z0
+	VADDPS Z22, Z0, Z0
+	JMP kfst
+kfac:
+	VADDPS Z22, Z0, Z0
+	VMULPS Z17, Z0, Z0
+	VADDPS Z18, Z0, Z0
+	VMAXPS Z0, Z19, Z0
+	VMINPS Z0, Z20, Z0
+kfst:
+	VMOVUPS Z0, K5, (DI)(BX*4)
+	ADDQ $64, CX
+	DECQ R12
+	JNZ kfloop
+	VZEROUPPER
+	RET
