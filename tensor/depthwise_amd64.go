@@ -101,7 +101,11 @@ func dwRowsPlaneTail(g *DWGeom, dst, src, ks []float32, bias float32, t *dwTail)
 				return
 			}
 			if g.StrideW == 1 {
-				dw3S1AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode)
+				pair := 0
+				if g.StrideH == 1 {
+					pair = 1
+				}
+				dw3S1AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode, pair)
 			} else {
 				dw3S2AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode)
 			}
@@ -131,7 +135,7 @@ func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks 
 func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
 
 //go:noescape
-func dw3S1AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
+func dw3S1AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode, pair int)
 
 //go:noescape
 func dw3S2AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
