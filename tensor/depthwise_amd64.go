@@ -100,14 +100,15 @@ func dwRowsPlaneTail(g *DWGeom, dst, src, ks []float32, bias float32, t *dwTail)
 				dw3FlatAVX512(&dst[0], &src[0], &p.flat[0], len(p.flat)/8, &ks[0], bias, g.W, -g.PadH*g.W-1, tail, mode)
 				return
 			}
+			// Two output rows per pass where their input rows overlap as the kernel expects.
+			pair := 0
+			if g.StrideH == g.StrideW {
+				pair = 1
+			}
 			if g.StrideW == 1 {
-				pair := 0
-				if g.StrideH == 1 {
-					pair = 1
-				}
 				dw3S1AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode, pair)
 			} else {
-				dw3S2AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode)
+				dw3S2AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode, pair)
 			}
 			return
 		}
@@ -138,7 +139,7 @@ func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks 
 func dw3S1AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode, pair int)
 
 //go:noescape
-func dw3S2AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
+func dw3S2AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode, pair int)
 
 //go:noescape
 func dw3FlatAVX512(dst, src *float32, chunks *int, nchunks int, ks *float32, bias float32, ld, off int, tail *float32, mode int)
