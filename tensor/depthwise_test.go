@@ -339,7 +339,7 @@ func TestDepthwiseAVX512(t *testing.T) {
 		if trial >= 2*len(widths) {
 			w = 1 + r.IntN(140)
 		}
-		g := DWGeom{H: 1 + r.IntN(9), W: w, KH: 3, KW: 3, PadH: r.IntN(2), PadW: r.IntN(2),
+		g := DWGeom{H: 1 + r.IntN(9), W: w, KH: 3, KW: 3, PadH: r.IntN(3), PadW: r.IntN(2),
 			StrideH: 1 + r.IntN(2), StrideW: 1 + (trial/len(widths))%2, DilH: 1, DilW: 1}
 		if trial%5 == 0 {
 			g.PadH, g.PadW = 1, 1
