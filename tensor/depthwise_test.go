@@ -453,7 +453,10 @@ func TestDepthwiseAVX512Speed(t *testing.T) {
 			t.Fatal(g)
 		}
 		ip, op := g.H*g.W, g.OH*g.OW
-		src := make([]float32, l.c*ip)
+		// Inside a larger allocation, as a network's planes lie: a masked lane before the first
+		// plane (or after the last) on a page not yet touched costs a fault-suppression assist
+		// per load (7x7 planes: 0.9x instead of 1.7x).
+		src := make([]float32, l.c*ip+128)[64 : 64+l.c*ip]
 		for i := range src {
 			src[i] = float32(r.IntN(256) - 128)
 		}
