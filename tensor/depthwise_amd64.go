@@ -95,6 +95,23 @@ func dwRowsPlaneTail(g *DWGeom, dst, src, ks []float32, bias float32, t *dwTail)
 		if t != nil {
 			tail, mode = &t.v[0], t.mode
 		}
+		if useAVX512 {
+			if p.flat != nil {
+				dw3FlatAVX512(&dst[0], &src[0], &p.flat[0], len(p.flat)/8, &ks[0], bias, g.W, -g.PadH*g.W-1, tail, mode)
+				return
+			}
+			// Two output rows per pass where their input rows overlap as the kernel expects.
+			pair := 0
+			if g.StrideH == g.StrideW {
+				pair = 1
+			}
+			if g.StrideW == 1 {
+				dw3S1AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode, pair)
+			} else {
+				dw3S2AVX512(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk512[0], len(p.blk512)/6, &ks[0], bias, g.OW, pf, tail, mode, pair)
+			}
+			return
+		}
 		if g.StrideW == 1 {
 			dw3S1AVX2(&dst[0], &src[0], &p.zeros[0], &p.rows3[0], g.OH, &p.blk3[0], len(p.blk3)/3, &p.masks[0], &ks[0], bias, g.OW, pf, tail, mode)
 		} else {
@@ -117,6 +134,15 @@ func dw3S1AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks 
 
 //go:noescape
 func dw3S2AVX2(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, masks *int32, ks *float32, bias float32, ow, pf int, tail *float32, mode int)
+
+//go:noescape
+func dw3S1AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode, pair int)
+
+//go:noescape
+func dw3S2AVX512(dst, src, zero *float32, rows *int, oh int, blocks *int, nblocks int, ks *float32, bias float32, ow, pf int, tail *float32, mode, pair int)
+
+//go:noescape
+func dw3FlatAVX512(dst, src *float32, chunks *int, nchunks int, ks *float32, bias float32, ld, off int, tail *float32, mode int)
 
 // dwPrefetch is how many input rows ahead the 3x3 kernel prefetches, at least dwPrefetchMin
 // bytes (on small planes, more than a plane ahead).

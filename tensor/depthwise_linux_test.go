@@ -23,8 +23,8 @@ func TestDepthwiseForwardGuardPages(t *testing.T) {
 		t.Skip(err)
 	}
 	fl := unsafe.Slice((*float32)(unsafe.Pointer(&mem[page])), page/4)
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
+	saved, saved512 := useAVX2, useAVX512
+	defer func() { useAVX2, useAVX512 = saved, saved512 }()
 	r := rand.New(rand.NewPCG(31, 32))
 	checked := 0
 	for trial := 0; trial < 400; trial++ {
@@ -53,18 +53,19 @@ func TestDepthwiseForwardGuardPages(t *testing.T) {
 			for i := range src {
 				src[i] = float32(r.IntN(9) - 4)
 			}
-			for _, avx := range []bool{false, true} {
-				if avx && !saved {
+			for level := 0; level < 3; level++ {
+				avx := level > 0
+				if avx && !saved || level == 2 && !saved512 {
 					continue
 				}
-				useAVX2 = avx
+				useAVX2, useAVX512 = avx, level == 2
 				DepthwiseForward(&g, src, k, bias, dst, nil, 1)
 				if !avx {
 					copy(want, dst)
 				} else {
 					for i := range want {
 						if dst[i] != want[i] {
-							t.Fatalf("%+v: AVX2 out[%d] = %g, Go %g", g, i, dst[i], want[i])
+							t.Fatalf("%+v: level %d out[%d] = %g, Go %g", g, level, i, dst[i], want[i])
 						}
 					}
 				}

@@ -3,7 +3,11 @@ package tensor
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // naiveDW is the definition: dst[oy][ox] = sum over taps of k[ki][kj] * src[iy][ix], zero
@@ -312,5 +316,177 @@ func TestDepthwiseForwardTailPlanes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The AVX-512 3x3 kernel against the AVX2 one, bit for bit, with and without each tail: plain
+// floats (where the order of the FMAs shows), zeros of both signs, widths on either side of the
+// 16- and 32-output blocks, both strides, paddings 0 and 1, several planes per call. The input
+// and the output lie between NaN guards.
+func TestDepthwiseAVX512(t *testing.T) {
+	if MaxKernelLevel() < KernelsAVX512 {
+		t.Skip("no AVX-512 here")
+	}
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(51, 52))
+	nan := float32(math.NaN())
+	negZero := float32(math.Copysign(0, -1))
+	widths := []int{1, 2, 3, 5, 7, 8, 9, 13, 14, 15, 16, 17, 18, 23, 24, 25, 28, 31, 32, 33, 34, 35, 39, 40, 41, 44, 47, 48, 49, 56, 63, 64, 65, 66, 70, 79, 80, 96, 97, 100, 112, 113, 127, 128, 130, 150, 200, 229, 260}
+	checked := 0
+	for trial := 0; trial < 2000; trial++ {
+		w := widths[trial%len(widths)]
+		if trial >= 2*len(widths) {
+			w = 1 + r.IntN(140)
+		}
+		g := DWGeom{H: 1 + r.IntN(9), W: w, KH: 3, KW: 3, PadH: r.IntN(3), PadW: r.IntN(2),
+			StrideH: 1 + r.IntN(2), StrideW: 1 + (trial/len(widths))%2, DilH: 1, DilW: 1}
+		if trial%5 == 0 {
+			g.PadH, g.PadW = 1, 1
+		}
+		if trial%11 == 0 {
+			// Wide rows of several row pairs at either stride (the blocks of 64).
+			g.W, g.H, g.StrideH = 130+r.IntN(140), 5+r.IntN(6), g.StrideW
+		}
+		if g.Check() != nil || !g.FusesTail() {
+			continue
+		}
+		checked++
+		planes := 1 + r.IntN(3)
+		ip, op := g.H*g.W, g.OH*g.OW
+		ss, ds := ip+r.IntN(5), op+r.IntN(5)
+		buf := make([]float32, (planes-1)*ss+ip+64)
+		for i := range buf {
+			buf[i] = nan
+		}
+		src := buf[32 : 32+(planes-1)*ss+ip]
+		k, bias := randSlice(r, planes*9), randSlice(r, planes)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+			switch trial % 7 {
+			case 1:
+				src[i] = float32(r.IntN(256) - 128)
+			case 2:
+				src[i] = 0
+			}
+		}
+		if trial%7 == 2 {
+			for i := range bias {
+				bias[i] = negZero
+			}
+			for i := range k {
+				k[i] = -float32(math.Abs(float64(k[i])))
+			}
+		}
+		if trial%7 == 1 {
+			for i := range k {
+				k[i] = float32(r.IntN(255) - 127)
+			}
+			for i := range bias {
+				bias[i] = float32(r.IntN(4001) - 2000)
+			}
+		}
+		tail := &DWTail{Requant: trial%3 == 1, A: randSlice(r, planes), C: randSlice(r, planes), Lo: -2, Hi: 3}
+		if tail.Requant {
+			for m := range tail.A {
+				tail.A[m] = float32(r.Float64() * 0.02)
+			}
+			tail.Lo, tail.Hi = -60, 70
+		}
+		run := func(l KernelLevel) []float32 {
+			if err := SetKernelLevel(l); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float32, (planes-1)*ds+op+32)
+			for i := range out {
+				out[i] = nan
+			}
+			dst := out[16 : 16+(planes-1)*ds+op]
+			if trial%3 == 0 {
+				for m := 0; m < planes; m++ {
+					DepthwiseForward(&g, src[m*ss:m*ss+ip], k[m*9:(m+1)*9], bias[m:m+1], dst[m*ds:m*ds+op], nil, 1)
+				}
+			} else {
+				DepthwiseForwardTailPlanes(&g, src, ss, k, bias, dst, ds, planes, tail)
+			}
+			return out
+		}
+		want, got := run(KernelsAVX2), run(KernelsAVX512)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+				t.Fatalf("trial %d %+v planes %d tail %d: out[%d] = %g, AVX2 %g", trial, g, planes, trial%3, i-16, got[i], want[i])
+			}
+		}
+		for i := 0; i < 16; i++ {
+			if !math.IsNaN(float64(got[i])) || !math.IsNaN(float64(got[len(got)-1-i])) {
+				t.Fatalf("%+v: wrote outside the output", g)
+			}
+		}
+	}
+	if checked < 1500 {
+		t.Fatalf("only %d geometries checked", checked)
+	}
+}
+
+// The AVX-512 3x3 kernel against the AVX2 one on MobileNetV2's depthwise layers (224 px, one
+// image: every plane of the layer, the requantizing tail), alternating the levels round by round
+// in one process (CPU time); it reports the median of the per-round time ratios. Only with
+// VENTRAL_DWSPEED=rounds set (a shared machine's timings are noisy).
+func TestDepthwiseAVX512Speed(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("VENTRAL_DWSPEED"))
+	if rounds <= 0 || MaxKernelLevel() < KernelsAVX512 {
+		t.Skip("set VENTRAL_DWSPEED=rounds on an AVX-512 machine")
+	}
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(61, 62))
+	layers := []struct{ hw, c, s, band int }{{112, 32, 1, 0}, {112, 96, 2, 0}, {56, 144, 1, 0}, {56, 144, 2, 0}, {28, 192, 1, 0},
+		{28, 192, 2, 0}, {14, 384, 1, 0}, {14, 576, 1, 0}, {14, 576, 2, 0}, {7, 960, 1, 0},
+		// Bands of output rows, as nn's depth-first pairs run them (in cache): 16 planes.
+		{112, 16, 1, 8}, {112, 16, 2, 4}, {56, 16, 1, 8}, {56, 16, 2, 4}, {28, 16, 1, 8}, {28, 16, 2, 4}, {14, 16, 1, 8}, {14, 16, 2, 4}, {7, 16, 1, 7}}
+	for _, l := range layers {
+		g := DWGeom{H: l.hw, W: l.hw, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: l.s, StrideW: l.s, DilH: 1, DilW: 1}
+		if l.band > 0 {
+			g.H, g.PadH = (l.band-1)*l.s+3, 0
+		}
+		if g.Check() != nil {
+			t.Fatal(g)
+		}
+		ip, op := g.H*g.W, g.OH*g.OW
+		// Inside a larger allocation, as a network's planes lie: a masked lane before the first
+		// plane (or after the last) on a page not yet touched costs a fault-suppression assist
+		// per load (7x7 planes: 0.9x instead of 1.7x).
+		src := make([]float32, l.c*ip+128)[64 : 64+l.c*ip]
+		for i := range src {
+			src[i] = float32(r.IntN(256) - 128)
+		}
+		k, bias := randSlice(r, 9*l.c), randSlice(r, l.c)
+		tail := &DWTail{Requant: true, A: randSlice(r, l.c), Lo: -100, Hi: 100}
+		dst := make([]float32, l.c*op)
+		reps := max(1, 20_000_000/(l.c*op))
+		pass := func(lv KernelLevel) time.Duration {
+			SetKernelLevel(lv)
+			t0 := processCPUTime()
+			for i := 0; i < reps; i++ {
+				DepthwiseForwardTailPlanes(&g, src, ip, k, bias, dst, op, l.c, tail)
+			}
+			return processCPUTime() - t0
+		}
+		var ratios []float64
+		var t2, t5 []time.Duration
+		for i := 0; i < rounds; i++ {
+			a, b := pass(KernelsAVX2), pass(KernelsAVX512)
+			if i%2 == 1 {
+				b, a = pass(KernelsAVX512), pass(KernelsAVX2)
+			}
+			t2, t5 = append(t2, a), append(t5, b)
+			ratios = append(ratios, float64(a)/float64(b))
+		}
+		slices.Sort(ratios)
+		slices.Sort(t2)
+		slices.Sort(t5)
+		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(reps) }
+		t.Logf("%3dx%-3d s%d C=%3d band %d: avx2 %7.1f us, avx512 %7.1f us (medians), avx2/avx512 median %.2f (range %.2f-%.2f)",
+			l.hw, l.hw, l.s, l.c, l.band, per(t2[rounds/2]), per(t5[rounds/2]), ratios[rounds/2], ratios[0], ratios[rounds-1])
 	}
 }
