@@ -324,9 +324,7 @@ func TestDepthwiseForwardTailPlanes(t *testing.T) {
 // 16- and 32-output blocks, both strides, paddings 0 and 1, several planes per call. The input
 // and the output lie between NaN guards.
 func TestDepthwiseAVX512(t *testing.T) {
-	if MaxKernelLevel() < KernelsAVX512 {
-		t.Skip("no AVX-512 here")
-	}
+	skipWithoutAVX512(t)
 	saved := CurrentKernelLevel()
 	defer SetKernelLevel(saved)
 	r := rand.New(rand.NewPCG(51, 52))
