@@ -120,3 +120,59 @@ func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32,
 		qKernelRqGo(a[p*kp*qMR*2:], b, kp, c[p*qMR*ldc:], ldc, bias[p*qMR:], mult[p*qMR:], qlo, qhi)
 	}
 }
+
+//go:noescape
+func qKernelZ1(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+
+//go:noescape
+func qKernelZ2(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+
+// The modes of the VNNI kernels: requantized stores, the same non-temporal, plain sums.
+const (
+	qModeRq = iota
+	qModeNT
+	qModeRaw
+)
+
+// qGemmVNNI is QGemm (mode qModeRaw; bias and mult unused) and QGemmRequant(Stream) (qModeRq,
+// qModeNT) at the avx512 level: all of C in one call of a VNNI kernel per pair of strips, the
+// partial last panel's rows and the partial last strip's columns stored directly (the kernel
+// computes the panel's zero rows and the strip's zero columns and stores only the real ones).
+// Non-temporal stores need C 64-byte aligned with rows a multiple of 16 floats apart, and a
+// whole strip; the kernel stores normally otherwise.
+func qGemmVNNI(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, mode int) {
+	m, n, kp := a.M, b.N, qPairs(a.K)
+	panels := (m + qMR - 1) / qMR
+	rows := m - (panels-1)*qMR
+	strips := (n + qNR - 1) / qNR
+	_, _, _ = a.data[panels*kp*qMR*2-1], b.data[strips*kp*qNR*2-1], c[(m-1)*ldc+n-1]
+	pb, pm, bstep := &qZeros[0], &qZeros[0], 0
+	if mode != qModeRaw {
+		_, _ = bias[m-1], mult[m-1]
+		pb, pm, bstep = &bias[0], &mult[0], qMR*4
+	}
+	if mode == qModeNT && (uintptr(unsafe.Pointer(&c[0]))%64 != 0 || ldc%16 != 0) {
+		mode = qModeRq
+	}
+	sstride := kp * qNR * 2 * 2 // bytes from a strip to the next
+	for s := 0; s < strips; {
+		j0 := s * qNR
+		cols := min(n-j0, 2*qNR)
+		md := mode
+		if cols > qNR {
+			mask := 1<<(cols-qNR) - 1
+			if mask != 0xffff && md == qModeNT {
+				md = qModeRq
+			}
+			qKernelZ2(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+			s += 2
+			continue
+		}
+		mask := 1<<cols - 1
+		if mask != 0xffff && md == qModeNT {
+			md = qModeRq
+		}
+		qKernelZ1(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+		s++
+	}
+}
