@@ -19,6 +19,17 @@ func qKernel(a, b []int16, kp int, c []float32, ldc int) {
 //go:noescape
 func packQBAVX2(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
 
+//go:noescape
+func packQBZ(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+
+// packQB is packQBAVX2, or its zmm form packQBZ at the avx512 level.
+func packQB(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool {
+	if useAVX512 {
+		return packQBZ(d, r0, r1, count, r0step, r1step, dstep)
+	}
+	return packQBAVX2(d, r0, r1, count, r0step, r1step, dstep)
+}
+
 // qZeroRow pairs with the odd last row of B.
 var qZeroRow [qNR]float32
 
@@ -30,14 +41,14 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	full := k / 2
 	if full > 0 {
 		_, _ = d[full*qNR*2-1], b[(2*full-1)*ldb+qNR-1]
-		if !packQBAVX2(&d[0], &b[0], &b[ldb], full, 8*ldb, 8*ldb, 4*qNR) {
+		if !packQB(&d[0], &b[0], &b[ldb], full, 8*ldb, 8*ldb, 4*qNR) {
 			return false
 		}
 	}
 	if k%2 == 1 {
 		// The last row pairs with zeros.
 		_, _ = d[(full+1)*qNR*2-1], b[(k-1)*ldb+qNR-1]
-		return packQBAVX2(&d[full*qNR*2], &b[(k-1)*ldb], &qZeroRow[0], 1, 0, 0, 0)
+		return packQB(&d[full*qNR*2], &b[(k-1)*ldb], &qZeroRow[0], 1, 0, 0, 0)
 	}
 	return true
 }
@@ -53,13 +64,13 @@ func packQBStrips(d []int16, b []float32, ldb, k, strips int) bool {
 	kp := qPairs(k)
 	_, _ = d[((strips-1)*kp+kp)*qNR*2-1], b[(k-1)*ldb+strips*qNR-1]
 	for p := 0; p < k/2; p++ {
-		if !packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &b[(2*p+1)*ldb], strips, 4*qNR, 4*qNR, kp*qNR*4) {
+		if !packQB(&d[p*qNR*2], &b[2*p*ldb], &b[(2*p+1)*ldb], strips, 4*qNR, 4*qNR, kp*qNR*4) {
 			return false
 		}
 	}
 	if k%2 == 1 {
 		p := k / 2
-		return packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &qZeroRow[0], strips, 4*qNR, 0, kp*qNR*4)
+		return packQB(&d[p*qNR*2], &b[2*p*ldb], &qZeroRow[0], strips, 4*qNR, 0, kp*qNR*4)
 	}
 	return true
 }

@@ -1091,3 +1091,61 @@ z1next:
 z1ret:
 	VZEROUPPER
 	RET
+
+// The word order of a VPACKSSDW of rows r0 and r1 (per 128-bit lane r0[0..3] r1[0..3]) to
+// pairs (per lane r0[0] r1[0] r0[1] r1[1] ...).
+DATA qPairShuf<>+0(SB)/8, $0x0b0a030209080100
+DATA qPairShuf<>+8(SB)/8, $0x0f0e07060d0c0504
+GLOBL qPairShuf<>(SB), RODATA|NOPTR, $16
+
+// func packQBZ(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+// packQBAVX2 in zmm: 16 columns of both rows a step, one zmm of pairs stored. The checks:
+// converted and converted back, a level equals itself but for the sign of a zero, so the
+// differences' bits (their sign bits cleared at the end) are ORed into Z14 with one VPTERNLOGD;
+// the levels saturated to int16 by the VPACKSSDW that also pairs them have their largest
+// magnitude kept in Z15 (anything beyond int16, -2^31 for NaN and infinities included, stays
+// beyond 1024). count >= 1.
+TEXT ·packQBZ(SB), NOSPLIT, $0-57
+	MOVQ d+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), BX
+	MOVQ count+24(FP), CX
+	MOVQ r0step+32(FP), R8
+	MOVQ r1step+40(FP), R9
+	MOVQ dstep+48(FP), R10
+	VBROADCASTI32X4 qPairShuf<>(SB), Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+pzloop:
+	PREFETCHT0 (SI)(R8*8)
+	PREFETCHT0 (BX)(R9*8)
+	VMOVUPS (SI), Z0
+	VMOVUPS (BX), Z1
+	VCVTPS2DQ Z0, Z2
+	VCVTPS2DQ Z1, Z3
+	VCVTDQ2PS Z2, Z4
+	VCVTDQ2PS Z3, Z5
+	VPTERNLOGD $0xf6, Z4, Z0, Z14
+	VPTERNLOGD $0xf6, Z5, Z1, Z14
+	VPACKSSDW Z3, Z2, Z6
+	VPSHUFB Z13, Z6, Z7
+	VMOVDQU32 Z7, (DI)
+	VPABSW Z6, Z6
+	VPMAXUW Z6, Z15, Z15
+	ADDQ R8, SI
+	ADDQ R9, BX
+	ADDQ R10, DI
+	DECQ CX
+	JNZ pzloop
+	MOVL $0x04000400, AX
+	VPBROADCASTD AX, Z12
+	VPSUBUSW Z12, Z15, Z15
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z12
+	VPANDD Z12, Z14, Z14
+	VPORD Z14, Z15, Z15
+	VPTESTMD Z15, Z15, K1
+	KORTESTW K1, K1
+	SETEQ ret+56(FP)
+	VZEROUPPER
+	RET

@@ -340,3 +340,45 @@ func TestQGemmLevelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// PackQB accepts and refuses the same matrices at every level and packs the same int16: -0
+// is the level 0, a fraction, a level beyond ±QGemmMaxLevel, NaN or an infinity anywhere (a
+// full strip, the partial one, the odd last row) refuses the whole matrix.
+func TestPackQBLevelsAgree(t *testing.T) {
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(43, 44))
+	odd := []float32{float32(math.Copysign(0, -1)), 0.5, -1023.5, QGemmMaxLevel + 1, -QGemmMaxLevel - 1, float32(math.NaN()), float32(math.Inf(-1)), 65536 + 7, -2147483648, QGemmMaxLevel, -QGemmMaxLevel}
+	for trial := 0; trial < 300; trial++ {
+		k, n := 1+r.IntN(40), 1+r.IntN(90)
+		ldb := n + r.IntN(5)
+		b := make([]float32, k*ldb)
+		for i := range b {
+			b[i] = float32(r.IntN(2*QGemmMaxLevel+1) - QGemmMaxLevel)
+		}
+		if trial%3 != 0 {
+			b[r.IntN(k)*ldb+r.IntN(n)] = odd[r.IntN(len(odd))]
+		}
+		var ref []int16
+		var refOK bool
+		for i, l := range AvailableKernelLevels() {
+			SetKernelLevel(l)
+			var pb QPackedB
+			ok := PackQB(&pb, k, n, b, ldb)
+			if i == 0 {
+				ref, refOK = pb.data, ok
+				continue
+			}
+			if ok != refOK {
+				t.Fatalf("%dx%d trial %d: %s accepts: %v, %s: %v", k, n, trial, l, ok, AvailableKernelLevels()[0], refOK)
+			}
+			if ok {
+				for j := range ref {
+					if ref[j] != pb.data[j] {
+						t.Fatalf("%dx%d: packed [%d] = %d at %s, %d at %s", k, n, j, pb.data[j], l, ref[j], AvailableKernelLevels()[0])
+					}
+				}
+			}
+		}
+	}
+}
