@@ -932,6 +932,173 @@ z2ret:
 	VZEROUPPER
 	RET
 
+// One row of a three-strip tile.
+#define ROW3RQ(off, acc0, acc1, acc2) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	RQZ(acc2); \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 64(DX); \
+	VMOVUPS acc2, K1, 128(DX); \
+	ADDQ R8, DX
+
+#define ROW3NT(off, acc0, acc1, acc2) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	RQZ(acc2); \
+	VMOVNTPS acc0, (DX); \
+	VMOVNTPS acc1, 64(DX); \
+	VMOVNTPS acc2, 128(DX); \
+	ADDQ R8, DX
+
+#define ROW3RAW(acc0, acc1, acc2) \
+	VCVTDQ2PS acc0, acc0; \
+	VCVTDQ2PS acc1, acc1; \
+	VCVTDQ2PS acc2, acc2; \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 64(DX); \
+	VMOVUPS acc2, K1, 128(DX); \
+	ADDQ R8, DX
+
+#define PAIR3(off, acc0, acc1, acc2) \
+	VPBROADCASTD off(SI), Z2; \
+	VPDPWSSD Z0, Z2, acc0; \
+	VPDPWSSD Z1, Z2, acc1; \
+	VPDPWSSD Z3, Z2, acc2
+
+// func qKernelZ3(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+// 6 rows x 48 columns: 18 accumulators Z4..Z21 (row i in Z(4+3i)..Z(6+3i)), the third strip
+// 2*sstride bytes after the first; for n of 48 (MobileNetV2's 7x7 layers), where two passes
+// would read A twice.
+TEXT ·qKernelZ3(SB), NOSPLIT, $0-112
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), R13
+	MOVQ c+24(FP), BX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ bias+40(FP), R9
+	MOVQ mult+48(FP), R10
+	MOVQ bstep+56(FP), R11
+	MOVQ panels+72(FP), R12
+	MOVQ sstride+88(FP), AX
+	MOVQ mask+96(FP), R14
+	KMOVW R14, K1
+	VBROADCASTSS qlo+64(FP), Z28
+	VBROADCASTSS qhi+68(FP), Z29
+	VPXORD Z30, Z30, Z30
+z3panel:
+	MOVQ R13, DI
+	MOVQ kp+16(FP), CX
+	MOVQ BX, DX
+	MOVQ $6, R14
+	CMPQ R12, $1
+	JNE z3zero
+	MOVQ rows+80(FP), R14
+z3zero:
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+z3k:
+	VMOVDQU32 (DI), Z0
+	VMOVDQU32 (DI)(AX*1), Z1
+	VMOVDQU32 (DI)(AX*2), Z3
+	PAIR3(0, Z4, Z5, Z6)
+	PAIR3(4, Z7, Z8, Z9)
+	PAIR3(8, Z10, Z11, Z12)
+	PAIR3(12, Z13, Z14, Z15)
+	PAIR3(16, Z16, Z17, Z18)
+	PAIR3(20, Z19, Z20, Z21)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ z3k
+	MOVQ mode+104(FP), CX
+	CMPQ CX, $1
+	JEQ z3nt
+	JGT z3raw
+	ROW3RQ(0, Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(4, Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(8, Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(12, Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(16, Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(20, Z19, Z20, Z21)
+	JMP z3next
+z3nt:
+	ROW3NT(0, Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3NT(4, Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3NT(8, Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3NT(12, Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3NT(16, Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3NT(20, Z19, Z20, Z21)
+	JMP z3next
+z3raw:
+	ROW3RAW(Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z19, Z20, Z21)
+z3next:
+	LEAQ (R8)(R8*2), CX
+	LEAQ (BX)(CX*2), BX
+	ADDQ R11, R9
+	ADDQ R11, R10
+	DECQ R12
+	JNZ z3panel
+	CMPQ mode+104(FP), $1
+	JNE z3ret
+	SFENCE
+z3ret:
+	VZEROUPPER
+	RET
+
 // One row of a one-strip tile.
 #define ROW1RQ(off, acc) \
 	LDRQ(off); \
