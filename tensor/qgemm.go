@@ -198,6 +198,10 @@ func QGemm(a *QPackedA, b *QPackedB, c []float32, ldc int) {
 	if a.K != b.K {
 		panic("tensor.QGemm: operands packed with different k")
 	}
+	if useAVX512 {
+		qGemmVNNI(a, b, c, ldc, nil, nil, 0, 0, qModeRaw)
+		return
+	}
 	m, n, kp := a.M, b.N, qPairs(a.K)
 	_ = c[(m-1)*ldc+n-1]
 	var tile [qMR * qNR]float32
@@ -258,6 +262,14 @@ func QGemmRequantStream(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mu
 func qGemmRequant(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, stream bool) {
 	if a.K != b.K || len(bias) < a.M || len(mult) < a.M {
 		panic("tensor.QGemmRequant: operands packed with different k, or fewer than m biases or multipliers")
+	}
+	if useAVX512 {
+		mode := qModeRq
+		if stream {
+			mode = qModeNT
+		}
+		qGemmVNNI(a, b, c, ldc, bias, mult, qlo, qhi, mode)
+		return
 	}
 	m, n, kp := a.M, b.N, qPairs(a.K)
 	_ = c[(m-1)*ldc+n-1]

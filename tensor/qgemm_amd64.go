@@ -19,6 +19,17 @@ func qKernel(a, b []int16, kp int, c []float32, ldc int) {
 //go:noescape
 func packQBAVX2(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
 
+//go:noescape
+func packQBZ(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+
+// packQB is packQBAVX2, or its zmm form packQBZ at the avx512 level.
+func packQB(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool {
+	if useAVX512 {
+		return packQBZ(d, r0, r1, count, r0step, r1step, dstep)
+	}
+	return packQBAVX2(d, r0, r1, count, r0step, r1step, dstep)
+}
+
 // qZeroRow pairs with the odd last row of B.
 var qZeroRow [qNR]float32
 
@@ -30,14 +41,14 @@ func packQBStrip(d []int16, b []float32, ldb, k int) bool {
 	full := k / 2
 	if full > 0 {
 		_, _ = d[full*qNR*2-1], b[(2*full-1)*ldb+qNR-1]
-		if !packQBAVX2(&d[0], &b[0], &b[ldb], full, 8*ldb, 8*ldb, 4*qNR) {
+		if !packQB(&d[0], &b[0], &b[ldb], full, 8*ldb, 8*ldb, 4*qNR) {
 			return false
 		}
 	}
 	if k%2 == 1 {
 		// The last row pairs with zeros.
 		_, _ = d[(full+1)*qNR*2-1], b[(k-1)*ldb+qNR-1]
-		return packQBAVX2(&d[full*qNR*2], &b[(k-1)*ldb], &qZeroRow[0], 1, 0, 0, 0)
+		return packQB(&d[full*qNR*2], &b[(k-1)*ldb], &qZeroRow[0], 1, 0, 0, 0)
 	}
 	return true
 }
@@ -53,13 +64,13 @@ func packQBStrips(d []int16, b []float32, ldb, k, strips int) bool {
 	kp := qPairs(k)
 	_, _ = d[((strips-1)*kp+kp)*qNR*2-1], b[(k-1)*ldb+strips*qNR-1]
 	for p := 0; p < k/2; p++ {
-		if !packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &b[(2*p+1)*ldb], strips, 4*qNR, 4*qNR, kp*qNR*4) {
+		if !packQB(&d[p*qNR*2], &b[2*p*ldb], &b[(2*p+1)*ldb], strips, 4*qNR, 4*qNR, kp*qNR*4) {
 			return false
 		}
 	}
 	if k%2 == 1 {
 		p := k / 2
-		return packQBAVX2(&d[p*qNR*2], &b[2*p*ldb], &qZeroRow[0], strips, 4*qNR, 0, kp*qNR*4)
+		return packQB(&d[p*qNR*2], &b[2*p*ldb], &qZeroRow[0], strips, 4*qNR, 0, kp*qNR*4)
 	}
 	return true
 }
@@ -118,5 +129,80 @@ func qKernelRq(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32,
 	}
 	for p := 0; p < panels; p++ {
 		qKernelRqGo(a[p*kp*qMR*2:], b, kp, c[p*qMR*ldc:], ldc, bias[p*qMR:], mult[p*qMR:], qlo, qhi)
+	}
+}
+
+//go:noescape
+func qKernelZ1(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+
+//go:noescape
+func qKernelZ3(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+
+// qThree lets qGemmVNNI run three strips a pass where 33 to 48 columns remain (for
+// measurements; true). Three strips a pass throughout measured no faster than two, and 0.92x
+// for n 49 (three, then one for a column, against two and two).
+var qThree = true
+
+//go:noescape
+func qKernelZ2(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+
+// The modes of the VNNI kernels: requantized stores, the same non-temporal, plain sums.
+const (
+	qModeRq = iota
+	qModeNT
+	qModeRaw
+)
+
+// qGemmVNNI is QGemm (mode qModeRaw; bias and mult unused) and QGemmRequant(Stream) (qModeRq,
+// qModeNT) at the avx512 level: all of C in one call of a VNNI kernel per pair of strips (three
+// where 33 to 48 columns remain: MobileNetV2's n of 48 then reads A once, 1.05-1.15x), the
+// partial last panel's rows and the partial last strip's columns stored directly (the kernel
+// computes the panel's zero rows and the strip's zero columns and stores only the real ones).
+// Non-temporal stores need C 64-byte aligned with rows a multiple of 16 floats apart, and a
+// whole strip; the kernel stores normally otherwise.
+func qGemmVNNI(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, mode int) {
+	m, n, kp := a.M, b.N, qPairs(a.K)
+	panels := (m + qMR - 1) / qMR
+	rows := m - (panels-1)*qMR
+	strips := (n + qNR - 1) / qNR
+	_, _, _ = a.data[panels*kp*qMR*2-1], b.data[strips*kp*qNR*2-1], c[(m-1)*ldc+n-1]
+	pb, pm, bstep := &qZeros[0], &qZeros[0], 0
+	if mode != qModeRaw {
+		_, _ = bias[m-1], mult[m-1]
+		pb, pm, bstep = &bias[0], &mult[0], qMR*4
+	}
+	if mode == qModeNT && (uintptr(unsafe.Pointer(&c[0]))%64 != 0 || ldc%16 != 0) {
+		mode = qModeRq
+	}
+	sstride := kp * qNR * 2 * 2 // bytes from a strip to the next
+	for s := 0; s < strips; {
+		j0 := s * qNR
+		cols := min(n-j0, 2*qNR)
+		md := mode
+		if qThree && n-j0 > 2*qNR && n-j0 <= 3*qNR {
+			cols = n - j0
+			mask := 1<<(cols-2*qNR) - 1
+			if mask != 0xffff && md == qModeNT {
+				md = qModeRq
+			}
+			qKernelZ3(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+			s += 3
+			continue
+		}
+		if cols > qNR {
+			mask := 1<<(cols-qNR) - 1
+			if mask != 0xffff && md == qModeNT {
+				md = qModeRq
+			}
+			qKernelZ2(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+			s += 2
+			continue
+		}
+		mask := 1<<cols - 1
+		if mask != 0xffff && md == qModeNT {
+			md = qModeRq
+		}
+		qKernelZ1(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+		s++
 	}
 }

@@ -747,3 +747,572 @@ r2kloop:
 	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// The AVX-512 VNNI kernels (the avx512 level). VPDPWSSD multiplies the 16 int16 pairs of a
+// zmm of B by a row's broadcast pair of A and adds each pair's two products into 16 int32
+// lanes, without saturation: VPMADDWD and VPADDD in one instruction, the same integers. The
+// epilogue is qKernelRqAVX2's in zmm, step for step (VRNDSCALEPS $0 rounds as VROUNDPS $0 does,
+// the clamps keep their operand order), so the bits are the AVX2 kernels'.
+//
+// Both kernels take
+//	a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32,
+//	panels, rows, sstride, mask, mode int
+// and run panels consecutive 6-row panels of A (their tiles one below the other in C, 6*ldc
+// apart) against one strip of B (qKernelZ1) or two (qKernelZ2: the second sstride bytes after
+// the first, its tile 16 columns right of the first's). Of the last panel only the first rows
+// rows are stored (and their bias and mult read); bias and mult advance bstep bytes a panel.
+// mask selects the columns stored of the last strip (0xffff: all 16). mode 0 stores the
+// requantized values, mode 1 the same with non-temporal stores (c and 4*ldc multiples of 64, mask
+// 0xffff; fenced before returning), mode 2 the int32 sums converted to float32 (bias, mult,
+// qlo and qhi unused). kp, panels, rows >= 1.
+
+// RQZ requantizes the int32 lanes of acc with bias Z26 and multiplier Z27.
+#define RQZ(acc) \
+	VCVTDQ2PS acc, acc; \
+	VADDPS Z26, acc, acc; \
+	VMULPS Z27, acc, acc; \
+	VRNDSCALEPS $0, acc, acc; \
+	VMAXPS acc, Z28, acc; \
+	VMINPS acc, Z29, acc; \
+	VADDPS Z30, acc, acc
+
+#define LDRQ(off) \
+	VBROADCASTSS off(R9), Z26; \
+	VBROADCASTSS off(R10), Z27
+
+// One row of a two-strip tile, requantized (stored, NT-stored) or converted.
+#define ROW2RQ(off, acc0, acc1) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, K1, 64(DX); \
+	ADDQ R8, DX
+
+#define ROW2NT(off, acc0, acc1) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	VMOVNTPS acc0, (DX); \
+	VMOVNTPS acc1, 64(DX); \
+	ADDQ R8, DX
+
+#define ROW2RAW(acc0, acc1) \
+	VCVTDQ2PS acc0, acc0; \
+	VCVTDQ2PS acc1, acc1; \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, K1, 64(DX); \
+	ADDQ R8, DX
+
+// One row of A's pair broadcast into Z2, times both strips.
+#define PAIR2(off, acc0, acc1) \
+	VPBROADCASTD off(SI), Z2; \
+	VPDPWSSD Z0, Z2, acc0; \
+	VPDPWSSD Z1, Z2, acc1
+
+// func qKernelZ2(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+// 6 rows x 32 columns: 12 accumulators Z4..Z15 (row i in Z(4+2i), Z(5+2i)).
+TEXT ·qKernelZ2(SB), NOSPLIT, $0-112
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), R13
+	MOVQ c+24(FP), BX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ bias+40(FP), R9
+	MOVQ mult+48(FP), R10
+	MOVQ bstep+56(FP), R11
+	MOVQ panels+72(FP), R12
+	MOVQ sstride+88(FP), AX
+	MOVQ mask+96(FP), R14
+	KMOVW R14, K1
+	VBROADCASTSS qlo+64(FP), Z28
+	VBROADCASTSS qhi+68(FP), Z29
+	VPXORD Z30, Z30, Z30
+z2panel:
+	MOVQ R13, DI
+	MOVQ kp+16(FP), CX
+	MOVQ BX, DX
+	MOVQ $6, R14
+	CMPQ R12, $1
+	JNE z2zero
+	MOVQ rows+80(FP), R14
+z2zero:
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+z2k:
+	VMOVDQU32 (DI), Z0
+	VMOVDQU32 (DI)(AX*1), Z1
+	PAIR2(0, Z4, Z5)
+	PAIR2(4, Z6, Z7)
+	PAIR2(8, Z8, Z9)
+	PAIR2(12, Z10, Z11)
+	PAIR2(16, Z12, Z13)
+	PAIR2(20, Z14, Z15)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ z2k
+	MOVQ mode+104(FP), CX
+	CMPQ CX, $1
+	JEQ z2nt
+	JGT z2raw
+	ROW2RQ(0, Z4, Z5)
+	DECQ R14
+	JZ z2next
+	ROW2RQ(4, Z6, Z7)
+	DECQ R14
+	JZ z2next
+	ROW2RQ(8, Z8, Z9)
+	DECQ R14
+	JZ z2next
+	ROW2RQ(12, Z10, Z11)
+	DECQ R14
+	JZ z2next
+	ROW2RQ(16, Z12, Z13)
+	DECQ R14
+	JZ z2next
+	ROW2RQ(20, Z14, Z15)
+	JMP z2next
+z2nt:
+	ROW2NT(0, Z4, Z5)
+	DECQ R14
+	JZ z2next
+	ROW2NT(4, Z6, Z7)
+	DECQ R14
+	JZ z2next
+	ROW2NT(8, Z8, Z9)
+	DECQ R14
+	JZ z2next
+	ROW2NT(12, Z10, Z11)
+	DECQ R14
+	JZ z2next
+	ROW2NT(16, Z12, Z13)
+	DECQ R14
+	JZ z2next
+	ROW2NT(20, Z14, Z15)
+	JMP z2next
+z2raw:
+	ROW2RAW(Z4, Z5)
+	DECQ R14
+	JZ z2next
+	ROW2RAW(Z6, Z7)
+	DECQ R14
+	JZ z2next
+	ROW2RAW(Z8, Z9)
+	DECQ R14
+	JZ z2next
+	ROW2RAW(Z10, Z11)
+	DECQ R14
+	JZ z2next
+	ROW2RAW(Z12, Z13)
+	DECQ R14
+	JZ z2next
+	ROW2RAW(Z14, Z15)
+z2next:
+	LEAQ (R8)(R8*2), CX
+	LEAQ (BX)(CX*2), BX
+	ADDQ R11, R9
+	ADDQ R11, R10
+	DECQ R12
+	JNZ z2panel
+	CMPQ mode+104(FP), $1
+	JNE z2ret
+	SFENCE
+z2ret:
+	VZEROUPPER
+	RET
+
+// One row of a three-strip tile.
+#define ROW3RQ(off, acc0, acc1, acc2) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	RQZ(acc2); \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 64(DX); \
+	VMOVUPS acc2, K1, 128(DX); \
+	ADDQ R8, DX
+
+#define ROW3NT(off, acc0, acc1, acc2) \
+	LDRQ(off); \
+	RQZ(acc0); \
+	RQZ(acc1); \
+	RQZ(acc2); \
+	VMOVNTPS acc0, (DX); \
+	VMOVNTPS acc1, 64(DX); \
+	VMOVNTPS acc2, 128(DX); \
+	ADDQ R8, DX
+
+#define ROW3RAW(acc0, acc1, acc2) \
+	VCVTDQ2PS acc0, acc0; \
+	VCVTDQ2PS acc1, acc1; \
+	VCVTDQ2PS acc2, acc2; \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 64(DX); \
+	VMOVUPS acc2, K1, 128(DX); \
+	ADDQ R8, DX
+
+#define PAIR3(off, acc0, acc1, acc2) \
+	VPBROADCASTD off(SI), Z2; \
+	VPDPWSSD Z0, Z2, acc0; \
+	VPDPWSSD Z1, Z2, acc1; \
+	VPDPWSSD Z3, Z2, acc2
+
+// func qKernelZ3(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+// 6 rows x 48 columns: 18 accumulators Z4..Z21 (row i in Z(4+3i)..Z(6+3i)), the third strip
+// 2*sstride bytes after the first; for n of 48 (MobileNetV2's 7x7 layers), where two passes
+// would read A twice.
+TEXT ·qKernelZ3(SB), NOSPLIT, $0-112
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), R13
+	MOVQ c+24(FP), BX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ bias+40(FP), R9
+	MOVQ mult+48(FP), R10
+	MOVQ bstep+56(FP), R11
+	MOVQ panels+72(FP), R12
+	MOVQ sstride+88(FP), AX
+	MOVQ mask+96(FP), R14
+	KMOVW R14, K1
+	VBROADCASTSS qlo+64(FP), Z28
+	VBROADCASTSS qhi+68(FP), Z29
+	VPXORD Z30, Z30, Z30
+z3panel:
+	MOVQ R13, DI
+	MOVQ kp+16(FP), CX
+	MOVQ BX, DX
+	MOVQ $6, R14
+	CMPQ R12, $1
+	JNE z3zero
+	MOVQ rows+80(FP), R14
+z3zero:
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+z3k:
+	VMOVDQU32 (DI), Z0
+	VMOVDQU32 (DI)(AX*1), Z1
+	VMOVDQU32 (DI)(AX*2), Z3
+	PAIR3(0, Z4, Z5, Z6)
+	PAIR3(4, Z7, Z8, Z9)
+	PAIR3(8, Z10, Z11, Z12)
+	PAIR3(12, Z13, Z14, Z15)
+	PAIR3(16, Z16, Z17, Z18)
+	PAIR3(20, Z19, Z20, Z21)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ z3k
+	MOVQ mode+104(FP), CX
+	CMPQ CX, $1
+	JEQ z3nt
+	JGT z3raw
+	ROW3RQ(0, Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(4, Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(8, Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(12, Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(16, Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3RQ(20, Z19, Z20, Z21)
+	JMP z3next
+z3nt:
+	ROW3NT(0, Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3NT(4, Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3NT(8, Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3NT(12, Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3NT(16, Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3NT(20, Z19, Z20, Z21)
+	JMP z3next
+z3raw:
+	ROW3RAW(Z4, Z5, Z6)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z7, Z8, Z9)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z10, Z11, Z12)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z13, Z14, Z15)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z16, Z17, Z18)
+	DECQ R14
+	JZ z3next
+	ROW3RAW(Z19, Z20, Z21)
+z3next:
+	LEAQ (R8)(R8*2), CX
+	LEAQ (BX)(CX*2), BX
+	ADDQ R11, R9
+	ADDQ R11, R10
+	DECQ R12
+	JNZ z3panel
+	CMPQ mode+104(FP), $1
+	JNE z3ret
+	SFENCE
+z3ret:
+	VZEROUPPER
+	RET
+
+// One row of a one-strip tile.
+#define ROW1RQ(off, acc) \
+	LDRQ(off); \
+	RQZ(acc); \
+	VMOVUPS acc, K1, (DX); \
+	ADDQ R8, DX
+
+#define ROW1NT(off, acc) \
+	LDRQ(off); \
+	RQZ(acc); \
+	VMOVNTPS acc, (DX); \
+	ADDQ R8, DX
+
+#define ROW1RAW(acc) \
+	VCVTDQ2PS acc, acc; \
+	VMOVUPS acc, K1, (DX); \
+	ADDQ R8, DX
+
+// The six rows of A's pair at off(SI) times the strip's pair in zb, into acc0..acc5.
+#define PAIR1(zb, off, acc0, acc1, acc2, acc3, acc4, acc5) \
+	VPDPWSSD.BCST off(SI), zb, acc0; \
+	VPDPWSSD.BCST off+4(SI), zb, acc1; \
+	VPDPWSSD.BCST off+8(SI), zb, acc2; \
+	VPDPWSSD.BCST off+12(SI), zb, acc3; \
+	VPDPWSSD.BCST off+16(SI), zb, acc4; \
+	VPDPWSSD.BCST off+20(SI), zb, acc5
+
+// func qKernelZ1(a, b *int16, kp int, c *float32, ldc int, bias, mult *float32, bstep int, qlo, qhi float32, panels, rows, sstride, mask, mode int)
+// 6 rows x 16 columns: the even pairs summed in Z4..Z9, the odd ones in Z10..Z15 (two
+// independent chains per row), added at the end (exact integers, so the order is free).
+TEXT ·qKernelZ1(SB), NOSPLIT, $0-112
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), R13
+	MOVQ c+24(FP), BX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ bias+40(FP), R9
+	MOVQ mult+48(FP), R10
+	MOVQ bstep+56(FP), R11
+	MOVQ panels+72(FP), R12
+	MOVQ mask+96(FP), R14
+	KMOVW R14, K1
+	VBROADCASTSS qlo+64(FP), Z28
+	VBROADCASTSS qhi+68(FP), Z29
+	VPXORD Z30, Z30, Z30
+z1panel:
+	MOVQ R13, DI
+	MOVQ kp+16(FP), CX
+	MOVQ BX, DX
+	MOVQ $6, R14
+	CMPQ R12, $1
+	JNE z1zero
+	MOVQ rows+80(FP), R14
+z1zero:
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	SHRQ $1, CX
+	JZ z1tail
+z1k:
+	VMOVDQU32 (DI), Z0
+	VMOVDQU32 64(DI), Z1
+	PAIR1(Z0, 0, Z4, Z5, Z6, Z7, Z8, Z9)
+	PAIR1(Z1, 24, Z10, Z11, Z12, Z13, Z14, Z15)
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ z1k
+z1tail:
+	TESTQ $1, kp+16(FP)
+	JZ z1sum
+	VMOVDQU32 (DI), Z0
+	PAIR1(Z0, 0, Z4, Z5, Z6, Z7, Z8, Z9)
+	ADDQ $24, SI
+z1sum:
+	VPADDD Z10, Z4, Z4
+	VPADDD Z11, Z5, Z5
+	VPADDD Z12, Z6, Z6
+	VPADDD Z13, Z7, Z7
+	VPADDD Z14, Z8, Z8
+	VPADDD Z15, Z9, Z9
+	MOVQ mode+104(FP), CX
+	CMPQ CX, $1
+	JEQ z1nt
+	JGT z1raw
+	ROW1RQ(0, Z4)
+	DECQ R14
+	JZ z1next
+	ROW1RQ(4, Z5)
+	DECQ R14
+	JZ z1next
+	ROW1RQ(8, Z6)
+	DECQ R14
+	JZ z1next
+	ROW1RQ(12, Z7)
+	DECQ R14
+	JZ z1next
+	ROW1RQ(16, Z8)
+	DECQ R14
+	JZ z1next
+	ROW1RQ(20, Z9)
+	JMP z1next
+z1nt:
+	ROW1NT(0, Z4)
+	DECQ R14
+	JZ z1next
+	ROW1NT(4, Z5)
+	DECQ R14
+	JZ z1next
+	ROW1NT(8, Z6)
+	DECQ R14
+	JZ z1next
+	ROW1NT(12, Z7)
+	DECQ R14
+	JZ z1next
+	ROW1NT(16, Z8)
+	DECQ R14
+	JZ z1next
+	ROW1NT(20, Z9)
+	JMP z1next
+z1raw:
+	ROW1RAW(Z4)
+	DECQ R14
+	JZ z1next
+	ROW1RAW(Z5)
+	DECQ R14
+	JZ z1next
+	ROW1RAW(Z6)
+	DECQ R14
+	JZ z1next
+	ROW1RAW(Z7)
+	DECQ R14
+	JZ z1next
+	ROW1RAW(Z8)
+	DECQ R14
+	JZ z1next
+	ROW1RAW(Z9)
+z1next:
+	LEAQ (R8)(R8*2), CX
+	LEAQ (BX)(CX*2), BX
+	ADDQ R11, R9
+	ADDQ R11, R10
+	DECQ R12
+	JNZ z1panel
+	CMPQ mode+104(FP), $1
+	JNE z1ret
+	SFENCE
+z1ret:
+	VZEROUPPER
+	RET
+
+// The word order of a VPACKSSDW of rows r0 and r1 (per 128-bit lane r0[0..3] r1[0..3]) to
+// pairs (per lane r0[0] r1[0] r0[1] r1[1] ...).
+DATA qPairShuf<>+0(SB)/8, $0x0b0a030209080100
+DATA qPairShuf<>+8(SB)/8, $0x0f0e07060d0c0504
+GLOBL qPairShuf<>(SB), RODATA|NOPTR, $16
+
+// func packQBZ(d *int16, r0, r1 *float32, count, r0step, r1step, dstep int) bool
+// packQBAVX2 in zmm: 16 columns of both rows a step, one zmm of pairs stored. The checks:
+// converted and converted back, a level equals itself but for the sign of a zero, so the
+// differences' bits (their sign bits cleared at the end) are ORed into Z14 with one VPTERNLOGD;
+// the levels saturated to int16 by the VPACKSSDW that also pairs them have their largest
+// magnitude kept in Z15 (anything beyond int16, -2^31 for NaN and infinities included, stays
+// beyond 1024). count >= 1.
+TEXT ·packQBZ(SB), NOSPLIT, $0-57
+	MOVQ d+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), BX
+	MOVQ count+24(FP), CX
+	MOVQ r0step+32(FP), R8
+	MOVQ r1step+40(FP), R9
+	MOVQ dstep+48(FP), R10
+	VBROADCASTI32X4 qPairShuf<>(SB), Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+pzloop:
+	PREFETCHT0 (SI)(R8*8)
+	PREFETCHT0 (BX)(R9*8)
+	VMOVUPS (SI), Z0
+	VMOVUPS (BX), Z1
+	VCVTPS2DQ Z0, Z2
+	VCVTPS2DQ Z1, Z3
+	VCVTDQ2PS Z2, Z4
+	VCVTDQ2PS Z3, Z5
+	VPTERNLOGD $0xf6, Z4, Z0, Z14
+	VPTERNLOGD $0xf6, Z5, Z1, Z14
+	VPACKSSDW Z3, Z2, Z6
+	VPSHUFB Z13, Z6, Z7
+	VMOVDQU32 Z7, (DI)
+	VPABSW Z6, Z6
+	VPMAXUW Z6, Z15, Z15
+	ADDQ R8, SI
+	ADDQ R9, BX
+	ADDQ R10, DI
+	DECQ CX
+	JNZ pzloop
+	MOVL $0x04000400, AX
+	VPBROADCASTD AX, Z12
+	VPSUBUSW Z12, Z15, Z15
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z12
+	VPANDD Z12, Z14, Z14
+	VPORD Z14, Z15, Z15
+	VPTESTMD Z15, Z15, K1
+	KORTESTW K1, K1
+	SETEQ ret+56(FP)
+	VZEROUPPER
+	RET

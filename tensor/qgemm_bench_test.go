@@ -1,8 +1,12 @@
 package tensor
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"sort"
 	"testing"
+	"time"
 )
 
 // BenchmarkQGemm compares the integer GEMM (packing B included) with Sgemm on a MobileNetV2
@@ -106,4 +110,66 @@ func BenchmarkQGemmMobileNetV2(b *testing.B) {
 	}
 	b.ReportMetric(float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/image")
+}
+
+// TestQGemmLevelSpeed (run with VENTRAL_QSPEED=1) times QGemmRequant at the avx512 and avx2
+// levels alternately, round by round in one process, on MobileNetV2-like shapes (B packed
+// beforehand), and logs the median per-round ratio avx2/avx512 time for each shape.
+func TestQGemmLevelSpeed(t *testing.T) {
+	if os.Getenv("VENTRAL_QSPEED") == "" || MaxKernelLevel() < KernelsAVX512 {
+		t.Skip("set VENTRAL_QSPEED=1 on an avx512 machine")
+	}
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(7, 8))
+	shapes := [][3]int{ // m, k, n
+		{96, 16, 3136}, {144, 24, 3136}, {24, 144, 3136}, {192, 32, 784}, {32, 192, 784},
+		{384, 64, 196}, {64, 384, 196}, {576, 96, 196}, {96, 576, 196},
+		{960, 160, 49}, {160, 960, 49}, {1280, 320, 49}, {144, 24, 1024}, {24, 144, 448},
+	}
+	if s := os.Getenv("VENTRAL_QSHAPE"); s != "" {
+		var m, k, n int
+		fmt.Sscanf(s, "%d,%d,%d", &m, &k, &n)
+		shapes = [][3]int{{m, k, n}}
+	}
+	rounds := 15
+	for _, sh := range shapes {
+		m, k, n := sh[0], sh[1], sh[2]
+		a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		for i := range a {
+			a[i] = float32(r.IntN(255) - 127)
+		}
+		for i := range bb {
+			bb[i] = float32(r.IntN(256) - 128)
+		}
+		bias, mult := make([]float32, m), make([]float32, m)
+		for i := range mult {
+			bias[i], mult[i] = float32(r.IntN(2000)-1000), 1e-3
+		}
+		var pa QPackedA
+		var pb QPackedB
+		PackQA(&pa, m, k, a, k)
+		PackQB(&pb, k, n, bb, n)
+		reps := max(1, int(2e8/float64(m*n*k)))
+		var ratios []float64
+		var best [2]float64
+		for round := 0; round < rounds; round++ {
+			var dt [2]float64
+			for i, l := range []KernelLevel{KernelsAVX2, KernelsAVX512} {
+				SetKernelLevel(l)
+				t0 := time.Now()
+				for range reps {
+					QGemmRequant(&pa, &pb, c, n, bias, mult, -128, 127)
+				}
+				dt[i] = time.Since(t0).Seconds() / float64(reps)
+				if round == 0 || dt[i] < best[i] {
+					best[i] = dt[i]
+				}
+			}
+			ratios = append(ratios, dt[0]/dt[1])
+		}
+		sort.Float64s(ratios)
+		gmac := func(s float64) float64 { return float64(m*n*k) / s / 1e9 }
+		t.Logf("m %4d k %4d n %5d: avx512 %.2fx avx2 (median of %d rounds; best %.1f vs %.1f GMAC/s)", m, k, n, ratios[len(ratios)/2], rounds, gmac(best[1]), gmac(best[0]))
+	}
 }

@@ -25,3 +25,13 @@ func qKernelRqNT(a, b []int16, kp int, c []float32, ldc int, bias, mult []float3
 func qKernelRqRows(a, b []int16, kp int, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, rows int) bool {
 	return false
 }
+
+const (
+	qModeRq = iota
+	qModeNT
+	qModeRaw
+)
+
+func qGemmVNNI(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []float32, qlo, qhi float32, mode int) {
+	panic("tensor: no VNNI kernels in this build")
+}

@@ -234,3 +234,151 @@ func TestQPackedARows(t *testing.T) {
 		}()
 	}
 }
+
+// QGemm, QGemmRequant and QGemmRequantStream store the same bits at every kernel level (the
+// avx512 VNNI kernels, the AVX2 ones, the Go code) over shapes with every edge: m not a multiple
+// of 6 (the 4- and 2-row paths and the others), n not a multiple of 16 and odd and even numbers
+// of strips, odd k and k up to QGemmMaxK, levels at ±QGemmMaxLevel, outputs clamped at both
+// bounds and at a bound of 0 (where -0 must become +0), exact halves before the rounding, and C
+// at offsets and strides that allow the non-temporal stores of either level or of neither.
+// Columns beyond n are left alone.
+func TestQGemmLevelsAgree(t *testing.T) {
+	if len(AvailableKernelLevels()) < 2 {
+		t.Skip("one kernel level on this machine: ", KernelSummary())
+	}
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(41, 42))
+	for trial := 0; trial < 160; trial++ {
+		m, n, k := 1+r.IntN(40), 1+r.IntN(100), 1+r.IntN(70)
+		switch trial % 8 {
+		case 1:
+			n = 16 * (1 + r.IntN(6)) // whole strips, even and odd counts
+		case 2:
+			m = 6 * (1 + r.IntN(6))
+		case 3:
+			m, n, k = 1+r.IntN(14), 1+r.IntN(70), QGemmMaxK-r.IntN(2)
+		case 4:
+			m, n, k = 96+r.IntN(12), 49+r.IntN(3)*147, 16+r.IntN(2)*144
+		}
+		extreme := trial%5 == 0
+		lvl := func() float32 {
+			if extreme {
+				return float32([]int{-QGemmMaxLevel, QGemmMaxLevel, 0, 1, -1}[r.IntN(5)])
+			}
+			if k > 100 {
+				return float32(r.IntN(2*QGemmMaxLevel+1) - QGemmMaxLevel)
+			}
+			return float32(r.IntN(255) - 127)
+		}
+		a, b := make([]float32, m*k), make([]float32, k*n)
+		for i := range a {
+			a[i] = lvl()
+		}
+		for i := range b {
+			b[i] = lvl()
+		}
+		bias, mult := make([]float32, m), make([]float32, m)
+		for i := range bias {
+			bias[i] = float32(r.IntN(4001) - 2000)
+			switch r.IntN(4) {
+			case 0:
+				mult[i] = 0.5 // exact halves
+			case 1:
+				mult[i] = -float32(r.Float64() * 0.01)
+			default:
+				mult[i] = float32(r.Float64()*0.02 + 1e-4)
+			}
+			if k > 100 {
+				mult[i] *= 1e-4
+			}
+		}
+		qlo, qhi := [][2]float32{{-128, 127}, {0, 255}, {-3, 4}, {0, 6}}[trial%4][0], [][2]float32{{-128, 127}, {0, 255}, {-3, 4}, {0, 6}}[trial%4][1]
+		var pa QPackedA
+		var pb QPackedB
+		if !PackQA(&pa, m, k, a, k) || !PackQB(&pb, k, n, b, n) {
+			t.Fatalf("%dx%dx%d: integer levels rejected", m, n, k)
+		}
+		ldc := []int{n, (n + 15) / 16 * 16, (n+7)/8*8 + 8*((n+7)/8%2^1), n + 3}[r.IntN(4)]
+		buf := make([]float32, m*ldc+32)
+		base := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 4)
+		off := base + []int{0, 8, 1}[r.IntN(3)] // 64-byte aligned, 32 only, 4 only
+		for f, name := range []string{"QGemm", "QGemmRequant", "QGemmRequantStream"} {
+			var ref []float32
+			var refLevel KernelLevel
+			for _, l := range AvailableKernelLevels() {
+				if err := SetKernelLevel(l); err != nil {
+					t.Fatal(err)
+				}
+				c := buf[off : off+m*ldc]
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+				switch f {
+				case 0:
+					QGemm(&pa, &pb, c, ldc)
+				case 1:
+					QGemmRequant(&pa, &pb, c, ldc, bias, mult, qlo, qhi)
+				case 2:
+					QGemmRequantStream(&pa, &pb, c, ldc, bias, mult, qlo, qhi)
+				}
+				if ref == nil {
+					ref, refLevel = append([]float32(nil), c...), l
+					continue
+				}
+				for i := range c {
+					if g, w := math.Float32bits(c[i]), math.Float32bits(ref[i]); g != w && !(i%ldc >= n && math.IsNaN(float64(c[i])) && math.IsNaN(float64(ref[i]))) {
+						t.Fatalf("%s %dx%dx%d ldc %d offset %d: [%d][%d] = %g at %s, %g at %s", name, m, n, k, ldc, off-base, i/ldc, i%ldc, c[i], l, ref[i], refLevel)
+					}
+				}
+			}
+			for i := range ref {
+				if i%ldc >= n && !math.IsNaN(float64(ref[i])) {
+					t.Fatalf("%s %dx%dx%d ldc %d: wrote past column %d", name, m, n, k, ldc, n)
+				}
+			}
+		}
+	}
+}
+
+// PackQB accepts and refuses the same matrices at every level and packs the same int16: -0
+// is the level 0, a fraction, a level beyond ±QGemmMaxLevel, NaN or an infinity anywhere (a
+// full strip, the partial one, the odd last row) refuses the whole matrix.
+func TestPackQBLevelsAgree(t *testing.T) {
+	saved := CurrentKernelLevel()
+	defer SetKernelLevel(saved)
+	r := rand.New(rand.NewPCG(43, 44))
+	odd := []float32{float32(math.Copysign(0, -1)), 0.5, -1023.5, QGemmMaxLevel + 1, -QGemmMaxLevel - 1, float32(math.NaN()), float32(math.Inf(-1)), 65536 + 7, -2147483648, QGemmMaxLevel, -QGemmMaxLevel}
+	for trial := 0; trial < 300; trial++ {
+		k, n := 1+r.IntN(40), 1+r.IntN(90)
+		ldb := n + r.IntN(5)
+		b := make([]float32, k*ldb)
+		for i := range b {
+			b[i] = float32(r.IntN(2*QGemmMaxLevel+1) - QGemmMaxLevel)
+		}
+		if trial%3 != 0 {
+			b[r.IntN(k)*ldb+r.IntN(n)] = odd[r.IntN(len(odd))]
+		}
+		var ref []int16
+		var refOK bool
+		for i, l := range AvailableKernelLevels() {
+			SetKernelLevel(l)
+			var pb QPackedB
+			ok := PackQB(&pb, k, n, b, ldb)
+			if i == 0 {
+				ref, refOK = pb.data, ok
+				continue
+			}
+			if ok != refOK {
+				t.Fatalf("%dx%d trial %d: %s accepts: %v, %s: %v", k, n, trial, l, ok, AvailableKernelLevels()[0], refOK)
+			}
+			if ok {
+				for j := range ref {
+					if ref[j] != pb.data[j] {
+						t.Fatalf("%dx%d: packed [%d] = %d at %s, %d at %s", k, n, j, pb.data[j], l, ref[j], AvailableKernelLevels()[0])
+					}
+				}
+			}
+		}
+	}
+}
