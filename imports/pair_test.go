@@ -62,5 +62,19 @@ func TestPairedNetworksBitForBit(t *testing.T) {
 				}
 			}
 		}
+		// Without timings, the batch is split over the threads (one sample each here).
+		func() {
+			defer tensor.SetThreads(tensor.Threads())
+			tensor.SetThreads(2)
+			tr, err := g.Forward(nn.NewCtx(false, 1), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range tr.Output().Data {
+				if math.Float32bits(v) != math.Float32bits(ref[i]) {
+					t.Fatalf("%s (float %v), batch split over 2 threads: output %d = %g, layer by layer %g", c.name, c.float, i, v, ref[i])
+				}
+			}
+		}()
 	}
 }

@@ -518,11 +518,13 @@ layers:
 		for i := range x.Data {
 			x.Data[i] = float32(rng.IntN(256) - 128)
 		}
-		run := func(intGemm bool, threads int) map[string][]float32 {
+		run := func(intGemm bool, threads int, split bool) map[string][]float32 {
 			defer nn.SetIntGemm(intGemm)()
 			defer tensor.SetThreads(tensor.Threads())
 			tensor.SetThreads(threads)
-			tr, err := g.Forward(nn.NewCtx(false, 1), x, "q", "pwf")
+			ctx := nn.NewCtx(false, 1)
+			ctx.NoSplit = !split // the counts below are those of layers split over the threads
+			tr, err := g.Forward(ctx, x, "q", "pwf")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -532,7 +534,7 @@ layers:
 			if frac {
 				x.Data[1*40*hw*hw+hw*hw-1] = 0.5 // sample 1, channel 0, the last (leftover) column
 			}
-			ref := run(false, 1)
+			ref := run(false, 1, false)
 			distinct := map[float32]bool{}
 			for _, v := range ref["q"] {
 				distinct[v] = true
@@ -541,15 +543,18 @@ layers:
 				t.Fatalf("%dx%d: q takes only %d distinct levels: the test checks little", hw, hw, len(distinct))
 			}
 			for _, threads := range []int{1, 2} {
-				s0 := nn.IntGemmLeftovers()
-				got := run(true, threads)
-				for l, want := range ref {
-					for i := range want {
-						if math.Float32bits(got[l][i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%dx%d, fraction %v, %d threads: %s[%d] = %g, float GEMM %g", hw, hw, frac, threads, l, i, got[l][i], want[i])
+				for _, split := range []bool{true, false} {
+					got := run(true, threads, split)
+					for l, want := range ref {
+						for i := range want {
+							if math.Float32bits(got[l][i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%dx%d, fraction %v, %d threads, batch split %v: %s[%d] = %g, float GEMM %g", hw, hw, frac, threads, split, l, i, got[l][i], want[i])
+							}
 						}
 					}
 				}
+				s0 := nn.IntGemmLeftovers()
+				run(true, threads, false)
 				// pw and pwf each run one leftover GEMM per thread; with the fraction pw's
 				// group holding sample 1 falls back.
 				want := int64(2 * threads)

@@ -103,8 +103,12 @@ type Ctx struct {
 	// Timings, when not nil, receives each node's forward time, added up over passes: a fused
 	// chain's or a depth-first pair's under the name of its first node.
 	Timings map[string]time.Duration
+	// NoSplit stops Forward from splitting an inference batch into one part per thread (see
+	// Graph.sampleParts); the outputs are the same bits either way.
+	NoSplit bool
 	Rng     *rand.Rand
 	arena   arena
+	parts   []*Ctx // the contexts of a split batch's parts, kept for their arenas
 }
 
 // NewCtx returns a context; seed drives dropout and other stochastic ops.
