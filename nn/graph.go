@@ -5,7 +5,6 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ventral-lab/ventral/tensor"
@@ -395,25 +394,14 @@ func (g *Graph) forwardSplit(ctx *Ctx, x *tensor.Tensor, keep []string, parts in
 	}
 	traces := make([]*Trace, parts)
 	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
-		lo, hi := p*batch/parts, (p+1)*batch/parts
+	// parallelRange cuts the batch as sampleParts counted: min(threads, batch) parts.
+	parallelRange(batch, func(p, lo, hi int) {
 		child := ctx.parts[p]
 		child.Reset()
 		child.NoFuse = ctx.NoFuse
 		xp := &tensor.Tensor{Shape: append([]int{hi - lo}, x.Shape[1:]...), Data: x.Data[lo*per : hi*per]}
-		run := func() { traces[p], errs[p] = g.forward(child, xp, keep) }
-		if p == parts-1 {
-			run()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	wg.Wait()
+		traces[p], errs[p] = g.forward(child, xp, keep)
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -571,6 +571,12 @@ func packBFullGo(b []float32, ldb, kc, np int, dst []float32) {
 	}
 }
 
+// microKernelHalves computes a rows x 32 tile as two rows x 16 ones (see microKernelWide).
+func microKernelHalves(rows, kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	microKernel(rows, kc, a, b0, ldb, c, ldc, alpha, beta)
+	microKernel(rows, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
+}
+
 // macroKernel multiplies the packed mc x kc block of A (w.a) by a kc x nc block of B into C. B is
 // either packed into 16-column micro-panels (w.b, bsrc == nil) or read in place from the row-major
 // bsrc with row stride ldb (its last partial micro-panel is then packed into w.b).
@@ -591,16 +597,11 @@ func macroKernel(w *gemmWork, mc, nc, kc int, alpha, beta float32, c []float32, 
 				rows := min(gemmMR, mc-ir)
 				apan := ap[ir*kc : ir*kc+kc*gemmMR]
 				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+2*gemmNR]
-				switch {
-				case rows == gemmMR && ir == 0 && bsrc == nil && w.pf != nil:
-					microKernel6x32PF(kc, apan, b0, b1, bld, ct, ldc, alpha, beta, w.pf[min(w.pfOff+jr, len(w.pf)-1):], w.pfld)
-					continue
-				case rows == gemmMR:
-					microKernel6x32(kc, apan, b0, b1, bld, ct, ldc, alpha, beta)
+				if ir == 0 && bsrc == nil && w.pf != nil {
+					microKernelWidePF(rows, kc, apan, b0, b1, bld, ct, ldc, alpha, beta, w.pf[min(w.pfOff+jr, len(w.pf)-1):], w.pfld)
 					continue
 				}
-				microKernel(rows, kc, apan, b0, bld, ct, ldc, alpha, beta)
-				microKernel(rows, kc, apan, b1, bld, ct[gemmNR:], ldc, alpha, beta)
+				microKernelWide(rows, kc, apan, b0, b1, bld, ct, ldc, alpha, beta)
 			}
 			jr += gemmNR
 			continue

@@ -65,11 +65,11 @@ func sgemmKernel6x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, 
 //go:noescape
 func sgemmKernel6x32PFAVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, b1 *float32, pf *float32, pfld int)
 
-// microKernel6x32PF is microKernel6x32 prefetching, at each k step, the 32 floats at pf, then
-// pfld floats further on (see microKernelPF).
-func microKernel6x32PF(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, pf []float32, pfld int) {
-	if !useAVX512 || kc <= 0 {
-		microKernel6x32(kc, a, b0, b1, ldb, c, ldc, alpha, beta)
+// microKernelWidePF is microKernelWide prefetching, at each k step of a whole 6-row tile, the 32
+// floats at pf, then pfld floats further on (see microKernelPF).
+func microKernelWidePF(rows, kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, pf []float32, pfld int) {
+	if !useAVX512 || rows != gemmMR || kc <= 0 {
+		microKernelWide(rows, kc, a, b0, b1, ldb, c, ldc, alpha, beta)
 		return
 	}
 	_ = a[kc*gemmMR-1]
@@ -80,17 +80,17 @@ func microKernel6x32PF(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc in
 	sgemmKernel6x32PFAVX512(kc, &a[0], &b0[0], ldb, &c[0], ldc, alpha, beta, &b1[0], &pf[0], pfld)
 }
 
-// wideKernel reports whether microKernel6x32 runs a kernel of its own (the avx512 level); where
-// it does not, a 6x32 tile is better left to two 6x16 ones.
+// wideKernel reports whether microKernelWide runs a kernel of its own (the avx512 level); where
+// it does not, a 32-column tile is better left to two 16-column ones.
 func wideKernel() bool { return useAVX512 }
 
-// microKernel6x32 computes a 6x32 tile of C: the 16-column micro-panels b0 and b1 (both kc rows
-// ldb apart) against the packed 6-row panel a, into c (rows ldc apart): what two microKernel calls
-// on the tile's halves compute, bit for bit, in one pass over a.
-func microKernel6x32(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	if !useAVX512 || kc <= 0 {
-		microKernel(gemmMR, kc, a, b0, ldb, c, ldc, alpha, beta)
-		microKernel(gemmMR, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
+// microKernelWide computes a rows x 32 tile of C (1 <= rows <= 6): the 16-column micro-panels b0
+// and b1 (both kc rows ldb apart) against the packed 6-row panel a, into c (rows ldc apart). A
+// whole tile runs the avx512 level's 6x32 kernel, one pass over a for both halves; the result is
+// microKernelHalves's, bit for bit.
+func microKernelWide(rows, kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	if !useAVX512 || rows != gemmMR || kc <= 0 {
+		microKernelHalves(rows, kc, a, b0, b1, ldb, c, ldc, alpha, beta)
 		return
 	}
 	_ = a[kc*gemmMR-1]

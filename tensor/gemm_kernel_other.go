@@ -35,11 +35,10 @@ func packBEdge(b []float32, ldb, kc, cols int, d []float32) { packBEdgeGo(b, ldb
 
 func wideKernel() bool { return false }
 
-func microKernel6x32(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	microKernel(gemmMR, kc, a, b0, ldb, c, ldc, alpha, beta)
-	microKernel(gemmMR, kc, a, b1, ldb, c[gemmNR:], ldc, alpha, beta)
+func microKernelWide(rows, kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	microKernelHalves(rows, kc, a, b0, b1, ldb, c, ldc, alpha, beta)
 }
 
-func microKernel6x32PF(kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, _ []float32, _ int) {
-	microKernel6x32(kc, a, b0, b1, ldb, c, ldc, alpha, beta)
+func microKernelWidePF(rows, kc int, a, b0, b1 []float32, ldb int, c []float32, ldc int, alpha, beta float32, _ []float32, _ int) {
+	microKernelHalves(rows, kc, a, b0, b1, ldb, c, ldc, alpha, beta)
 }

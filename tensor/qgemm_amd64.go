@@ -177,32 +177,25 @@ func qGemmVNNI(a *QPackedA, b *QPackedB, c []float32, ldc int, bias, mult []floa
 	sstride := kp * qNR * 2 * 2 // bytes from a strip to the next
 	for s := 0; s < strips; {
 		j0 := s * qNR
-		cols := min(n-j0, 2*qNR)
-		md := mode
+		w := min(2, strips-s) // strips this pass
 		if qThree && n-j0 > 2*qNR && n-j0 <= 3*qNR {
-			cols = n - j0
-			mask := 1<<(cols-2*qNR) - 1
-			if mask != 0xffff && md == qModeNT {
-				md = qModeRq
-			}
-			qKernelZ3(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
-			s += 3
-			continue
+			w = 3
 		}
-		if cols > qNR {
-			mask := 1<<(cols-qNR) - 1
-			if mask != 0xffff && md == qModeNT {
-				md = qModeRq
-			}
-			qKernelZ2(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
-			s += 2
-			continue
-		}
-		mask := 1<<cols - 1
+		cols := min(n-j0, w*qNR)
+		mask := 1<<(cols-(w-1)*qNR) - 1 // the last strip's real columns
+		md := mode
 		if mask != 0xffff && md == qModeNT {
 			md = qModeRq
 		}
-		qKernelZ1(&a.data[0], &b.data[s*kp*qNR*2], kp, &c[j0], ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
-		s++
+		pa, pbs, pc := &a.data[0], &b.data[s*kp*qNR*2], &c[j0]
+		switch w {
+		case 3:
+			qKernelZ3(pa, pbs, kp, pc, ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+		case 2:
+			qKernelZ2(pa, pbs, kp, pc, ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+		default:
+			qKernelZ1(pa, pbs, kp, pc, ldc, pb, pm, bstep, qlo, qhi, panels, rows, sstride, mask, md)
+		}
+		s += w
 	}
 }

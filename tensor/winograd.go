@@ -297,12 +297,7 @@ func winogradGemm(g *WinogradGeom, u, v, m []float32, xi, ld int) {
 				if jr+2*gemmNR <= ld && wideKernel() {
 					bp1 := vb[(jr+gemmNR)*g.C+pc*gemmNR:]
 					for ir := ic; ir < ie; ir += gemmMR {
-						if rows := min(gemmMR, g.Out-ir); rows < gemmMR {
-							microKernel(rows, kc, ua[ir*kc:], bp, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
-							microKernel(rows, kc, ua[ir*kc:], bp1, gemmNR, mb[ir*ld+jr+gemmNR:], ld, 1, beta)
-							continue
-						}
-						microKernel6x32(kc, ua[ir*kc:], bp, bp1, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
+						microKernelWide(min(gemmMR, g.Out-ir), kc, ua[ir*kc:], bp, bp1, gemmNR, mb[ir*ld+jr:], ld, 1, beta)
 					}
 					jr += gemmNR
 					continue
